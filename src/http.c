@@ -1,0 +1,509 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.c
+ *		  One HTTP request with libcurl, its retries, and the mapping of
+ *		  every failure to a PostgreSQL error.
+ *
+ * Rules this file keeps (see docs/style.md):
+ *	- every option is set again on each request (curl_easy_reset), on the
+ *	  cached handle so keep-alive still works;
+ *	- CURLOPT_NOSIGNAL, since PostgreSQL owns SIGALRM;
+ *	- the callbacks never ereport: the write callback stores into a buffer
+ *	  it grows with MCXT_ALLOC_NO_OOM and refuses bodies over the cap, the
+ *	  progress callback only reads the interrupt flags, and after the
+ *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
+ *	- the header list (malloc'd by libcurl, holding the token) is freed on
+ *	  every path, errors included;
+ *	- waits between retries are latch waits, so a cancel ends them;
+ *	- no message ever holds the token or the host, only method and path.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/http.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <curl/curl.h>
+
+#include "common/pg_prng.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "tempo_fdw.h"
+
+/* How much of an error body a message shows */
+#define BODY_EXCERPT_BYTES	512
+
+/* The response body being received, owned by the caller's memory context */
+typedef struct BodyBuffer
+{
+	MemoryContext cxt;			/* where data lives */
+	char	   *data;			/* received bytes, NUL-terminated */
+	size_t		len;			/* bytes received */
+	size_t		cap;			/* allocated size of data */
+	size_t		max;			/* max_response_bytes */
+	bool		too_big;		/* stopped: over max */
+	bool		no_memory;		/* stopped: allocation failed */
+} BodyBuffer;
+
+/* When the next request may start, for the per-backend rate budget */
+static TimestampTz next_request_at = 0;
+
+/*
+ * write_callback
+ *		Append received bytes.  Must not ereport: returns a short count to
+ *		make libcurl abort instead.
+ */
+static size_t
+write_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	BodyBuffer *buf = (BodyBuffer *) userdata;
+	size_t		n = size * nmemb;
+
+	if (n > buf->max - buf->len)
+	{
+		buf->too_big = true;
+		return 0;
+	}
+	if (buf->len + n + 1 > buf->cap)
+	{
+		size_t		newcap = Max(buf->cap * 2, buf->len + n + 1);
+		char	   *p;
+
+		newcap = Max(newcap, 65536);
+		newcap = Min(newcap, buf->max + 1);
+		p = MemoryContextAllocExtended(buf->cxt, newcap,
+									   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (p == NULL)
+		{
+			buf->no_memory = true;
+			return 0;
+		}
+		if (buf->data)
+		{
+			memcpy(p, buf->data, buf->len);
+			pfree(buf->data);
+		}
+		buf->data = p;
+		buf->cap = newcap;
+	}
+	memcpy(buf->data + buf->len, ptr, n);
+	buf->len += n;
+	buf->data[buf->len] = '\0';
+	return n;
+}
+
+/*
+ * progress_callback
+ *		Abort the transfer when a cancel or terminate is pending.  libcurl
+ *		calls this at least about once a second, also while waiting.
+ */
+static int
+progress_callback(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
+				  curl_off_t ultotal, curl_off_t ulnow)
+{
+	return (QueryCancelPending || ProcDiePending) ? 1 : 0;
+}
+
+/*
+ * wait_ms
+ *		Sleep on the latch, ending early with an ERROR on cancel.
+ */
+static void
+wait_ms(long ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		left;
+
+		CHECK_FOR_INTERRUPTS();
+		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (left <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 left, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * rate_wait
+ *		Keep this backend under max_requests_per_second: each request takes
+ *		the next free slot of 1/rate seconds.
+ */
+static void
+rate_wait(double rate)
+{
+	TimestampTz now;
+
+	if (rate <= 0)
+		return;
+	now = GetCurrentTimestamp();
+	if (next_request_at > now)
+	{
+		wait_ms(TimestampDifferenceMilliseconds(now, next_request_at));
+		now = GetCurrentTimestamp();
+	}
+	next_request_at = Max(now, next_request_at) + (TimestampTz) (1000000.0 / rate);
+}
+
+/* Is this outcome worth another try? */
+static bool
+is_transient(const TempoHttpResponse *resp)
+{
+	if (resp->outcome == TEMPO_HTTP_TRANSFER)
+		return true;
+	return resp->outcome == TEMPO_HTTP_STATUS &&
+		(resp->status == 429 || resp->status == 502 ||
+		 resp->status == 503 || resp->status == 504);
+}
+
+/*
+ * tempo_http_perform
+ *		Send one request, retrying transient faults up to max_retries times
+ *		with exponential backoff and jitter, or as long as Retry-After asks
+ *		(capped).  The body is allocated in CurrentMemoryContext.  Failures
+ *		are returned in resp->outcome, not raised: the caller decides between
+ *		tempo_http_report and a fallback.  Only a cancel raises here.
+ */
+void
+tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
+				   const TempoHttpRequest *req, TempoHttpResponse *resp,
+				   TempoScanStats *stats)
+{
+	CURL	   *h = (CURL *) tempo_conn_handle(conn);
+	struct curl_slist *volatile headers = NULL;
+	BodyBuffer	buf;
+
+	memset(&buf, 0, sizeof(buf));
+	buf.cxt = CurrentMemoryContext;
+	buf.max = (size_t) opts->max_response_bytes;
+
+	PG_TRY();
+	{
+		struct curl_slist *h2;
+
+		h2 = curl_slist_append(NULL, req->auth_header);
+		if (h2)
+			headers = h2;
+		h2 = h2 ? curl_slist_append(headers, "Accept: application/json") : NULL;
+		if (h2 && req->body)
+			h2 = curl_slist_append(headers, "Content-Type: application/json");
+		if (h2 == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("out of memory while building an HTTP request")));
+
+		for (int attempt = 0;; attempt++)
+		{
+			CURLcode	rc;
+			long		wait;
+			curl_off_t	retry_after = -1;
+
+			CHECK_FOR_INTERRUPTS();
+			rate_wait(opts->max_requests_per_second);
+
+			buf.len = 0;
+			buf.too_big = buf.no_memory = false;
+			memset(resp, 0, sizeof(*resp));
+
+			curl_easy_reset(h);
+			curl_easy_setopt(h, CURLOPT_URL, req->url);
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+			curl_easy_setopt(h, CURLOPT_USERAGENT, "tempo_fdw/" TEMPO_FDW_VERSION);
+			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+			curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+			TEMPO_CURL_SET_PROTOCOLS(h);
+			curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+			curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
+			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
+			curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->ssl_verify ? 1L : 0L);
+			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->ssl_verify ? 2L : 0L);
+			curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->error);
+			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
+			curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_callback);
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+			if (req->body)
+			{
+				curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
+			}
+
+			pgstat_report_wait_start(PG_WAIT_EXTENSION);
+			rc = curl_easy_perform(h);
+			pgstat_report_wait_end();
+			stats->requests++;
+
+			if (rc == CURLE_ABORTED_BY_CALLBACK && !buf.too_big && !buf.no_memory)
+			{
+				/* our progress callback saw a cancel: let PostgreSQL say so */
+				CHECK_FOR_INTERRUPTS();
+				ereport(ERROR,
+						(errcode(ERRCODE_QUERY_CANCELED),
+						 errmsg("canceling statement due to user request")));
+			}
+
+			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+			if (buf.no_memory)
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory while receiving %s %s",
+								req->service, req->what)));
+			if (buf.too_big || rc == CURLE_FILESIZE_EXCEEDED)
+				resp->outcome = TEMPO_HTTP_TOO_BIG;
+			else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+					 rc == CURLE_COULDNT_RESOLVE_PROXY)
+				resp->outcome = TEMPO_HTTP_CONNECT;
+			else if (rc == CURLE_OPERATION_TIMEDOUT)
+				resp->outcome = TEMPO_HTTP_TIMEOUT;
+			else if (rc != CURLE_OK)
+				resp->outcome = TEMPO_HTTP_TRANSFER;
+			else if (resp->status < 200 || resp->status > 299)
+				resp->outcome = TEMPO_HTTP_STATUS;
+			else
+				resp->outcome = TEMPO_HTTP_OK;
+			if (resp->error[0] == '\0' && rc != CURLE_OK)
+				strlcpy(resp->error, curl_easy_strerror(rc), sizeof(resp->error));
+
+			resp->body = buf.data ? buf.data : MemoryContextAllocZero(buf.cxt, 1);
+			resp->len = buf.len;
+			stats->bytes += buf.len;
+
+			if (!is_transient(resp) || attempt >= opts->max_retries)
+				break;
+
+			/* transient: wait as asked, or back off exponentially */
+			curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+			if (retry_after > 0)
+				wait = (long) Min(retry_after * 1000, (curl_off_t) TEMPO_MAX_RETRY_WAIT_MS);
+			else
+			{
+				wait = 500L << Min(attempt, 6);
+				wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
+				wait = Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
+			}
+			stats->retries++;
+			if (buf.data)
+			{
+				pfree(buf.data);
+				buf.data = NULL;
+				buf.cap = 0;
+			}
+			wait_ms(wait);
+		}
+	}
+	PG_FINALLY();
+	{
+		curl_slist_free_all(headers);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * body_excerpt
+ *		The first bytes of an error body, safe to print: valid in the
+ *		database encoding, no control characters, and with the token, should
+ *		a server echo it, blotted out.
+ */
+static char *
+body_excerpt(const TempoFdwOptions *opts, const TempoHttpResponse *resp)
+{
+	size_t		n = Min(resp->len, BODY_EXCERPT_BYTES);
+	char	   *s = pnstrdup(resp->body ? resp->body : "", n);
+	bool		utf8_ok = GetDatabaseEncoding() == PG_UTF8 &&
+		pg_verify_mbstr(PG_UTF8, s, n, true);
+	const char *secrets[2] = {opts->token, opts->jira_token};
+
+	n = strlen(s);
+	if (utf8_ok)
+		n = pg_mbcliplen(s, n, n);
+	s[n] = '\0';
+	for (char *p = s; *p; p++)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8_ok))
+			*p = (c == '\n' || c == '\r' || c == '\t') ? ' ' : '?';
+	}
+	for (int i = 0; i < (int) lengthof(secrets); i++)
+	{
+		char	   *hit;
+
+		if (secrets[i] == NULL || secrets[i][0] == '\0')
+			continue;
+		while ((hit = strstr(s, secrets[i])) != NULL)
+			memset(hit, '*', strlen(secrets[i]));
+	}
+	if (resp->len > BODY_EXCERPT_BYTES)
+		return psprintf("%s...", s);
+	return s;
+}
+
+/*
+ * tempo_http_report
+ *		Raise the ERROR for a failed request, with the SQLSTATE of the
+ *		docs/style.md table, the status, a trimmed body and a hint.
+ */
+void
+tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
+				  const TempoHttpResponse *resp)
+{
+	bool		jira = strcmp(req->service, "Jira") == 0;
+	const char *cred = jira
+		? "Check \"jira_email\" and \"jira_token\" in the user mapping: the API token may be wrong, expired or revoked."
+		: "Check \"token\" in the user mapping: it may be wrong, expired or revoked, and it needs the \"View worklogs\" scope (and \"View schemes\" for user schedules).";
+
+	switch (resp->outcome)
+	{
+		case TEMPO_HTTP_OK:
+			elog(ERROR, "tempo_http_report called for a successful request");
+			break;
+		case TEMPO_HTTP_CONNECT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not connect to %s for %s %s",
+							req->service, req->method, req->what),
+					 errdetail_internal("%s", resp->error),
+					 errhint("Check \"%s\" and that this host can reach it.",
+							 jira ? "jira_url" : "tempo_url")));
+			break;
+		case TEMPO_HTTP_TIMEOUT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("%s request %s %s timed out",
+							req->service, req->method, req->what),
+					 errdetail_internal("%s", resp->error),
+					 errhint("Raise the server option \"timeout_ms\" (now %d) or \"connect_timeout_ms\" (now %d).",
+							 opts->timeout_ms, opts->connect_timeout_ms)));
+			break;
+		case TEMPO_HTTP_TOO_BIG:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s response to %s %s is larger than %lld bytes",
+							req->service, req->method, req->what,
+							(long long) opts->max_response_bytes),
+					 errhint("Lower \"page_size\" or raise the server option \"max_response_bytes\".")));
+			break;
+		case TEMPO_HTTP_TRANSFER:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("%s request %s %s failed after %d retries",
+							req->service, req->method, req->what,
+							opts->max_retries),
+					 errdetail_internal("%s", resp->error)));
+			break;
+		case TEMPO_HTTP_STATUS:
+			if (resp->status == 401)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+						 errmsg("%s rejected the credentials (HTTP 401) for %s %s",
+								req->service, req->method, req->what),
+						 errdetail_internal("%s", body_excerpt(opts, resp)),
+						 errhint("%s", cred)));
+			else if (resp->status == 403)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("%s denied access (HTTP 403) to %s %s",
+								req->service, req->method, req->what),
+						 errdetail_internal("%s", body_excerpt(opts, resp)),
+						 errhint(jira
+								 ? "The Jira account lacks a permission for this request (e.g. Browse projects, or View all worklogs)."
+								 : "The token lacks the scope for this endpoint: worklogs need \"View worklogs\", user schedules \"View schemes\". Scopes cannot be edited: create a new token.")));
+			else if (resp->status == 404)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+						 errmsg("%s answered 404 Not Found for %s %s",
+								req->service, req->method, req->what),
+						 errdetail_internal("%s", body_excerpt(opts, resp)),
+						 errhint(jira
+								 ? "Check \"jira_url\"; Jira also answers 404 for issues the account may not see."
+								 : "Check \"tempo_url\" (for example https://api.tempo.io/4); Tempo also answers 404 when the token's owner lacks permission, and a regional host that is not the tenant's own refuses access.")));
+			else if (resp->status >= 300 && resp->status < 400)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("%s answered a redirect (HTTP %ld) for %s %s",
+								req->service, resp->status, req->method, req->what),
+						 errhint("Redirects are not followed, so that credentials never go to another host; check \"%s\".",
+								 jira ? "jira_url" : "tempo_url")));
+			else
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_ERROR),
+						 errmsg("%s answered HTTP %ld for %s %s",
+								req->service, resp->status, req->method, req->what),
+						 errdetail_internal("%s", body_excerpt(opts, resp)),
+						 (resp->status == 429 || resp->status >= 500)
+						 ? errhint("The request was tried %d times; raise \"max_retries\" or try again later.",
+								   opts->max_retries + 1)
+						 : 0));
+			break;
+	}
+	pg_unreachable();
+}
+
+/* Length of "scheme://authority" at the start of url, or 0. */
+static size_t
+origin_length(const char *url)
+{
+	const char *p = strstr(url, "://");
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	return (p - url) + strcspn(p, "/?#");
+}
+
+/*
+ * tempo_url_path
+ *		The path and query of a URL, without scheme, host or port: what
+ *		messages and EXPLAIN show.
+ */
+char *
+tempo_url_path(const char *url)
+{
+	const char *rest = url + origin_length(url);
+
+	return pstrdup(*rest ? rest : "/");
+}
+
+/*
+ * tempo_same_origin
+ *		Do two URLs share scheme, host and port?  A paging link that does not
+ *		is never followed: it would send the token elsewhere.
+ */
+bool
+tempo_same_origin(const char *base, const char *url)
+{
+	size_t		n = origin_length(base);
+
+	return n > 0 && n == origin_length(url) && pg_strncasecmp(base, url, n) == 0;
+}
+
+/*
+ * tempo_url_encode
+ *		Percent-encode everything but RFC 3986's unreserved characters.
+ */
+char *
+tempo_url_encode(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+	{
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			appendStringInfoChar(&buf, (char) *p);
+		else
+			appendStringInfo(&buf, "%%%02X", *p);
+	}
+	return buf.data;
+}

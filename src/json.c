@@ -1,0 +1,880 @@
+/*-------------------------------------------------------------------------
+ *
+ * json.c
+ *		  From a response body to rows: parse a page with cJSON and turn each
+ *		  JSON object into the Datums of a foreign table's columns.
+ *
+ * A page's cJSON tree is malloc'd by cJSON; it is tied to the page's memory
+ * context by a reset callback, so it is freed when the next page replaces
+ * it and also when an ERROR unwinds the query.
+ *
+ * Values go straight from JSON to Datums for the natural column types
+ * (bigint, integer, text, boolean, date, time, timestamptz, jsonb), with
+ * strict parsers: a value that is not exactly what the API documents is an
+ * ERROR naming the column and the row, never a guess.  A column declared
+ * with another type gets the value's text through that type's input
+ * function.  Columns the query does not use are not converted at all.
+ *
+ * Text that PostgreSQL cannot hold is cleaned before parsing: a \u0000
+ * escape, and a lone UTF-16 surrogate, become U+FFFD (the replacement
+ * character).  Invalid UTF-8 is an ERROR.  cJSON keeps numbers as doubles,
+ * so integers beyond 2^53 cannot be exact and are refused.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/json.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
+#include "catalog/pg_type_d.h"
+#include "datatype/timestamp.h"
+#include "fmgr.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "tempo_fdw.h"
+
+/* Largest integer a double holds exactly */
+#define EXACT_INT_LIMIT 9007199254740992.0
+
+/* Dotted paths are split once into at most this many keys */
+#define MAX_PATH_KEYS	4
+
+struct TempoPage
+{
+	cJSON	   *root;			/* the whole document */
+	cJSON	   *rows;			/* the array of row objects */
+	cJSON	   *cursor;			/* next row to return */
+	int			nrows;			/* rows in the array */
+	const char *service;		/* "Tempo" or "Jira", for messages */
+	const char *what;			/* method and path, for messages */
+};
+
+/* How one attribute of the foreign table is filled */
+typedef struct TempoColumnPlan
+{
+	const TempoColumnDef *def;	/* the resource column, or NULL if dropped */
+	bool		needed;			/* the query uses it */
+	bool		natural;		/* declared with the natural type */
+	int			nkeys;			/* path split into keys */
+	const char *keys[MAX_PATH_KEYS];
+	FmgrInfo	input;			/* input function, if !natural */
+	Oid			typioparam;
+	int32		typmod;
+} TempoColumnPlan;
+
+struct TempoRowPlan
+{
+	const TempoResourceDef *resource;
+	const char *relname;		/* foreign table, for messages */
+	int			natts;
+	TempoColumnPlan *cols;
+	int			nidkeys;		/* path of the row id, for messages */
+	const char *idkeys[MAX_PATH_KEYS];
+	const char *source;			/* value of a TEMPO_COL_SOURCE column */
+	const char *request_key;	/* value of a TEMPO_COL_REQUEST_KEY column */
+	/* what the error context callback reports */
+	const char *cur_column;
+	cJSON	   *cur_row;
+};
+
+static int	split_path(const char *path, const char **keys);
+static cJSON *follow(cJSON *obj, int nkeys, const char *const *keys);
+static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
+					 bool *isnull);
+
+/*
+ * tempo_sanitize_json
+ *		Replace, in place, every \u0000 escape and every lone surrogate
+ *		escape inside a JSON string with \uFFFD (same length).
+ */
+void
+tempo_sanitize_json(char *s, size_t len)
+{
+	bool		in_string = false;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		long		cp;
+		char		hex[5];
+
+		if (!in_string)
+		{
+			in_string = (s[i] == '"');
+			continue;
+		}
+		if (s[i] == '"')
+		{
+			in_string = false;
+			continue;
+		}
+		if (s[i] != '\\' || i + 1 >= len)
+			continue;
+		if (s[i + 1] != 'u' || i + 5 >= len)
+		{
+			i++;				/* skip the escaped character */
+			continue;
+		}
+		memcpy(hex, s + i + 2, 4);
+		hex[4] = '\0';
+		cp = strspn(hex, "0123456789abcdefABCDEF") == 4 ? strtol(hex, NULL, 16) : -1;
+		if (cp >= 0xD800 && cp <= 0xDBFF && i + 11 < len &&
+			s[i + 6] == '\\' && s[i + 7] == 'u')
+		{
+			long		lo;
+
+			memcpy(hex, s + i + 8, 4);
+			lo = strspn(hex, "0123456789abcdefABCDEF") == 4 ? strtol(hex, NULL, 16) : -1;
+			if (lo >= 0xDC00 && lo <= 0xDFFF)
+			{
+				i += 11;		/* a proper pair */
+				continue;
+			}
+		}
+		if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+			memcpy(s + i + 2, "FFFD", 4);
+		i += 5;
+	}
+}
+
+/* Reset callback: free a page's cJSON tree with its memory context. */
+static void
+free_tree(void *arg)
+{
+	cJSON_Delete((cJSON *) arg);
+}
+
+/*
+ * tempo_parse_page
+ *		Parse a body into a page whose rows are the array at array_key of
+ *		the top-level object (or the top-level array when array_key is NULL).
+ *		The tree lives as long as cxt.
+ */
+TempoPage *
+tempo_parse_page(char *body, size_t len, const char *array_key,
+				 const char *service, const char *what, MemoryContext cxt)
+{
+	TempoPage  *page = MemoryContextAllocZero(cxt, sizeof(TempoPage));
+	MemoryContextCallback *cb;
+	cJSON	   *root;
+
+	page->service = service;
+	page->what = what;
+
+	tempo_sanitize_json(body, len);
+	root = cJSON_ParseWithLength(body, len);
+	if (root == NULL)
+	{
+		const char *err = cJSON_GetErrorPtr();
+		long		at = (err && err >= body && err <= body + len) ? (long) (err - body) : -1;
+
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("invalid JSON in the %s response to %s", service, what),
+				 at >= 0 ? errdetail("Parsing stopped at byte %ld of %zu.", at, len)
+				 : errdetail("The response has %zu bytes.", len)));
+	}
+	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	cb->func = free_tree;
+	cb->arg = root;
+	MemoryContextRegisterResetCallback(cxt, cb);
+	page->root = root;
+
+	page->rows = array_key ? cJSON_GetObjectItemCaseSensitive(root, array_key) : root;
+	if (!cJSON_IsArray(page->rows))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected JSON in the %s response to %s", service, what),
+				 array_key
+				 ? errdetail("The response has no \"%s\" array.", array_key)
+				 : errdetail("The response is not a JSON array.")));
+	page->nrows = cJSON_GetArraySize(page->rows);
+	page->cursor = page->rows->child;
+	return page;
+}
+
+/* Number of rows of a page. */
+int
+tempo_page_nrows(TempoPage *page)
+{
+	return page->nrows;
+}
+
+/*
+ * tempo_page_string
+ *		The string at a dotted path of the page's top object, or NULL when
+ *		absent, null or empty.  Any other type is an ERROR.
+ */
+const char *
+tempo_page_string(TempoPage *page, const char *path)
+{
+	const char *keys[MAX_PATH_KEYS];
+	int			n = split_path(path, keys);
+	cJSON	   *v = follow(page->root, n, keys);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
+				 errdetail("\"%s\" is not a string.", path)));
+	return v->valuestring[0] ? v->valuestring : NULL;
+}
+
+/*
+ * tempo_page_has_number
+ *		Is there a number at the dotted path?  Stores it in *value.
+ */
+bool
+tempo_page_has_number(TempoPage *page, const char *path, double *value)
+{
+	const char *keys[MAX_PATH_KEYS];
+	int			n = split_path(path, keys);
+	cJSON	   *v = follow(page->root, n, keys);
+
+	if (!cJSON_IsNumber(v))
+		return false;
+	*value = v->valuedouble;
+	return true;
+}
+
+/* Split "a.b.c" into keys (pointing into a palloc'd copy). */
+static int
+split_path(const char *path, const char **keys)
+{
+	char	   *copy;
+	int			n = 0;
+
+	if (path == NULL)
+		return 0;
+	copy = pstrdup(path);
+	for (char *p = copy; p != NULL && n < MAX_PATH_KEYS;)
+	{
+		char	   *dot = strchr(p, '.');
+
+		if (dot)
+			*dot = '\0';
+		keys[n++] = p;
+		p = dot ? dot + 1 : NULL;
+	}
+	return n;
+}
+
+/* The value at keys below obj, or NULL. */
+static cJSON *
+follow(cJSON *obj, int nkeys, const char *const *keys)
+{
+	for (int i = 0; i < nkeys && obj != NULL; i++)
+		obj = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, keys[i]) : NULL;
+	return obj;
+}
+
+/*
+ * tempo_make_row_plan
+ *		Match the foreign table's columns to the resource's by name and note
+ *		which the query uses (attrs_used holds attribute numbers offset by
+ *		FirstLowInvalidHeapAttributeNumber, as pull_varattnos makes them).
+ */
+TempoRowPlan *
+tempo_make_row_plan(Relation rel, TempoResource resource, Bitmapset *attrs_used)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	TempoRowPlan *plan = palloc0(sizeof(TempoRowPlan));
+	bool		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
+										  attrs_used);
+
+	plan->resource = tempo_resource_def(resource);
+	plan->relname = pstrdup(RelationGetRelationName(rel));
+	plan->natts = tupdesc->natts;
+	plan->cols = palloc0(sizeof(TempoColumnPlan) * tupdesc->natts);
+	plan->nidkeys = split_path(plan->resource->id_path, plan->idkeys);
+	plan->source = "tempo";
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		TempoColumnPlan *col = &plan->cols[i];
+		const char *name = NameStr(att->attname);
+
+		if (att->attisdropped)
+			continue;
+		for (int j = 0; j < plan->resource->ncolumns; j++)
+			if (strcmp(plan->resource->columns[j].name, name) == 0)
+				col->def = &plan->resource->columns[j];
+		if (col->def == NULL)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			for (int j = 0; j < plan->resource->ncolumns; j++)
+				appendStringInfo(&buf, "%s%s", j ? ", " : "",
+								 plan->resource->columns[j].name);
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+					 errmsg("column \"%s\" of foreign table \"%s\" is not a column of resource \"%s\"",
+							name, plan->relname, plan->resource->name),
+					 errhint("Valid columns are: %s.", buf.data)));
+		}
+		col->needed = whole_row ||
+			bms_is_member(i + 1 - FirstLowInvalidHeapAttributeNumber, attrs_used);
+		col->natural = (att->atttypid == col->def->type);
+		col->nkeys = split_path(col->def->path, col->keys);
+		if (!col->natural)
+		{
+			Oid			infunc;
+
+			getTypeInputInfo(att->atttypid, &infunc, &col->typioparam);
+			fmgr_info(infunc, &col->input);
+			col->typmod = att->atttypmod;
+		}
+	}
+	return plan;
+}
+
+/*
+ * tempo_row_plan_set
+ *		Set the values of the columns that do not come from the JSON.
+ */
+void
+tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_key)
+{
+	plan->source = source;
+	plan->request_key = request_key;
+}
+
+/* The row's id as text, for messages (at most 64 bytes, printable). */
+static char *
+row_id(TempoRowPlan *plan, cJSON *row)
+{
+	cJSON	   *v = follow(row, plan->nidkeys, plan->idkeys);
+	char	   *s;
+
+	if (cJSON_IsNumber(v))
+		return psprintf("%.0f", v->valuedouble);
+	if (!cJSON_IsString(v))
+		return pstrdup("(no id)");
+	s = pnstrdup(v->valuestring, 64);
+	for (char *p = s; *p; p++)
+		if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
+			*p = '?';
+	return s;
+}
+
+/* Error context: which column of which row was being converted. */
+static void
+conversion_error_callback(void *arg)
+{
+	TempoRowPlan *plan = (TempoRowPlan *) arg;
+
+	if (plan->cur_column && plan->cur_row)
+		errcontext("column \"%s\" of foreign table \"%s\", %s %s",
+				   plan->cur_column, plan->relname,
+				   plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
+				   row_id(plan, plan->cur_row));
+}
+
+/*
+ * tempo_page_next_row
+ *		Convert the page's next row into values/nulls; false at the end.
+ */
+bool
+tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
+					bool *nulls)
+{
+	cJSON	   *row = page->cursor;
+	ErrorContextCallback errcallback;
+
+	if (row == NULL)
+		return false;
+	page->cursor = row->next;
+
+	if (!cJSON_IsObject(row))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
+				 errdetail("An element of the result array is not an object.")));
+
+	errcallback.callback = conversion_error_callback;
+	errcallback.arg = plan;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+	plan->cur_row = row;
+
+	for (int i = 0; i < plan->natts; i++)
+	{
+		TempoColumnPlan *col = &plan->cols[i];
+
+		nulls[i] = true;
+		values[i] = (Datum) 0;
+		if (col->def == NULL || !col->needed)
+			continue;
+		plan->cur_column = col->def->name;
+		values[i] = convert(plan, col, row, &nulls[i]);
+	}
+
+	error_context_stack = errcallback.previous;
+	plan->cur_column = NULL;
+	plan->cur_row = NULL;
+	return true;
+}
+
+/* Name of a JSON value's type, for messages. */
+static const char *
+json_type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "null";
+}
+
+/* ERROR: the value of a column is not what the API documents. */
+static void
+bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
+	pg_attribute_noreturn();
+
+static void
+bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("invalid value for column \"%s\" in %s %s",
+					plan->cur_column,
+					plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
+					row_id(plan, row)),
+			 errdetail("Expected %s, got %s.", expected, got)));
+}
+
+/* A JSON string as a server-encoded C string; invalid UTF-8 is an ERROR. */
+static char *
+server_string(const char *s)
+{
+	return pg_any_to_server(s, strlen(s), PG_UTF8);
+}
+
+/* Two-, four- or six-digit fields of a date/time text. */
+static bool
+digits(const char *s, int n, int *out)
+{
+	int			v = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* "YYYY-MM-DD" at s into a PostgreSQL date; false if not exactly that. */
+static bool
+parse_date(const char *s, DateADT *out)
+{
+	int			y,
+				m,
+				d;
+
+	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
+		s[7] != '-' || !digits(s + 8, 2, &d))
+		return false;
+	if (m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1])
+		return false;
+	*out = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
+	return true;
+}
+
+/* "HH:MM:SS[.ffffff]" at s; *end is set past it. */
+static bool
+parse_time(const char *s, TimeADT *out, const char **end)
+{
+	int			h,
+				mi,
+				sec;
+	int64		frac = 0;
+	int			ndigits = 0;
+	const char *p;
+
+	if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) ||
+		s[5] != ':' || !digits(s + 6, 2, &sec))
+		return false;
+	if (h > 23 || mi > 59 || sec > 59)
+		return false;
+	p = s + 8;
+	if (*p == '.')
+	{
+		for (p++; *p >= '0' && *p <= '9'; p++, ndigits++)
+			if (ndigits < 6)
+				frac = frac * 10 + (*p - '0');
+		if (ndigits == 0)
+			return false;
+		for (int i = ndigits; i < 6; i++)
+			frac *= 10;
+	}
+	*out = (((int64) h * 60 + mi) * 60 + sec) * USECS_PER_SEC + frac;
+	*end = p;
+	return true;
+}
+
+/*
+ * parse_timestamptz
+ *		ISO 8601 with a zone: "YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|+HHMM)".
+ *		Both Tempo's (Z) and Jira's (+0100) forms.
+ */
+static bool
+parse_timestamptz(const char *s, TimestampTz *out)
+{
+	DateADT		date;
+	TimeADT		time;
+	const char *p;
+	int			oh = 0,
+				om = 0;
+	int			sign = 0;
+	TimestampTz ts;
+
+	if (!parse_date(s, &date) || (s[10] != 'T' && s[10] != ' ') ||
+		!parse_time(s + 11, &time, &p))
+		return false;
+	if (*p == 'Z' && p[1] == '\0')
+		sign = 0;
+	else if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh))
+	{
+		sign = (*p == '+') ? 1 : -1;
+		p += 3;
+		if (*p == ':')
+			p++;
+		if (!digits(p, 2, &om) || p[2] != '\0' || oh > 15 || om > 59)
+			return false;
+	}
+	else
+		return false;
+	ts = (TimestampTz) date * USECS_PER_DAY + time -
+		sign * ((int64) oh * 3600 + om * 60) * USECS_PER_SEC;
+	if (!IS_VALID_TIMESTAMP(ts))
+		return false;
+	*out = ts;
+	return true;
+}
+
+/* An integer from a JSON number or a string of digits (Jira's ids). */
+static bool
+json_integer(cJSON *v, int64 min, int64 max, int64 *out)
+{
+	if (cJSON_IsNumber(v))
+	{
+		double		d = v->valuedouble;
+
+		if (!isfinite(d) || d != floor(d) || fabs(d) > EXACT_INT_LIMIT ||
+			d < (double) min || d > (double) max)
+			return false;
+		*out = (int64) d;
+		return true;
+	}
+	if (cJSON_IsString(v))
+	{
+		char	   *end;
+		long long	n;
+
+		errno = 0;
+		n = strtoll(v->valuestring, &end, 10);
+		if (errno != 0 || end == v->valuestring || *end != '\0' ||
+			n < min || n > max)
+			return false;
+		*out = n;
+		return true;
+	}
+	return false;
+}
+
+/* A JSON value printed compactly, as a palloc'd string. */
+static char *
+print_json(cJSON *v)
+{
+	char	   *printed = cJSON_PrintUnformatted(v);
+	char	   *result;
+
+	if (printed == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while printing JSON")));
+	result = pstrdup(printed);
+	cJSON_free(printed);
+	return result;
+}
+
+/* jsonb from JSON text (UTF-8). */
+static Datum
+jsonb_from_text(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(server_string(json)));
+}
+
+/* Flatten Atlassian Document Format into text (see README "jira_worklogs"). */
+static void
+adf_text(cJSON *node, StringInfo out, int depth)
+{
+	cJSON	   *type = cJSON_GetObjectItemCaseSensitive(node, "type");
+	cJSON	   *content = cJSON_GetObjectItemCaseSensitive(node, "content");
+	cJSON	   *attrs = cJSON_GetObjectItemCaseSensitive(node, "attrs");
+	const char *t = cJSON_IsString(type) ? type->valuestring : "";
+	cJSON	   *child;
+	int			item = 0;
+
+	check_stack_depth();
+	if (strcmp(t, "text") == 0)
+	{
+		cJSON	   *text = cJSON_GetObjectItemCaseSensitive(node, "text");
+
+		if (cJSON_IsString(text))
+			appendStringInfoString(out, text->valuestring);
+		return;
+	}
+	if (strcmp(t, "hardBreak") == 0)
+	{
+		appendStringInfoChar(out, '\n');
+		return;
+	}
+	if (strcmp(t, "mention") == 0 || strcmp(t, "emoji") == 0 ||
+		strcmp(t, "status") == 0 || strcmp(t, "date") == 0)
+	{
+		cJSON	   *text = cJSON_GetObjectItemCaseSensitive(attrs, "text");
+
+		if (!cJSON_IsString(text))
+			text = cJSON_GetObjectItemCaseSensitive(attrs, "shortName");
+		if (cJSON_IsString(text))
+			appendStringInfoString(out, text->valuestring);
+		return;
+	}
+
+	cJSON_ArrayForEach(child, content)
+	{
+		cJSON	   *ctype = cJSON_GetObjectItemCaseSensitive(child, "type");
+		const char *ct = cJSON_IsString(ctype) ? ctype->valuestring : "";
+		bool		block = strcmp(ct, "text") != 0 && strcmp(ct, "hardBreak") != 0 &&
+			strcmp(ct, "mention") != 0 && strcmp(ct, "emoji") != 0 &&
+			strcmp(ct, "status") != 0 && strcmp(ct, "date") != 0 &&
+			strcmp(ct, "inlineCard") != 0;
+
+		if (!cJSON_IsObject(child))
+			continue;
+		/* blocks start on a line of their own */
+		if (block && out->len > 0 && out->data[out->len - 1] != '\n')
+			appendStringInfoChar(out, '\n');
+		if (strcmp(t, "bulletList") == 0)
+			appendStringInfoString(out, "- ");
+		else if (strcmp(t, "orderedList") == 0)
+			appendStringInfo(out, "%d. ", ++item);
+		adf_text(child, out, depth + 1);
+	}
+}
+
+/*
+ * convert
+ *		The Datum of one column of one row.
+ */
+static Datum
+convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
+{
+	const TempoColumnDef *def = col->def;
+	cJSON	   *v = NULL;
+	char	   *text = NULL;
+	int64		n;
+
+	*isnull = false;
+	switch (def->kind)
+	{
+		case TEMPO_COL_SOURCE:
+			text = pstrdup(plan->source);
+			break;
+		case TEMPO_COL_REQUEST_KEY:
+			if (plan->request_key == NULL)
+			{
+				*isnull = true;
+				return (Datum) 0;
+			}
+			text = pstrdup(plan->request_key);
+			break;
+		case TEMPO_COL_RAW:
+			text = print_json(row);
+			if (col->natural)
+				return jsonb_from_text(text);
+			break;
+		default:
+			v = follow(row, col->nkeys, col->keys);
+			if (v == NULL || cJSON_IsNull(v))
+			{
+				if (def->required)
+					bad_value(plan, row, "a value", "none (the field is missing)");
+				*isnull = true;
+				return (Datum) 0;
+			}
+			break;
+	}
+
+	if (text == NULL)
+	{
+		switch (def->kind)
+		{
+			case TEMPO_COL_ATTR_MAP:
+				{
+					StringInfoData buf;
+					cJSON	   *item;
+
+					if (!cJSON_IsArray(v))
+						bad_value(plan, row, "an array of {key, value}", json_type_name(v));
+					initStringInfo(&buf);
+					appendStringInfoChar(&buf, '{');
+					cJSON_ArrayForEach(item, v)
+					{
+						cJSON	   *key = cJSON_GetObjectItemCaseSensitive(item, "key");
+						cJSON	   *value = cJSON_GetObjectItemCaseSensitive(item, "value");
+
+						if (!cJSON_IsString(key))
+							bad_value(plan, row, "a string \"key\" in each work attribute",
+									  json_type_name(key));
+						if (buf.len > 1)
+							appendStringInfoChar(&buf, ',');
+						escape_json(&buf, key->valuestring);
+						appendStringInfoChar(&buf, ':');
+						appendStringInfoString(&buf, value ? print_json(value) : "null");
+					}
+					appendStringInfoChar(&buf, '}');
+					text = buf.data;
+					if (col->natural)
+						return jsonb_from_text(text);
+					break;
+				}
+			case TEMPO_COL_ADF_TEXT:
+				if (cJSON_IsString(v))
+					text = v->valuestring;
+				else if (cJSON_IsObject(v))
+				{
+					StringInfoData buf;
+
+					initStringInfo(&buf);
+					adf_text(v, &buf, 0);
+					while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
+						buf.data[--buf.len] = '\0';
+					text = buf.data;
+				}
+				else
+					bad_value(plan, row, "a document or a string", json_type_name(v));
+				break;
+			case TEMPO_COL_IS_APP:
+				if (!cJSON_IsString(v))
+					bad_value(plan, row, "a string", json_type_name(v));
+				if (col->natural)
+					return BoolGetDatum(strcmp(v->valuestring, "app") == 0);
+				text = strcmp(v->valuestring, "app") == 0 ? "true" : "false";
+				break;
+			case TEMPO_COL_LOCAL_DATE:
+				{
+					DateADT		d;
+
+					if (!cJSON_IsString(v) || !parse_date(v->valuestring, &d))
+						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
+								  cJSON_IsString(v) ? quote_literal_cstr(v->valuestring)
+								  : json_type_name(v));
+					if (col->natural)
+						return DateADTGetDatum(d);
+					text = pnstrdup(v->valuestring, 10);
+					break;
+				}
+			default:
+				if (!col->natural)
+				{
+					if (cJSON_IsString(v))
+						text = v->valuestring;
+					else if (cJSON_IsNumber(v) && json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+						text = psprintf(INT64_FORMAT, n);
+					else
+						text = print_json(v);
+					break;
+				}
+				switch (def->type)
+				{
+					case INT8OID:
+						if (!json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+							bad_value(plan, row, "an integer of at most 2^53",
+									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
+									  : json_type_name(v));
+						return Int64GetDatum(n);
+					case INT4OID:
+						if (!cJSON_IsNumber(v) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
+							bad_value(plan, row, "an integer within the range of integer",
+									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
+									  : json_type_name(v));
+						return Int32GetDatum((int32) n);
+					case TEXTOID:
+						if (!cJSON_IsString(v))
+							bad_value(plan, row, "a string", json_type_name(v));
+						return CStringGetTextDatum(server_string(v->valuestring));
+					case DATEOID:
+						{
+							DateADT		d;
+
+							if (!cJSON_IsString(v) || strlen(v->valuestring) != 10 ||
+								!parse_date(v->valuestring, &d))
+								bad_value(plan, row, "a date YYYY-MM-DD",
+										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  : json_type_name(v));
+							return DateADTGetDatum(d);
+						}
+					case TIMEOID:
+						{
+							TimeADT		t;
+							const char *end;
+
+							if (!cJSON_IsString(v) || !parse_time(v->valuestring, &t, &end) ||
+								*end != '\0')
+								bad_value(plan, row, "a time HH:MM:SS",
+										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  : json_type_name(v));
+							return TimeADTGetDatum(t);
+						}
+					case TIMESTAMPTZOID:
+						{
+							TimestampTz ts;
+
+							if (!cJSON_IsString(v) || !parse_timestamptz(v->valuestring, &ts))
+								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
+										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  : json_type_name(v));
+							return TimestampTzGetDatum(ts);
+						}
+					case JSONBOID:
+						return jsonb_from_text(print_json(v));
+					default:
+						elog(ERROR, "unexpected natural type %u", def->type);
+				}
+		}
+	}
+
+	/* a text form: the natural text type, or another type's input function */
+	if (col->natural)
+		return CStringGetTextDatum(server_string(text));
+	return InputFunctionCall(&col->input, server_string(text), col->typioparam,
+							 col->typmod);
+}

@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * tempo_fdw.h
+ *		  The one internal header of tempo_fdw: option, planner and scan
+ *		  state, and every cross-file function grouped by the file that
+ *		  owns it.
+ *
+ * libcurl and cJSON headers stay out of this file: http.c and json.c hide
+ * their library objects behind opaque types.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/tempo_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TEMPO_FDW_H
+#define TEMPO_FDW_H
+
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "commands/explain.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "utils/rel.h"
+#include "utils/palloc.h"
+
+#include "compat.h"
+
+#ifndef TEMPO_FDW_VERSION
+#define TEMPO_FDW_VERSION "unknown"
+#endif
+
+/* Defaults and limits of the options (documented in README.md) */
+#define TEMPO_DEFAULT_URL				"https://api.tempo.io/4"
+#define TEMPO_DEFAULT_TIMEOUT_MS		30000
+#define TEMPO_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define TEMPO_DEFAULT_MAX_RETRIES		3
+#define TEMPO_DEFAULT_PAGE_SIZE			5000
+#define TEMPO_MAX_PAGE_SIZE				5000
+#define TEMPO_DEFAULT_MAX_CONCURRENCY	4
+#define TEMPO_DEFAULT_RPS				5.0
+#define TEMPO_DEFAULT_MAX_RESPONSE_BYTES (256 * 1024 * 1024)
+#define TEMPO_MAX_RETRY_WAIT_MS			60000
+
+/* What a foreign table reads (its "resource" option) */
+typedef enum TempoResource
+{
+	TEMPO_RES_WORKLOGS,			/* Tempo /worklogs */
+	TEMPO_RES_JIRA_WORKLOGS,	/* Jira /rest/api/3/worklog... */
+	TEMPO_RES_USER_SCHEDULES	/* Tempo /user-schedule/{accountId} */
+} TempoResource;
+
+/* The "fallback" server option */
+typedef enum TempoFallback
+{
+	TEMPO_FALLBACK_AUTO,		/* not set: jira when Jira credentials exist */
+	TEMPO_FALLBACK_JIRA,
+	TEMPO_FALLBACK_OFF
+} TempoFallback;
+
+/* All options of one scan, merged server -> user mapping -> table */
+typedef struct TempoFdwOptions
+{
+	char	   *tempo_url;		/* Tempo API base, no trailing slash */
+	char	   *jira_url;		/* Jira site, no trailing slash, or NULL */
+	TempoFallback fallback;		/* fallback to Jira worklogs */
+	int			timeout_ms;		/* total time of one HTTP request */
+	int			connect_timeout_ms; /* time to connect */
+	int			max_retries;	/* retries of 429/502/503/504/resets */
+	int			page_size;		/* "limit" of a Tempo page */
+	int			max_concurrency;	/* pages in flight at once */
+	double		max_requests_per_second;	/* rate budget, 0 = none */
+	int64		max_response_bytes; /* cap of one response body */
+	bool		ssl_verify;		/* verify TLS peers (superuser may unset) */
+	char	   *token;			/* Tempo Bearer token, or NULL */
+	bool		token_from_server;	/* token came from the server options */
+	char	   *jira_email;		/* Jira Basic auth user, or NULL */
+	char	   *jira_token;		/* Jira API token, or NULL */
+	TempoResource resource;		/* what the table reads */
+} TempoFdwOptions;
+
+/* How a column's value is derived from a JSON object */
+typedef enum TempoColumnKind
+{
+	TEMPO_COL_PATH,				/* the value at a dotted JSON path */
+	TEMPO_COL_SOURCE,			/* the constant source name */
+	TEMPO_COL_ATTR_MAP,			/* [{key,value}] at path as {key: value} */
+	TEMPO_COL_RAW,				/* the whole object */
+	TEMPO_COL_LOCAL_DATE,		/* date part of an offset timestamp at path */
+	TEMPO_COL_ADF_TEXT,			/* Atlassian Document Format as text */
+	TEMPO_COL_IS_APP,			/* accountType at path = 'app' */
+	TEMPO_COL_REQUEST_KEY		/* the key the request asked for (account id) */
+} TempoColumnKind;
+
+/* One column a resource offers */
+typedef struct TempoColumnDef
+{
+	const char *name;			/* column name */
+	Oid			type;			/* natural type */
+	const char *sqltype;		/* its name in generated DDL */
+	TempoColumnKind kind;		/* how to derive it */
+	const char *path;			/* dotted JSON path, or NULL */
+	const char *comment;		/* COMMENT ON COLUMN text */
+	bool		required;		/* missing in the JSON is an error */
+} TempoColumnDef;
+
+/* One resource: a table IMPORT FOREIGN SCHEMA can create */
+typedef struct TempoResourceDef
+{
+	TempoResource resource;
+	const char *name;			/* table name and "resource" value */
+	const char *id_path;		/* JSON path of the row id, for messages */
+	const char *comment;		/* COMMENT ON FOREIGN TABLE text */
+	int			ncolumns;
+	const TempoColumnDef *columns;
+} TempoResourceDef;
+
+/* Counters shown by EXPLAIN ANALYZE */
+typedef struct TempoScanStats
+{
+	int64		pages;			/* pages turned into rows */
+	int64		requests;		/* HTTP requests sent, retries included */
+	int64		retries;		/* requests repeated after a transient fault */
+	int64		bytes;			/* response bytes received (decoded) */
+} TempoScanStats;
+
+/* An HTTP connection: opaque outside connection.c and http.c */
+typedef struct TempoConn TempoConn;
+
+/* A parsed page: opaque outside json.c */
+typedef struct TempoPage TempoPage;
+
+/* Per-column conversion plan built once per scan (json.c) */
+typedef struct TempoRowPlan TempoRowPlan;
+
+/* in tempo_fdw.c */
+extern bool tempo_enable_pushdown;
+
+/* in option.c */
+extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
+										  Oid userid);
+extern const char *tempo_resource_name(TempoResource resource);
+extern bool tempo_url_is_loopback(const char *url);
+extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
+
+/* in catalog.c */
+extern const TempoResourceDef *tempo_resource_def(TempoResource resource);
+extern const TempoResourceDef *tempo_resource_by_name(const char *name);
+extern int	tempo_resource_count(void);
+extern const TempoResourceDef *tempo_resource_at(int i);
+
+/* in connection.c */
+extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
+extern void *tempo_conn_handle(TempoConn *conn);
+
+/* in http.c */
+typedef struct TempoHttpRequest
+{
+	const char *method;			/* "GET" or "POST" */
+	const char *url;			/* absolute URL */
+	const char *body;			/* POST body (JSON) or NULL */
+	const char *auth_header;	/* full "Authorization: ..." line */
+	const char *what;			/* what is asked, for messages (no host) */
+	const char *service;		/* "Tempo" or "Jira" */
+} TempoHttpRequest;
+
+typedef enum TempoHttpOutcome
+{
+	TEMPO_HTTP_OK,				/* 2xx with a body */
+	TEMPO_HTTP_STATUS,			/* a non-2xx status */
+	TEMPO_HTTP_CONNECT,			/* could not connect / resolve */
+	TEMPO_HTTP_TIMEOUT,			/* timeout_ms or connect_timeout_ms hit */
+	TEMPO_HTTP_TRANSFER,		/* reset, truncated, or other transfer error */
+	TEMPO_HTTP_TOO_BIG			/* body over max_response_bytes */
+} TempoHttpOutcome;
+
+typedef struct TempoHttpResponse
+{
+	TempoHttpOutcome outcome;
+	long		status;			/* HTTP status, 0 if none */
+	char	   *body;			/* NUL-terminated body (palloc'd) */
+	size_t		len;			/* body length */
+	char		error[256];		/* libcurl's error text, if any */
+} TempoHttpResponse;
+
+extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
+							   const TempoHttpRequest *req,
+							   TempoHttpResponse *resp,
+							   TempoScanStats *stats);
+extern void tempo_http_report(const TempoFdwOptions *opts,
+							  const TempoHttpRequest *req,
+							  const TempoHttpResponse *resp) pg_attribute_noreturn();
+extern char *tempo_url_path(const char *url);
+extern char *tempo_url_encode(const char *s);
+extern bool tempo_same_origin(const char *base, const char *url);
+
+/* in json.c */
+extern void tempo_sanitize_json(char *body, size_t len);
+extern TempoPage *tempo_parse_page(char *body, size_t len,
+								   const char *array_key,
+								   const char *service, const char *what,
+								   MemoryContext cxt);
+extern int	tempo_page_nrows(TempoPage *page);
+extern const char *tempo_page_string(TempoPage *page, const char *path);
+extern bool tempo_page_has_number(TempoPage *page, const char *path,
+								  double *value);
+extern TempoRowPlan *tempo_make_row_plan(Relation rel, TempoResource resource,
+										 Bitmapset *attrs_used);
+extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
+							   const char *request_key);
+extern bool tempo_page_next_row(TempoPage *page, TempoRowPlan *plan,
+								Datum *values, bool *nulls);
+
+/* in scan.c */
+extern void tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+								   Oid foreigntableid);
+extern void tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid foreigntableid);
+extern ForeignScan *tempoGetForeignPlan(PlannerInfo *root,
+										RelOptInfo *baserel,
+										Oid foreigntableid,
+										ForeignPath *best_path,
+										List *tlist, List *scan_clauses,
+										Plan *outer_plan);
+extern void tempoBeginForeignScan(ForeignScanState *node, int eflags);
+extern TupleTableSlot *tempoIterateForeignScan(ForeignScanState *node);
+extern void tempoReScanForeignScan(ForeignScanState *node);
+extern void tempoEndForeignScan(ForeignScanState *node);
+extern void tempoExplainForeignScan(ForeignScanState *node,
+									struct ExplainState *es);
+
+/* in import.c */
+extern List *tempoImportForeignSchema(ImportForeignSchemaStmt *stmt,
+									  Oid serverOid);
+
+#endif							/* TEMPO_FDW_H */

@@ -1,0 +1,119 @@
+# test/lib.sh: shared by run_tests.sh, demo.sh and the benchmarks.
+#
+# Installs what is missing (Debian packages), builds and installs tempo_fdw,
+# and starts a throwaway PostgreSQL cluster and the Tempo/Jira simulator on
+# free loopback ports.  Everything started is stopped by cleanup (trap).
+# PostgreSQL refuses to run as root, so as root the cluster runs as the
+# unprivileged system user "tempo_fdw_test".
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=/usr/lib/postgresql/15/bin
+PACKAGES="make gcc python3 curl ca-certificates postgresql-15 postgresql-server-dev-15
+  libcurl4-openssl-dev libcjson-dev postgresql-15-pgtap postgresql-15-cron
+  libtap-parser-sourcehandler-pgtap-perl"
+WORK=""
+SIM_PID=""
+
+log() { printf '%s\n' "== $*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian packages that are missing (no-op when all are there).
+ensure_packages() {
+	local missing=""
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing:$missing"
+	# no default cluster on port 5432: we start our own
+	if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+		as_root mkdir -p /etc/postgresql-common
+		echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+	fi
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		-o Dpkg::Options::=--force-confold $missing >/dev/null
+}
+
+# Build with warnings as errors and install into the PostgreSQL tree.
+build_and_install() {
+	log "building tempo_fdw"
+	make -C "$ROOT" -s COPT=-Werror PG_CONFIG=$PGBIN/pg_config >/dev/null
+	as_root make -C "$ROOT" -s install PG_CONFIG=$PGBIN/pg_config >/dev/null
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Run a command as the cluster's owner.
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u tempo_fdw_test -- "$@"; else "$@"; fi
+}
+
+# A fresh cluster with pg_cron preloaded; exports PGHOST, PGPORT, PGUSER.
+start_cluster() {
+	WORK=$(mktemp -d /tmp/tempo_fdw.XXXXXX)
+	chmod 755 "$WORK"
+	if [ "$(id -u)" -eq 0 ]; then
+		id tempo_fdw_test >/dev/null 2>&1 ||
+			useradd --system --no-create-home --shell /usr/sbin/nologin tempo_fdw_test
+		chown tempo_fdw_test "$WORK"
+	fi
+	PGPORT=$(free_port)
+	log "starting PostgreSQL on port $PGPORT ($WORK)"
+	as_pg $PGBIN/initdb -D "$WORK/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+	mkdir -p "$WORK/sock" && { [ "$(id -u)" -ne 0 ] || chown tempo_fdw_test "$WORK/sock"; }
+	cat >>"$WORK/data/postgresql.conf" <<CONF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$WORK/sock'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'tempo_test'
+cron.use_background_workers = on
+max_worker_processes = 16
+fsync = off
+log_min_messages = ${TEMPO_LOG_MIN_MESSAGES:-warning}
+timezone = 'UTC'
+CONF
+	as_pg $PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+	export PGHOST="$WORK/sock" PGPORT PGUSER=postgres PGDATABASE=postgres
+	psql -qX -c "CREATE DATABASE tempo_test" >/dev/null
+}
+
+# The simulator; exports TEMPO_SIM_URL (http://127.0.0.1:PORT, no slash).
+start_sim() {
+	python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$WORK/sim.port" "$@" \
+		>"$WORK/sim.log" 2>&1 &
+	SIM_PID=$!
+	for _ in $(seq 1 300); do
+		[ -s "$WORK/sim.port" ] && break
+		kill -0 "$SIM_PID" 2>/dev/null || { cat "$WORK/sim.log" >&2; return 1; }
+		sleep 0.1
+	done
+	[ -s "$WORK/sim.port" ] || { log "the simulator did not start"; return 1; }
+	export TEMPO_SIM_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
+	log "simulator at $TEMPO_SIM_URL"
+}
+
+cleanup() {
+	local rc=$?
+	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
+	if [ -n "$WORK" ] && [ -d "$WORK/data" ]; then
+		as_pg $PGBIN/pg_ctl -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	if [ -n "$WORK" ]; then
+		if [ "$rc" -ne 0 ] && [ -f "$WORK/postgres.log" ]; then
+			log "last lines of the server log:"
+			tail -n 30 "$WORK/postgres.log" >&2 || true
+		fi
+		rm -rf "$WORK"
+	fi
+	exit $rc
+}

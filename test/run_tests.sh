@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test/run_tests.sh: the whole test suite, on a fresh Debian machine too.
+#
+# Installs missing packages (apt-get, as root or through sudo), builds with
+# -Werror, installs, starts a throwaway cluster (pg_cron preloaded) and the
+# simulator on free loopback ports, runs pg_regress (sql/, expected/) and
+# pgTAP (test/pgtap/), stops everything and ends with "N passed, N failed".
+# Exit status: 0 only when nothing failed.
+
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+ensure_packages
+build_and_install
+start_cluster
+start_sim
+
+passed=0
+failed=0
+
+log "pg_regress"
+set +e
+make -C "$ROOT" -s installcheck PG_CONFIG=$PGBIN/pg_config >"$WORK/regress.out" 2>&1
+regress_rc=$?
+set -e
+cat "$WORK/regress.out"
+ok=$(grep -cE '\.\.\. ok' "$WORK/regress.out" || true)
+bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$WORK/regress.out" || true)
+passed=$((passed + ok))
+failed=$((failed + bad))
+if [ "$regress_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then failed=$((failed + 1)); fi
+[ -f "$ROOT/regression.diffs" ] && [ "$bad" -gt 0 ] && cat "$ROOT/regression.diffs"
+
+log "pgTAP"
+psql -qX -d tempo_test -c "CREATE EXTENSION IF NOT EXISTS pgtap" >/dev/null
+set +e
+pg_prove -d tempo_test --ext .sql -r "$ROOT/test/pgtap" >"$WORK/pgtap.out" 2>&1
+pgtap_rc=$?
+set -e
+cat "$WORK/pgtap.out"
+total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$WORK/pgtap.out")
+sub=$(sed -n 's/.*Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$WORK/pgtap.out" | awk '{s+=$1} END {print s+0}')
+total=${total:-0}
+sub=${sub:-0}
+passed=$((passed + total - sub))
+failed=$((failed + sub))
+if [ "$pgtap_rc" -ne 0 ] && [ "$sub" -eq 0 ]; then failed=$((failed + 1)); fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
