@@ -126,6 +126,32 @@ typedef struct TempoScanStats
 	int64		bytes;			/* response bytes received (decoded) */
 } TempoScanStats;
 
+/* Kinds of API filter a condition can become (pushdown.c) */
+typedef enum TempoFilterKind
+{
+	TEMPO_FILTER_DATE_LOWER,	/* start_date > / >= value */
+	TEMPO_FILTER_DATE_UPPER,	/* start_date < / <= value */
+	TEMPO_FILTER_DATE_EQ,		/* start_date = value */
+	TEMPO_FILTER_UPDATED_LOWER, /* updated_at > / >= / = value */
+	TEMPO_FILTER_ISSUE,			/* issue_id = value or = ANY (array) */
+	TEMPO_FILTER_AUTHOR			/* author_account_id = value or = ANY */
+} TempoFilterKind;
+
+/* One pushed condition */
+typedef struct TempoFilter
+{
+	int			kind;			/* a TempoFilterKind */
+	bool		strict;			/* < or > rather than <= or >= */
+	bool		array;			/* = ANY (array) */
+	bool		exact;			/* the API applies it exactly */
+	Expr	   *value;			/* the value expression (planning) */
+	char	   *column;			/* column name (planning) */
+	char	   *text;			/* "column op value", for EXPLAIN */
+	bool		known;			/* datum/isnull are set */
+	Datum		datum;			/* evaluated value */
+	bool		isnull;
+} TempoFilter;
+
 /* An HTTP connection: opaque outside connection.c and http.c */
 typedef struct TempoConn TempoConn;
 
@@ -212,6 +238,13 @@ extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
 							   const char *request_key);
 extern bool tempo_page_next_row(TempoPage *page, TempoRowPlan *plan,
 								Datum *values, bool *nulls);
+
+/* in pushdown.c */
+extern bool tempo_classify(RelOptInfo *baserel, Oid relid,
+						   TempoResource resource, Expr *clause,
+						   TempoFilter *f);
+extern List *tempo_build_requests(List *filters, int limit);
+extern double tempo_date_range_days(List *filters);
 
 /* in scan.c */
 extern void tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,

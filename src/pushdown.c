@@ -1,0 +1,607 @@
+/*-------------------------------------------------------------------------
+ *
+ * pushdown.c
+ *		  Which query conditions become API filters, and the requests that
+ *		  result.
+ *
+ * The walker is deliberately small.  A condition is pushed only when it has
+ * the form  column OP value  (either way round) or  column = ANY (array),
+ * where
+ *	- the column is one the resource's API can filter on, declared with its
+ *	  natural type (start_date date, updated_at timestamptz, issue_id
+ *	  bigint, author_account_id text, ...);
+ *	- OP is a built-in operator listed below, by its function OID;
+ *	- the value holds no Var of this table and nothing volatile: a Const, a
+ *	  Param (prepared statements, generic plans, nested-loop join keys), or
+ *	  a stable expression such as current_date - 30.  Values are evaluated
+ *	  when the scan starts, so they are known exactly then.
+ * Every condition, pushed or not, stays in the local filter as well: an API
+ * filter only narrows what is fetched (dates are whole days, updatedFrom
+ * whole seconds), PostgreSQL still decides what is returned, so pushdown
+ * never changes an answer.
+ *
+ * Tempo's filters are combined as follows: the tightest lower and upper
+ * date bounds become from/to (both inclusive, so a strict bound moves by a
+ * day); the latest updated_at lower bound becomes updatedFrom (floored to
+ * the second, in UTC); issue ids become repeated issueId parameters (in
+ * chunks, one request stream per chunk); an author id takes the
+ * /worklogs/user/{accountId} path, one request stream per author of an IN
+ * list (the user path takes no issueId, so issue conditions then stay
+ * local).  Contradictory conditions (from after to, an empty or all-NULL IN
+ * list, a NULL comparison value) make no request at all.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/pushdown.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation_d.h"
+#include "catalog/pg_type_d.h"
+#include "datatype/timestamp.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+
+#include "tempo_fdw.h"
+
+/* Issue ids per request stream: keeps URLs well below common limits */
+#define ISSUES_PER_REQUEST 100
+
+/* Comparison operators we understand, by the function behind them */
+typedef enum CmpOp
+{
+	CMP_NONE,
+	CMP_EQ,
+	CMP_LT,
+	CMP_LE,
+	CMP_GT,
+	CMP_GE
+} CmpOp;
+
+/* The comparison an operator function performs, and on which type. */
+static CmpOp
+cmp_of(Oid funcid, Oid *type)
+{
+	switch (funcid)
+	{
+		case F_DATE_EQ:
+			*type = DATEOID;
+			return CMP_EQ;
+		case F_DATE_LT:
+			*type = DATEOID;
+			return CMP_LT;
+		case F_DATE_LE:
+			*type = DATEOID;
+			return CMP_LE;
+		case F_DATE_GT:
+			*type = DATEOID;
+			return CMP_GT;
+		case F_DATE_GE:
+			*type = DATEOID;
+			return CMP_GE;
+		case F_TIMESTAMPTZ_EQ:
+			*type = TIMESTAMPTZOID;
+			return CMP_EQ;
+		case F_TIMESTAMPTZ_GT:
+			*type = TIMESTAMPTZOID;
+			return CMP_GT;
+		case F_TIMESTAMPTZ_GE:
+			*type = TIMESTAMPTZOID;
+			return CMP_GE;
+		case F_INT8EQ:
+		case F_INT84EQ:
+		case F_INT82EQ:
+			*type = INT8OID;
+			return CMP_EQ;
+		case F_TEXTEQ:
+			*type = TEXTOID;
+			return CMP_EQ;
+		default:
+			return CMP_NONE;
+	}
+}
+
+/* The comparison seen from the other side: a < b is b > a. */
+static CmpOp
+commute(CmpOp op)
+{
+	switch (op)
+	{
+		case CMP_LT:
+			return CMP_GT;
+		case CMP_LE:
+			return CMP_GE;
+		case CMP_GT:
+			return CMP_LT;
+		case CMP_GE:
+			return CMP_LE;
+		default:
+			return op;
+	}
+}
+
+/* The kind of filter a comparison on a column makes, or -1. */
+static int
+filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op)
+{
+	if (resource != TEMPO_RES_WORKLOGS)
+		return -1;
+	if (strcmp(column, "start_date") == 0 && coltype == DATEOID)
+		return op == CMP_EQ ? TEMPO_FILTER_DATE_EQ :
+			(op == CMP_GT || op == CMP_GE) ? TEMPO_FILTER_DATE_LOWER : TEMPO_FILTER_DATE_UPPER;
+	if (strcmp(column, "updated_at") == 0 && coltype == TIMESTAMPTZOID &&
+		op != CMP_LT && op != CMP_LE)
+		return TEMPO_FILTER_UPDATED_LOWER;
+	if (strcmp(column, "issue_id") == 0 && coltype == INT8OID && op == CMP_EQ)
+		return TEMPO_FILTER_ISSUE;
+	if (strcmp(column, "author_account_id") == 0 && coltype == TEXTOID && op == CMP_EQ)
+		return TEMPO_FILTER_AUTHOR;
+	return -1;
+}
+
+/* "column op value" for EXPLAIN: constants shown, other values as "$?" */
+static char *
+filter_text(const char *column, CmpOp op, bool array, Expr *value)
+{
+	static const char *const ops[] = {"?", "=", "<", "<=", ">", ">="};
+	char	   *v = "$?";
+
+	if (IsA(value, Const) && ((Const *) value)->constisnull)
+		v = "NULL";
+	else if (IsA(value, Const))
+	{
+		Oid			out;
+		bool		varlena;
+
+		getTypeOutputInfo(((Const *) value)->consttype, &out, &varlena);
+		v = quote_literal_cstr(OidOutputFunctionCall(out, ((Const *) value)->constvalue));
+	}
+	return array ? psprintf("%s = ANY (%s)", column, v)
+		: psprintf("%s %s %s", column, ops[op], v);
+}
+
+/* Is expr a Var of this relation?  Sets its column name and type. */
+static bool
+is_our_column(Expr *expr, RelOptInfo *baserel, Oid relid, char **name, Oid *type)
+{
+	Var		   *var;
+
+	while (IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	if (!IsA(expr, Var))
+		return false;
+	var = (Var *) expr;
+	if ((Index) var->varno != baserel->relid || var->varlevelsup != 0 || var->varattno <= 0)
+		return false;
+	*name = get_attname(relid, var->varattno, false);
+	*type = var->vartype;
+	return true;
+}
+
+/* May this expression be evaluated at scan start? */
+static bool
+is_value(Expr *expr, RelOptInfo *baserel)
+{
+	Relids		varnos = pull_varnos(NULL, (Node *) expr);
+
+	return !bms_is_member(baserel->relid, varnos) &&
+		!contain_volatile_functions((Node *) expr) &&
+		!contain_subplans((Node *) expr);
+}
+
+/*
+ * tempo_classify
+ *		Is this clause a filter the API can apply?  If so, fill *f (kind,
+ *		strictness, array, the value expression, and whether the API applies
+ *		it exactly, which LIMIT pushdown needs).
+ */
+bool
+tempo_classify(RelOptInfo *baserel, Oid relid, TempoResource resource,
+			   Expr *clause, TempoFilter *f)
+{
+	char	   *column;
+	Oid			coltype;
+	Oid			cmptype = InvalidOid;
+	CmpOp		op;
+	Expr	   *value;
+	Oid			collid = InvalidOid;
+
+	memset(f, 0, sizeof(*f));
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *opexpr = (OpExpr *) clause;
+		Expr	   *l,
+				   *r;
+
+		if (list_length(opexpr->args) != 2)
+			return false;
+		l = linitial(opexpr->args);
+		r = lsecond(opexpr->args);
+		op = cmp_of(opexpr->opfuncid, &cmptype);
+		collid = opexpr->inputcollid;
+		if (op == CMP_NONE)
+			return false;
+		if (is_our_column(l, baserel, relid, &column, &coltype) && is_value(r, baserel))
+			value = r;
+		else if (is_our_column(r, baserel, relid, &column, &coltype) && is_value(l, baserel))
+		{
+			value = l;
+			op = commute(op);
+		}
+		else
+			return false;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+
+		if (!saop->useOr || list_length(saop->args) != 2)
+			return false;
+		op = cmp_of(saop->opfuncid, &cmptype);
+		collid = saop->inputcollid;
+		if (op != CMP_EQ ||
+			!is_our_column(linitial(saop->args), baserel, relid, &column, &coltype) ||
+			!is_value(lsecond(saop->args), baserel))
+			return false;
+		value = lsecond(saop->args);
+		f->array = true;
+	}
+	else
+		return false;
+
+	/* text equality is pushed only under a deterministic collation */
+	if (cmptype == TEXTOID && OidIsValid(collid) &&
+		collid != DEFAULT_COLLATION_OID && collid != C_COLLATION_OID)
+		return false;
+
+	f->kind = filter_kind(resource, column, coltype, op);
+	if (f->kind < 0)
+		return false;
+	f->text = filter_text(column, op, f->array, value);
+	f->strict = (op == CMP_LT || op == CMP_GT);
+	f->value = value;
+	f->column = column;
+	f->exact = (f->kind != TEMPO_FILTER_UPDATED_LOWER);
+	return true;
+}
+
+/* A date as Tempo's YYYY-MM-DD. */
+static char *
+format_date(DateADT d)
+{
+	int			y,
+				m,
+				day;
+
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	return psprintf("%04d-%02d-%02d", y, m, day);
+}
+
+/* An instant as Tempo's yyyy-MM-ddTHH:mm:ssZ (UTC, floored to the second). */
+static char *
+format_instant(TimestampTz ts)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return NULL;
+	return psprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year, tm.tm_mon,
+					tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* The values of a filter: one Datum, or an array's non-null elements. */
+static List *
+filter_values(TempoFilter *f, Oid *elemtype)
+{
+	List	   *result = NIL;
+
+	*elemtype = exprType((Node *) f->value);
+	if (!f->array)
+		return list_make1((void *) f->datum);
+	else
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(f->datum);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		*elemtype = ARR_ELEMTYPE(arr);
+		get_typlenbyvalalign(*elemtype, &typlen, &typbyval, &typalign);
+		deconstruct_array(arr, *elemtype, typlen, typbyval, typalign,
+						  &elems, &nulls, &n);
+		for (int i = 0; i < n; i++)
+			if (!nulls[i])
+				result = lappend(result, (void *) elems[i]);
+	}
+	return result;
+}
+
+/* Append s to a list of strings unless it is there already. */
+static List *
+append_unique_str(List *list, char *s)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp(lfirst(lc), s) == 0)
+			return list;
+	return lappend(list, s);
+}
+
+/* The strings of a that are also in b. */
+static List *
+intersect_str(List *a, List *b)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, a)
+	{
+		ListCell   *lc2;
+
+		foreach(lc2, b)
+			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
+			{
+				result = lappend(result, lfirst(lc));
+				break;
+			}
+	}
+	return result;
+}
+
+/* An integer Datum of type int2/int4/int8 as int64. */
+static int64
+int_datum(Datum d, Oid type)
+{
+	if (type == INT2OID)
+		return DatumGetInt16(d);
+	if (type == INT4OID)
+		return DatumGetInt32(d);
+	return DatumGetInt64(d);
+}
+
+/*
+ * tempo_build_requests
+ *		The request streams (path and query after the base URL) for filters
+ *		whose values are known (f->known).  Returns NIL when the filters
+ *		cannot match any row.  Filters with unknown values (EXPLAIN without
+ *		ANALYZE of a parameterized query) are shown as "?".
+ */
+List *
+tempo_build_requests(List *filters, int limit)
+{
+	DateADT		from = DATEVAL_NOBEGIN;
+	DateADT		to = DATEVAL_NOEND;
+	bool		from_unknown = false,
+				to_unknown = false,
+				updated_unknown = false,
+				issues_unknown = false,
+				authors_unknown = false;
+	TimestampTz updated = DT_NOBEGIN;
+	List	   *issues = NIL;
+	bool		have_issues = false;
+	List	   *authors = NIL;
+	bool		have_authors = false;
+	StringInfoData query;
+	List	   *streams = NIL;
+	ListCell   *lc;
+
+	foreach(lc, filters)
+	{
+		TempoFilter *f = (TempoFilter *) lfirst(lc);
+		List	   *vals;
+		Oid			type;
+		ListCell   *lc2;
+
+		if (!f->known)
+		{
+			switch (f->kind)
+			{
+				case TEMPO_FILTER_DATE_LOWER:
+					from_unknown = true;
+					break;
+				case TEMPO_FILTER_DATE_UPPER:
+					to_unknown = true;
+					break;
+				case TEMPO_FILTER_DATE_EQ:
+					from_unknown = to_unknown = true;
+					break;
+				case TEMPO_FILTER_UPDATED_LOWER:
+					updated_unknown = true;
+					break;
+				case TEMPO_FILTER_ISSUE:
+					issues_unknown = !have_issues;
+					have_issues = true;
+					break;
+				case TEMPO_FILTER_AUTHOR:
+					authors_unknown = !have_authors;
+					have_authors = true;
+					break;
+			}
+			continue;
+		}
+		if (f->isnull)
+			return NIL;			/* a comparison with NULL is never true */
+
+		vals = filter_values(f, &type);
+		if (f->array && vals == NIL)
+			return NIL;			/* = ANY of an empty or all-NULL array */
+
+		switch (f->kind)
+		{
+			case TEMPO_FILTER_DATE_LOWER:
+			case TEMPO_FILTER_DATE_UPPER:
+			case TEMPO_FILTER_DATE_EQ:
+				foreach(lc2, vals)
+				{
+					DateADT		d = DatumGetDateADT((Datum) lfirst(lc2));
+
+					if (f->kind != TEMPO_FILTER_DATE_UPPER)
+					{
+						if (DATE_IS_NOEND(d) && f->kind == TEMPO_FILTER_DATE_LOWER)
+							return NIL;
+						if (!DATE_NOT_FINITE(d))
+							from = Max(from, f->strict ? d + 1 : d);
+					}
+					if (f->kind != TEMPO_FILTER_DATE_LOWER)
+					{
+						if (DATE_IS_NOBEGIN(d) && f->kind == TEMPO_FILTER_DATE_UPPER)
+							return NIL;
+						if (!DATE_NOT_FINITE(d))
+							to = Min(to, f->strict ? d - 1 : d);
+					}
+				}
+				break;
+			case TEMPO_FILTER_UPDATED_LOWER:
+				foreach(lc2, vals)
+				{
+					TimestampTz ts = DatumGetTimestampTz((Datum) lfirst(lc2));
+
+					if (TIMESTAMP_IS_NOEND(ts))
+						return NIL;
+					if (!TIMESTAMP_NOT_FINITE(ts))
+						updated = Max(updated, ts);
+				}
+				break;
+			case TEMPO_FILTER_ISSUE:
+			case TEMPO_FILTER_AUTHOR:
+				{
+					bool		issue = (f->kind == TEMPO_FILTER_ISSUE);
+					List	   *ids = NIL;
+
+					foreach(lc2, vals)
+						ids = append_unique_str(ids, issue
+												? psprintf(INT64_FORMAT, int_datum((Datum) lfirst(lc2), type))
+												: TextDatumGetCString((Datum) lfirst(lc2)));
+					/* several conditions: keep the ids all of them allow */
+					if (issue)
+					{
+						issues = have_issues ? intersect_str(issues, ids) : ids;
+						have_issues = true;
+						if (issues == NIL && !issues_unknown)
+							return NIL;
+					}
+					else
+					{
+						authors = have_authors ? intersect_str(authors, ids) : ids;
+						have_authors = true;
+						if (authors == NIL && !authors_unknown)
+							return NIL;
+					}
+					break;
+				}
+		}
+	}
+
+	if (!DATE_NOT_FINITE(from) && !DATE_NOT_FINITE(to) && from > to)
+		return NIL;
+
+	/* the query string shared by every stream */
+	initStringInfo(&query);
+	if (from_unknown)
+		appendStringInfoString(&query, "&from=?");
+	else if (!DATE_NOT_FINITE(from))
+		appendStringInfo(&query, "&from=%s", format_date(from));
+	if (to_unknown)
+		appendStringInfoString(&query, "&to=?");
+	else if (!DATE_NOT_FINITE(to))
+		appendStringInfo(&query, "&to=%s", format_date(to));
+	if (updated_unknown)
+		appendStringInfoString(&query, "&updatedFrom=?");
+	else if (!TIMESTAMP_NOT_FINITE(updated) && format_instant(updated))
+		appendStringInfo(&query, "&updatedFrom=%s", format_instant(updated));
+
+	if (have_authors)
+	{
+		if (authors_unknown)
+			return list_make1(psprintf("/worklogs/user/?%s&limit=%d",
+									   query.data + (query.len ? 1 : 0), limit));
+		foreach(lc, authors)
+			streams = lappend(streams,
+							  psprintf("/worklogs/user/%s?%s%slimit=%d",
+									   tempo_url_encode(lfirst(lc)),
+									   query.len ? query.data + 1 : "",
+									   query.len ? "&" : "", limit));
+		return streams;
+	}
+	if (have_issues)
+	{
+		StringInfoData ids;
+		int			n = 0;
+
+		initStringInfo(&ids);
+		if (issues_unknown)
+			appendStringInfoString(&ids, "&issueId=?");
+		foreach(lc, issues)
+		{
+			appendStringInfo(&ids, "&issueId=%s", (char *) lfirst(lc));
+			if (++n % ISSUES_PER_REQUEST == 0 || lnext(issues, lc) == NULL)
+			{
+				streams = lappend(streams, psprintf("/worklogs?%s%s&limit=%d",
+													query.len ? query.data + 1 : "",
+													query.len ? ids.data : ids.data + 1,
+													limit));
+				resetStringInfo(&ids);
+			}
+		}
+		if (issues_unknown)
+			streams = lappend(streams, psprintf("/worklogs?%s%s&limit=%d",
+												query.len ? query.data + 1 : "",
+												query.len ? ids.data : ids.data + 1,
+												limit));
+		return streams;
+	}
+	return list_make1(psprintf("/worklogs?%s%slimit=%d",
+							   query.len ? query.data + 1 : "",
+							   query.len ? "&" : "", limit));
+}
+
+/*
+ * tempo_date_range_days
+ *		For row estimates: the number of days the Const date filters allow,
+ *		or -1 when they set no finite range.
+ */
+double
+tempo_date_range_days(List *filters)
+{
+	DateADT		from = DATEVAL_NOBEGIN;
+	DateADT		to = DATEVAL_NOEND;
+	ListCell   *lc;
+
+	foreach(lc, filters)
+	{
+		TempoFilter *f = (TempoFilter *) lfirst(lc);
+		Expr	   *v = f->value;
+		DateADT		d;
+
+		if (f->array || !IsA(v, Const) || ((Const *) v)->constisnull ||
+			(f->kind != TEMPO_FILTER_DATE_LOWER && f->kind != TEMPO_FILTER_DATE_UPPER &&
+			 f->kind != TEMPO_FILTER_DATE_EQ))
+			continue;
+		d = DatumGetDateADT(((Const *) v)->constvalue);
+		if (DATE_NOT_FINITE(d))
+			continue;
+		if (f->kind != TEMPO_FILTER_DATE_UPPER)
+			from = Max(from, d);
+		if (f->kind != TEMPO_FILTER_DATE_LOWER)
+			to = Min(to, d);
+	}
+	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to))
+		return -1;
+	return Max(to - from + 1, 0);
+}
