@@ -87,6 +87,33 @@ static const TempoColumnDef jira_worklog_columns[] = {
 	"The whole worklog object as Jira sent it", false},
 };
 
+/*
+ * The worklogs table's columns when the Jira fallback serves it: the same
+ * names from Jira's worklog object.  Jira knows no billable time and no work
+ * attributes, and its author is the Tempo app user for Tempo-made worklogs.
+ */
+static const TempoColumnDef worklog_fallback_columns[] = {
+	{"worklog_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", NULL, true},
+	{"source", TEXTOID, "text", TEMPO_COL_SOURCE, NULL, NULL, false},
+	{"issue_id", INT8OID, "bigint", TEMPO_COL_PATH, "issueId", NULL, true},
+	{"author_account_id", TEXTOID, "text", TEMPO_COL_PATH, "author.accountId", NULL, true},
+	{"start_date", DATEOID, "date", TEMPO_COL_LOCAL_DATE, "started", NULL, true},
+	{"start_time", TIMEOID, "time", TEMPO_COL_LOCAL_TIME, "started", NULL, false},
+	{"started_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "started", NULL, false},
+	{"time_spent_seconds", INT4OID, "integer", TEMPO_COL_PATH, "timeSpentSeconds", NULL, true},
+	{"billable_seconds", INT4OID, "integer", TEMPO_COL_NULL, NULL, NULL, false},
+	{"description", TEXTOID, "text", TEMPO_COL_ADF_TEXT, "comment", NULL, false},
+	{"created_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "created", NULL, true},
+	{"updated_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "updated", NULL, true},
+	{"attributes", JSONBOID, "jsonb", TEMPO_COL_NULL, NULL, NULL, false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, NULL, false},
+};
+
+static const TempoResourceDef worklog_fallback = {
+	TEMPO_RES_WORKLOGS, "worklogs", "id", NULL,
+	lengthof(worklog_fallback_columns), worklog_fallback_columns
+};
+
 /* Tempo user schedules: GET /4/user-schedule/{accountId} */
 static const TempoColumnDef schedule_columns[] = {
 	{"account_id", TEXTOID, "text", TEMPO_COL_REQUEST_KEY, NULL,
@@ -139,6 +166,16 @@ tempo_resource_by_name(const char *name)
 		if (strcmp(resources[i].name, name) == 0)
 			return &resources[i];
 	return NULL;
+}
+
+/*
+ * tempo_fallback_def
+ *		The worklogs resource as read from Jira (the fallback).
+ */
+const TempoResourceDef *
+tempo_fallback_def(void)
+{
+	return &worklog_fallback;
 }
 
 /* Iteration over all resources, for IMPORT FOREIGN SCHEMA and hints. */

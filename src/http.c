@@ -350,18 +350,50 @@ body_excerpt(const TempoFdwOptions *opts, const TempoHttpResponse *resp)
 }
 
 /*
+ * tempo_http_cause
+ *		A short, token-free description of a failure, for WARNINGs and for
+ *		messages that report two failures.
+ */
+char *
+tempo_http_cause(const TempoHttpResponse *resp)
+{
+	switch (resp->outcome)
+	{
+		case TEMPO_HTTP_OK:
+			return pstrdup("no failure");
+		case TEMPO_HTTP_CONNECT:
+			return pstrdup("could not connect");
+		case TEMPO_HTTP_TIMEOUT:
+			return pstrdup("timed out");
+		case TEMPO_HTTP_TOO_BIG:
+			return pstrdup("response too large");
+		case TEMPO_HTTP_TRANSFER:
+			return pstrdup("transfer failed");
+		case TEMPO_HTTP_STATUS:
+			return psprintf("HTTP %ld", resp->status);
+		case TEMPO_HTTP_NO_CREDENTIALS:
+			return pstrdup("no token");
+	}
+	return pstrdup("unknown failure");
+}
+
+/*
  * tempo_http_report
  *		Raise the ERROR for a failed request, with the SQLSTATE of the
- *		docs/style.md table, the status, a trimmed body and a hint.
+ *		docs/style.md table, the status, a trimmed body and a hint.  A
+ *		req->prefix (e.g. "Tempo failed (HTTP 401), and ") leads the message.
  */
 void
 tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 				  const TempoHttpResponse *resp)
 {
 	bool		jira = strcmp(req->service, "Jira") == 0;
-	const char *cred = jira
-		? "Check \"jira_email\" and \"jira_token\" in the user mapping: the API token may be wrong, expired or revoked."
-		: "Check \"token\" in the user mapping: it may be wrong, expired or revoked, and it needs the \"View worklogs\" scope (and \"View schemes\" for user schedules).";
+	const char *prefix = req->prefix ? req->prefix : "";
+	const char *url_option = jira ? "jira_url" : "tempo_url";
+	int			code = ERRCODE_FDW_ERROR;
+	char	   *msg = NULL;
+	char	   *detail = NULL;
+	char	   *hint = NULL;
 
 	switch (resp->outcome)
 	{
@@ -369,84 +401,92 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			elog(ERROR, "tempo_http_report called for a successful request");
 			break;
 		case TEMPO_HTTP_CONNECT:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
-					 errmsg("could not connect to %s for %s %s",
-							req->service, req->method, req->what),
-					 errdetail_internal("%s", resp->error),
-					 errhint("Check \"%s\" and that this host can reach it.",
-							 jira ? "jira_url" : "tempo_url")));
+			code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			msg = psprintf("could not connect to %s for %s %s",
+						   req->service, req->method, req->what);
+			detail = pstrdup(resp->error);
+			hint = psprintf("Check \"%s\" and that this host can reach it.", url_option);
 			break;
 		case TEMPO_HTTP_TIMEOUT:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("%s request %s %s timed out",
-							req->service, req->method, req->what),
-					 errdetail_internal("%s", resp->error),
-					 errhint("Raise the server option \"timeout_ms\" (now %d) or \"connect_timeout_ms\" (now %d).",
-							 opts->timeout_ms, opts->connect_timeout_ms)));
+			msg = psprintf("%s request %s %s timed out", req->service,
+						   req->method, req->what);
+			detail = pstrdup(resp->error);
+			hint = psprintf("Raise the server option \"timeout_ms\" (now %d) or \"connect_timeout_ms\" (now %d).",
+							opts->timeout_ms, opts->connect_timeout_ms);
+			break;
+		case TEMPO_HTTP_NO_CREDENTIALS:
+			code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+			msg = psprintf("no %s credentials for %s %s", req->service,
+						   req->method, req->what);
+			hint = pstrdup(jira
+						   ? "Set \"jira_email\" and \"jira_token\" in the user mapping."
+						   : "CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');");
 			break;
 		case TEMPO_HTTP_TOO_BIG:
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("%s response to %s %s is larger than %lld bytes",
-							req->service, req->method, req->what,
-							(long long) opts->max_response_bytes),
-					 errhint("Lower \"page_size\" or raise the server option \"max_response_bytes\".")));
+			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+			msg = psprintf("%s response to %s %s is larger than %lld bytes",
+						   req->service, req->method, req->what,
+						   (long long) opts->max_response_bytes);
+			hint = pstrdup("Lower \"page_size\" or raise the server option \"max_response_bytes\".");
 			break;
 		case TEMPO_HTTP_TRANSFER:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("%s request %s %s failed after %d retries",
-							req->service, req->method, req->what,
-							opts->max_retries),
-					 errdetail_internal("%s", resp->error)));
+			msg = psprintf("%s request %s %s failed after %d retries",
+						   req->service, req->method, req->what, opts->max_retries);
+			detail = pstrdup(resp->error);
+			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
 			break;
 		case TEMPO_HTTP_STATUS:
+			detail = body_excerpt(opts, resp);
 			if (resp->status == 401)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-						 errmsg("%s rejected the credentials (HTTP 401) for %s %s",
-								req->service, req->method, req->what),
-						 errdetail_internal("%s", body_excerpt(opts, resp)),
-						 errhint("%s", cred)));
+			{
+				code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+				msg = psprintf("%s rejected the credentials (HTTP 401) for %s %s",
+							   req->service, req->method, req->what);
+				hint = pstrdup(jira
+							   ? "Check \"jira_email\" and \"jira_token\" in the user mapping: the API token may be wrong, expired or revoked."
+							   : "Check \"token\" in the user mapping: it may be wrong, expired or revoked, and it needs the \"View worklogs\" scope (and \"View schemes\" for user schedules).");
+			}
 			else if (resp->status == 403)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("%s denied access (HTTP 403) to %s %s",
-								req->service, req->method, req->what),
-						 errdetail_internal("%s", body_excerpt(opts, resp)),
-						 errhint(jira
-								 ? "The Jira account lacks a permission for this request (e.g. Browse projects, or View all worklogs)."
-								 : "The token lacks the scope for this endpoint: worklogs need \"View worklogs\", user schedules \"View schemes\". Scopes cannot be edited: create a new token.")));
+			{
+				code = ERRCODE_INSUFFICIENT_PRIVILEGE;
+				msg = psprintf("%s denied access (HTTP 403) to %s %s",
+							   req->service, req->method, req->what);
+				hint = pstrdup(jira
+							   ? "The Jira account lacks a permission for this request (e.g. Browse projects, or View all worklogs)."
+							   : "The token lacks the scope for this endpoint: worklogs need \"View worklogs\", user schedules \"View schemes\". Scopes cannot be edited: create a new token.");
+			}
 			else if (resp->status == 404)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
-						 errmsg("%s answered 404 Not Found for %s %s",
-								req->service, req->method, req->what),
-						 errdetail_internal("%s", body_excerpt(opts, resp)),
-						 errhint(jira
-								 ? "Check \"jira_url\"; Jira also answers 404 for issues the account may not see."
-								 : "Check \"tempo_url\" (for example https://api.tempo.io/4); Tempo also answers 404 when the token's owner lacks permission, and a regional host that is not the tenant's own refuses access.")));
+			{
+				code = ERRCODE_FDW_TABLE_NOT_FOUND;
+				msg = psprintf("%s answered 404 Not Found for %s %s",
+							   req->service, req->method, req->what);
+				hint = pstrdup(jira
+							   ? "Check \"jira_url\"; Jira also answers 404 for issues the account may not see."
+							   : "Check \"tempo_url\" (for example https://api.tempo.io/4); Tempo also answers 404 when the token's owner lacks permission, and a regional host that is not the tenant's own refuses access.");
+			}
 			else if (resp->status >= 300 && resp->status < 400)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("%s answered a redirect (HTTP %ld) for %s %s",
-								req->service, resp->status, req->method, req->what),
-						 errhint("Redirects are not followed, so that credentials never go to another host; check \"%s\".",
-								 jira ? "jira_url" : "tempo_url")));
+			{
+				msg = psprintf("%s answered a redirect (HTTP %ld) for %s %s",
+							   req->service, resp->status, req->method, req->what);
+				hint = psprintf("Redirects are not followed, so that credentials never go to another host; check \"%s\".",
+								url_option);
+			}
 			else
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("%s answered HTTP %ld for %s %s",
-								req->service, resp->status, req->method, req->what),
-						 errdetail_internal("%s", body_excerpt(opts, resp)),
-						 (resp->status == 429 || resp->status >= 500)
-						 ? errhint("The request was tried %d times; raise \"max_retries\" or try again later.",
-								   opts->max_retries + 1)
-						 : 0));
+			{
+				msg = psprintf("%s answered HTTP %ld for %s %s",
+							   req->service, resp->status, req->method, req->what);
+				if (resp->status == 429 || resp->status >= 500)
+					hint = psprintf("The request was tried %d times; raise \"max_retries\" or try again later.",
+									opts->max_retries + 1);
+			}
 			break;
 	}
+
+	ereport(ERROR,
+			(errcode(code),
+			 errmsg("%s%s", prefix, msg),
+			 detail && detail[0] ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }
 

@@ -95,6 +95,7 @@ static int	split_path(const char *path, const char **keys);
 static cJSON *follow(cJSON *obj, int nkeys, const char *const *keys);
 static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
 					 bool *isnull);
+static bool json_integer(cJSON *v, int64 min, int64 max, int64 *out);
 
 /*
  * tempo_sanitize_json
@@ -252,6 +253,46 @@ tempo_page_has_number(TempoPage *page, const char *path, double *value)
 	return true;
 }
 
+/*
+ * tempo_page_bool
+ *		The boolean at a dotted path, or dflt when absent.
+ */
+bool
+tempo_page_bool(TempoPage *page, const char *path, bool dflt)
+{
+	const char *keys[MAX_PATH_KEYS];
+	int			n = split_path(path, keys);
+	cJSON	   *v = follow(page->root, n, keys);
+
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}
+
+/*
+ * tempo_page_ids
+ *		The ids at key of every element of the page's array, as text: what
+ *		Jira's worklog/updated lists.
+ */
+List *
+tempo_page_ids(TempoPage *page, const char *key)
+{
+	List	   *ids = NIL;
+	cJSON	   *item;
+
+	cJSON_ArrayForEach(item, page->rows)
+	{
+		cJSON	   *v = cJSON_GetObjectItemCaseSensitive(item, key);
+		int64		n;
+
+		if (!json_integer(v, 0, PG_INT64_MAX, &n))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
+					 errdetail("An element has no integer \"%s\".", key)));
+		ids = lappend(ids, psprintf(INT64_FORMAT, n));
+	}
+	return ids;
+}
+
 /* Split "a.b.c" into keys (pointing into a palloc'd copy). */
 static int
 split_path(const char *path, const char **keys)
@@ -290,14 +331,15 @@ follow(cJSON *obj, int nkeys, const char *const *keys)
  *		FirstLowInvalidHeapAttributeNumber, as pull_varattnos makes them).
  */
 TempoRowPlan *
-tempo_make_row_plan(Relation rel, TempoResource resource, Bitmapset *attrs_used)
+tempo_make_row_plan(Relation rel, const TempoResourceDef *resource,
+					Bitmapset *attrs_used)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	TempoRowPlan *plan = palloc0(sizeof(TempoRowPlan));
 	bool		whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber,
 										  attrs_used);
 
-	plan->resource = tempo_resource_def(resource);
+	plan->resource = resource;
 	plan->relname = pstrdup(RelationGetRelationName(rel));
 	plan->natts = tupdesc->natts;
 	plan->cols = palloc0(sizeof(TempoColumnPlan) * tupdesc->natts);
@@ -721,6 +763,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			if (col->natural)
 				return jsonb_from_text(text);
 			break;
+		case TEMPO_COL_NULL:
+			*isnull = true;
+			return (Datum) 0;
 		default:
 			v = follow(row, col->nkeys, col->keys);
 			if (v == NULL || cJSON_IsNull(v))
@@ -789,6 +834,21 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					return BoolGetDatum(strcmp(v->valuestring, "app") == 0);
 				text = strcmp(v->valuestring, "app") == 0 ? "true" : "false";
 				break;
+			case TEMPO_COL_LOCAL_TIME:
+				{
+					TimeADT		t;
+					const char *end;
+
+					if (!cJSON_IsString(v) || strlen(v->valuestring) < 19 ||
+						!parse_time(v->valuestring + 11, &t, &end))
+						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
+								  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+								  : json_type_name(v));
+					if (col->natural)
+						return TimeADTGetDatum(t);
+					text = pnstrdup(v->valuestring + 11, 8);
+					break;
+				}
 			case TEMPO_COL_LOCAL_DATE:
 				{
 					DateADT		d;

@@ -131,22 +131,50 @@ commute(CmpOp op)
 	}
 }
 
-/* The kind of filter a comparison on a column makes, or -1. */
+/*
+ * filter_kind
+ *		The kind of filter a comparison on a column makes, or -1; *exact
+ *		tells whether the API applies it exactly as SQL would.
+ */
 static int
-filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op)
+filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op,
+			bool *exact)
 {
-	if (resource != TEMPO_RES_WORKLOGS)
-		return -1;
-	if (strcmp(column, "start_date") == 0 && coltype == DATEOID)
-		return op == CMP_EQ ? TEMPO_FILTER_DATE_EQ :
-			(op == CMP_GT || op == CMP_GE) ? TEMPO_FILTER_DATE_LOWER : TEMPO_FILTER_DATE_UPPER;
-	if (strcmp(column, "updated_at") == 0 && coltype == TIMESTAMPTZOID &&
-		op != CMP_LT && op != CMP_LE)
-		return TEMPO_FILTER_UPDATED_LOWER;
-	if (strcmp(column, "issue_id") == 0 && coltype == INT8OID && op == CMP_EQ)
-		return TEMPO_FILTER_ISSUE;
-	if (strcmp(column, "author_account_id") == 0 && coltype == TEXTOID && op == CMP_EQ)
-		return TEMPO_FILTER_AUTHOR;
+	bool		is_date = (coltype == DATEOID);
+	int			date_kind = op == CMP_EQ ? TEMPO_FILTER_DATE_EQ :
+		(op == CMP_GT || op == CMP_GE) ? TEMPO_FILTER_DATE_LOWER : TEMPO_FILTER_DATE_UPPER;
+
+	*exact = true;
+	switch (resource)
+	{
+		case TEMPO_RES_WORKLOGS:
+		case TEMPO_RES_JIRA_WORKLOGS:
+			if (strcmp(column, "start_date") == 0 && is_date)
+			{
+				/* Jira filters instants: a day wider on each side */
+				*exact = (resource == TEMPO_RES_WORKLOGS);
+				return date_kind;
+			}
+			if (strcmp(column, "updated_at") == 0 && coltype == TIMESTAMPTZOID &&
+				op != CMP_LT && op != CMP_LE)
+			{
+				*exact = false; /* whole seconds (Tempo), milliseconds (Jira) */
+				return TEMPO_FILTER_UPDATED_LOWER;
+			}
+			if (strcmp(column, "issue_id") == 0 && coltype == INT8OID && op == CMP_EQ)
+				return TEMPO_FILTER_ISSUE;
+			if (resource == TEMPO_RES_WORKLOGS &&
+				strcmp(column, "author_account_id") == 0 && coltype == TEXTOID &&
+				op == CMP_EQ)
+				return TEMPO_FILTER_AUTHOR;
+			return -1;
+		case TEMPO_RES_USER_SCHEDULES:
+			if (strcmp(column, "date") == 0 && is_date)
+				return date_kind;
+			if (strcmp(column, "account_id") == 0 && coltype == TEXTOID && op == CMP_EQ)
+				return TEMPO_FILTER_AUTHOR;
+			return -1;
+	}
 	return -1;
 }
 
@@ -265,14 +293,13 @@ tempo_classify(RelOptInfo *baserel, Oid relid, TempoResource resource,
 		collid != DEFAULT_COLLATION_OID && collid != C_COLLATION_OID)
 		return false;
 
-	f->kind = filter_kind(resource, column, coltype, op);
+	f->kind = filter_kind(resource, column, coltype, op, &f->exact);
 	if (f->kind < 0)
 		return false;
 	f->text = filter_text(column, op, f->array, value);
 	f->strict = (op == CMP_LT || op == CMP_GT);
 	f->value = value;
 	f->column = column;
-	f->exact = (f->kind != TEMPO_FILTER_UPDATED_LOWER);
 	return true;
 }
 
@@ -296,7 +323,9 @@ format_instant(TimestampTz ts)
 	fsec_t		fsec;
 
 	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
-		return NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
 	return psprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year, tm.tm_mon,
 					tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
@@ -375,30 +404,40 @@ int_datum(Datum d, Oid type)
 	return DatumGetInt64(d);
 }
 
+/* Bits of the "unknown" mask: values not known before execution */
+#define UNKNOWN_FROM	1
+#define UNKNOWN_TO		2
+#define UNKNOWN_UPDATED 4
+#define UNKNOWN_ISSUES	8
+#define UNKNOWN_AUTHORS 16
+
+static List *tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
+								   List *issues, List *authors, bool have_issues,
+								   bool have_authors, int unknown, int limit);
+static List *schedule_streams(DateADT from, DateADT to, List *accounts,
+							  bool have_accounts, int unknown);
+static List *jira_streams(DateADT from, DateADT to, TimestampTz updated,
+						  List *issues, bool have_issues, int unknown, int limit);
+
 /*
  * tempo_build_requests
- *		The request streams (path and query after the base URL) for filters
- *		whose values are known (f->known).  Returns NIL when the filters
- *		cannot match any row.  Filters with unknown values (EXPLAIN without
- *		ANALYZE of a parameterized query) are shown as "?".
+ *		The request streams (TempoStreams: path and query after the base
+ *		URL) of a target for filters whose values are known (f->known).
+ *		Returns NIL when the filters cannot match any row.  Filters with
+ *		unknown values (EXPLAIN without ANALYZE of a parameterized query)
+ *		are shown as "?".
  */
 List *
-tempo_build_requests(List *filters, int limit)
+tempo_build_requests(TempoTarget target, List *filters, int limit)
 {
 	DateADT		from = DATEVAL_NOBEGIN;
 	DateADT		to = DATEVAL_NOEND;
-	bool		from_unknown = false,
-				to_unknown = false,
-				updated_unknown = false,
-				issues_unknown = false,
-				authors_unknown = false;
+	int			unknown = 0;
 	TimestampTz updated = DT_NOBEGIN;
 	List	   *issues = NIL;
 	bool		have_issues = false;
 	List	   *authors = NIL;
 	bool		have_authors = false;
-	StringInfoData query;
-	List	   *streams = NIL;
 	ListCell   *lc;
 
 	foreach(lc, filters)
@@ -413,23 +452,25 @@ tempo_build_requests(List *filters, int limit)
 			switch (f->kind)
 			{
 				case TEMPO_FILTER_DATE_LOWER:
-					from_unknown = true;
+					unknown |= UNKNOWN_FROM;
 					break;
 				case TEMPO_FILTER_DATE_UPPER:
-					to_unknown = true;
+					unknown |= UNKNOWN_TO;
 					break;
 				case TEMPO_FILTER_DATE_EQ:
-					from_unknown = to_unknown = true;
+					unknown |= UNKNOWN_FROM | UNKNOWN_TO;
 					break;
 				case TEMPO_FILTER_UPDATED_LOWER:
-					updated_unknown = true;
+					unknown |= UNKNOWN_UPDATED;
 					break;
 				case TEMPO_FILTER_ISSUE:
-					issues_unknown = !have_issues;
+					if (!have_issues)
+						unknown |= UNKNOWN_ISSUES;
 					have_issues = true;
 					break;
 				case TEMPO_FILTER_AUTHOR:
-					authors_unknown = !have_authors;
+					if (!have_authors)
+						unknown |= UNKNOWN_AUTHORS;
 					have_authors = true;
 					break;
 			}
@@ -493,14 +534,14 @@ tempo_build_requests(List *filters, int limit)
 					{
 						issues = have_issues ? intersect_str(issues, ids) : ids;
 						have_issues = true;
-						if (issues == NIL && !issues_unknown)
+						if (issues == NIL && !(unknown & UNKNOWN_ISSUES))
 							return NIL;
 					}
 					else
 					{
 						authors = have_authors ? intersect_str(authors, ids) : ids;
 						have_authors = true;
-						if (authors == NIL && !authors_unknown)
+						if (authors == NIL && !(unknown & UNKNOWN_AUTHORS))
 							return NIL;
 					}
 					break;
@@ -508,35 +549,85 @@ tempo_build_requests(List *filters, int limit)
 		}
 	}
 
-	if (!DATE_NOT_FINITE(from) && !DATE_NOT_FINITE(to) && from > to)
+	if (from != DATEVAL_NOBEGIN && to != DATEVAL_NOEND && from > to)
 		return NIL;
 
-	/* the query string shared by every stream */
-	initStringInfo(&query);
-	if (from_unknown)
-		appendStringInfoString(&query, "&from=?");
-	else if (!DATE_NOT_FINITE(from))
-		appendStringInfo(&query, "&from=%s", format_date(from));
-	if (to_unknown)
-		appendStringInfoString(&query, "&to=?");
-	else if (!DATE_NOT_FINITE(to))
-		appendStringInfo(&query, "&to=%s", format_date(to));
-	if (updated_unknown)
-		appendStringInfoString(&query, "&updatedFrom=?");
-	else if (!TIMESTAMP_NOT_FINITE(updated) && format_instant(updated))
-		appendStringInfo(&query, "&updatedFrom=%s", format_instant(updated));
+	switch (target)
+	{
+		case TEMPO_TARGET_TEMPO_WORKLOGS:
+			return tempo_worklog_streams(from, to, updated, issues, authors,
+										 have_issues, have_authors, unknown, limit);
+		case TEMPO_TARGET_SCHEDULES:
+			return schedule_streams(from, to, authors, have_authors, unknown);
+		case TEMPO_TARGET_JIRA_WORKLOGS:
+			return jira_streams(from, to, updated, issues, have_issues, unknown, limit);
+	}
+	return NIL;					/* keep compiler quiet */
+}
+
+/* A new request stream. */
+static TempoStream *
+make_stream(TempoPaging paging, bool jira, char *path, char *key)
+{
+	TempoStream *s = palloc0(sizeof(TempoStream));
+
+	s->paging = paging;
+	s->jira = jira;
+	s->path = path;
+	s->key = key;
+	return s;
+}
+
+/* Tempo's query parameters for a date range and an update bound. */
+static void
+tempo_date_params(StringInfo q, DateADT from, DateADT to, TimestampTz updated,
+				  int unknown)
+{
+	if (unknown & UNKNOWN_FROM)
+		appendStringInfoString(q, "from=?&");
+	else if (from != DATEVAL_NOBEGIN)
+		appendStringInfo(q, "from=%s&", format_date(from));
+	if (unknown & UNKNOWN_TO)
+		appendStringInfoString(q, "to=?&");
+	else if (to != DATEVAL_NOEND)
+		appendStringInfo(q, "to=%s&", format_date(to));
+	if (unknown & UNKNOWN_UPDATED)
+		appendStringInfoString(q, "updatedFrom=?&");
+	else if (updated != DT_NOBEGIN)
+		appendStringInfo(q, "updatedFrom=%s&", format_instant(updated));
+}
+
+/*
+ * tempo_worklog_streams
+ *		GET /worklogs (issue ids in chunks) or /worklogs/user/{id} per author.
+ */
+static List *
+tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
+					  List *issues, List *authors, bool have_issues,
+					  bool have_authors, int unknown, int limit)
+{
+	StringInfoData q;
+	List	   *streams = NIL;
+	ListCell   *lc;
+
+	initStringInfo(&q);
+	tempo_date_params(&q, from, to, updated, unknown);
 
 	if (have_authors)
 	{
-		if (authors_unknown)
-			return list_make1(psprintf("/worklogs/user/?%s&limit=%d",
-									   query.data + (query.len ? 1 : 0), limit));
+		if (unknown & UNKNOWN_AUTHORS)
+			authors = list_make1("?");
 		foreach(lc, authors)
+		{
+			char	   *id = lfirst(lc);
+
 			streams = lappend(streams,
-							  psprintf("/worklogs/user/%s?%s%slimit=%d",
-									   tempo_url_encode(lfirst(lc)),
-									   query.len ? query.data + 1 : "",
-									   query.len ? "&" : "", limit));
+							  make_stream(TEMPO_PAGING_NEXT_LINK, false,
+										  psprintf("/worklogs/user/%s?%slimit=%d",
+												   strcmp(id, "?") == 0 ? "?" : tempo_url_encode(id),
+												   q.data, limit),
+										  NULL));
+		}
 		return streams;
 	}
 	if (have_issues)
@@ -544,31 +635,122 @@ tempo_build_requests(List *filters, int limit)
 		StringInfoData ids;
 		int			n = 0;
 
+		if (unknown & UNKNOWN_ISSUES)
+			issues = list_make1("?");
 		initStringInfo(&ids);
-		if (issues_unknown)
-			appendStringInfoString(&ids, "&issueId=?");
 		foreach(lc, issues)
 		{
-			appendStringInfo(&ids, "&issueId=%s", (char *) lfirst(lc));
+			appendStringInfo(&ids, "issueId=%s&", (char *) lfirst(lc));
 			if (++n % ISSUES_PER_REQUEST == 0 || lnext(issues, lc) == NULL)
 			{
-				streams = lappend(streams, psprintf("/worklogs?%s%s&limit=%d",
-													query.len ? query.data + 1 : "",
-													query.len ? ids.data : ids.data + 1,
-													limit));
+				streams = lappend(streams,
+								  make_stream(TEMPO_PAGING_NEXT_LINK, false,
+											  psprintf("/worklogs?%s%slimit=%d",
+													   q.data, ids.data, limit),
+											  NULL));
 				resetStringInfo(&ids);
 			}
 		}
-		if (issues_unknown)
-			streams = lappend(streams, psprintf("/worklogs?%s%s&limit=%d",
-												query.len ? query.data + 1 : "",
-												query.len ? ids.data : ids.data + 1,
-												limit));
 		return streams;
 	}
-	return list_make1(psprintf("/worklogs?%s%slimit=%d",
-							   query.len ? query.data + 1 : "",
-							   query.len ? "&" : "", limit));
+	return list_make1(make_stream(TEMPO_PAGING_NEXT_LINK, false,
+								  psprintf("/worklogs?%slimit=%d", q.data, limit),
+								  NULL));
+}
+
+/*
+ * schedule_streams
+ *		GET /user-schedule/{accountId}?from&to, one stream per account; the
+ *		API needs both the account and the range.
+ */
+static List *
+schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
+				 int unknown)
+{
+	List	   *streams = NIL;
+	char	   *range;
+	ListCell   *lc;
+
+	if (!have_accounts ||
+		(from == DATEVAL_NOBEGIN && !(unknown & UNKNOWN_FROM)) ||
+		(to == DATEVAL_NOEND && !(unknown & UNKNOWN_TO)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("a scan of user_schedules needs an account and a date range"),
+				 errdetail("Tempo serves schedules per person and period: GET /4/user-schedule/{accountId}?from=...&to=..."),
+				 errhint("Filter on account_id (=, IN, or a join) and on date, for example: SELECT * FROM user_schedules WHERE account_id = '<accountId>' AND date BETWEEN '2024-01-01' AND '2024-12-31'")));
+
+	range = psprintf("from=%s&to=%s",
+					 (unknown & UNKNOWN_FROM) ? "?" : format_date(from),
+					 (unknown & UNKNOWN_TO) ? "?" : format_date(to));
+	if (unknown & UNKNOWN_AUTHORS)
+		accounts = list_make1("?");
+	foreach(lc, accounts)
+	{
+		char	   *id = lfirst(lc);
+
+		streams = lappend(streams,
+						  make_stream(TEMPO_PAGING_NEXT_LINK, false,
+									  psprintf("/user-schedule/%s?%s",
+											   strcmp(id, "?") == 0 ? "?" : tempo_url_encode(id),
+											   range),
+									  id));
+	}
+	return streams;
+}
+
+/* Epoch milliseconds of a date's midnight (UTC). */
+static int64
+date_ms(DateADT d)
+{
+	return ((int64) d + (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)) * SECS_PER_DAY * 1000;
+}
+
+/*
+ * jira_streams
+ *		Jira: per issue, GET /issue/{id}/worklog with startedAfter and
+ *		startedBefore widened by a day on each side (Jira compares instants,
+ *		start_date is a local date); without issues, the worklog/updated id
+ *		walk since the updated_at bound, then worklog/list for the ids.
+ */
+static List *
+jira_streams(DateADT from, DateADT to, TimestampTz updated, List *issues,
+			 bool have_issues, int unknown, int limit)
+{
+	List	   *streams = NIL;
+	ListCell   *lc;
+
+	if (have_issues)
+	{
+		StringInfoData q;
+
+		initStringInfo(&q);
+		if (unknown & UNKNOWN_FROM)
+			appendStringInfoString(&q, "&startedAfter=?");
+		else if (from != DATEVAL_NOBEGIN)
+			appendStringInfo(&q, "&startedAfter=" INT64_FORMAT, date_ms(from - 1));
+		if (unknown & UNKNOWN_TO)
+			appendStringInfoString(&q, "&startedBefore=?");
+		else if (to != DATEVAL_NOEND)
+			appendStringInfo(&q, "&startedBefore=" INT64_FORMAT, date_ms(to + 2));
+		if (unknown & UNKNOWN_ISSUES)
+			issues = list_make1("?");
+		foreach(lc, issues)
+			streams = lappend(streams,
+							  make_stream(TEMPO_PAGING_START_AT, true,
+										  psprintf("/rest/api/3/issue/%s/worklog?maxResults=%d%s",
+												   (char *) lfirst(lc), limit, q.data),
+										  NULL));
+		return streams;
+	}
+	if (unknown & UNKNOWN_UPDATED)
+		return list_make1(make_stream(TEMPO_PAGING_JIRA_UPDATED, true,
+									  pstrdup("/rest/api/3/worklog/updated?since=?"), NULL));
+	return list_make1(make_stream(TEMPO_PAGING_JIRA_UPDATED, true,
+								  psprintf("/rest/api/3/worklog/updated?since=" INT64_FORMAT,
+										   updated == DT_NOBEGIN ? 0 :
+										   Max((updated - SetEpochTimestamp()) / 1000 - 1, 0)),
+								  NULL));
 }
 
 /*

@@ -1,16 +1,23 @@
 /*-------------------------------------------------------------------------
  *
  * scan.c
- *		  The planner and executor callbacks of a tempo_fdw foreign scan.
+ *		  The executor callbacks of tempo_fdw: begin, iterate, rescan, end,
+ *		  explain; and the fallback from Tempo to Jira.
  *
- * Planning decides which columns the query uses and what the first request
- * will be; no HTTP happens until the first row is asked for.  Execution
- * fetches one page at a time into a page memory context that is reset
- * before the next page, so memory stays bounded by one page whatever the
- * size of the result.  Paging follows the API's own "next" links verbatim,
- * but only to the same origin as the configured URL (the token must never
- * go elsewhere) and never to a link already followed (a server that repeats
- * a link would otherwise loop us forever).
+ * Nothing is fetched until the first row is asked for.  Then the values of
+ * the pushed conditions are evaluated (parameters and join keys are known
+ * by now), pushdown.c turns them into request streams, and pager.c turns
+ * the streams into pages, each parsed into a page memory context that is
+ * reset before the next: memory stays bounded by one page whatever the size
+ * of the result.
+ *
+ * The fallback: when the first Tempo request of a worklogs scan fails for a
+ * reason Jira may not share (no token, 401, 403, a connection failure or
+ * timeout, a 5xx after retries) and the server's "fallback" is jira, the
+ * scan emits one WARNING naming the cause and what it means, and reads
+ * Jira's worklogs instead, with source = 'jira'.  Requests that are wrong
+ * (400, 404, bad JSON) never fall back: they are errors.  A failure after
+ * rows were returned is an error too: mixing sources would be wrong.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -21,294 +28,74 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
-#include "access/table.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "optimizer/optimizer.h"
-#include "optimizer/pathnode.h"
-#include "optimizer/paths.h"
-#include "optimizer/planmain.h"
-#include "optimizer/restrictinfo.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "tempo_fdw.h"
-
-/* Planner state, in baserel->fdw_private */
-typedef struct TempoFdwPlanState
-{
-	TempoFdwOptions *opts;		/* merged options */
-	Bitmapset  *attrs_used;		/* columns the query needs */
-	List	   *filters;		/* TempoFilters of the pushed base conditions */
-	bool		all_exact;		/* every base condition is pushed exactly */
-} TempoFdwPlanState;
-
-/* Positions in ForeignScan.fdw_private */
-enum TempoFdwScanPrivateIndex
-{
-	TempoScanPrivateAttrs,		/* Integer list of attribute numbers used */
-	TempoScanPrivateFilters,	/* Integer list: kind | strict << 4 | array << 5 */
-	TempoScanPrivateLimit,		/* Integer: the "limit" of each page */
-	TempoScanPrivateFilterText	/* String: the pushed conditions, for EXPLAIN */
-};
-
-#define FILTER_CODE(f) ((f)->kind | ((f)->strict ? 16 : 0) | ((f)->array ? 32 : 0))
 
 /* Executor state, in node->fdw_state */
 typedef struct TempoFdwScanState
 {
 	TempoFdwOptions *opts;		/* merged options */
-	TempoConn  *conn;			/* cached libcurl handle */
-	TempoRowPlan *rowplan;		/* column conversion plan */
-	char	   *auth_header;	/* "Authorization: Bearer ..." */
+	TempoRowPlan *rowplan;		/* column conversion plan in use */
+	Bitmapset  *attrs_used;		/* columns the query uses */
 	List	   *filter_codes;	/* from fdw_private */
 	List	   *filter_states;	/* ExprStates of the filter values */
 	int			limit;			/* "limit" of each page */
-	List	   *streams;		/* request paths still to start */
-	char	   *first_url;		/* the first request, for EXPLAIN ANALYZE */
-	int			nstreams;		/* request streams of this pass */
-	char	   *next_url;		/* the next page's URL, or NULL */
-	List	   *seen_urls;		/* URLs already fetched in this stream */
-	bool		started;		/* streams built for this pass */
-	bool		done;			/* no more pages */
+	TempoPager *pager;			/* pages of the request streams */
+	bool		started;		/* the pass's streams are built */
+	bool		done;			/* no more pages in this pass */
+	bool		fell_back;		/* reading Jira instead of Tempo */
+	char	   *fallback_cause; /* why, for EXPLAIN ANALYZE */
+	char	   *first_request;	/* method and path, for EXPLAIN ANALYZE */
+	bool		first_is_jira;	/* ... and which API it went to */
+	int			nstreams;		/* request streams of the pass */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
-	MemoryContext pass_cxt;		/* reset at each rescan */
+	MemoryContext pass_cxt;		/* reset at each (re)start */
 	MemoryContext page_cxt;		/* reset before each page */
 	TempoPage  *page;			/* the current page, or NULL */
 	TempoScanStats stats;		/* for EXPLAIN ANALYZE */
 } TempoFdwScanState;
 
-/* Worklogs a Tempo table is assumed to hold (a company-year) */
-#define DEFAULT_ROWS 100000.0
-/* ... spread over this many days */
-#define DEFAULT_DAYS 365.0
-/* Cost of one HTTP round trip, in sequential page fetch units */
-#define REQUEST_COST 100.0
-/* Rows one parameterized request is assumed to return */
-#define ROWS_PER_KEY 200.0
-
-/* Fail early for resources this version cannot scan. */
-static void
-check_resource(TempoFdwOptions *opts)
+/* What a table's scan reads, before any fallback. */
+static TempoTarget
+scan_target(TempoResource resource, bool fell_back)
 {
-	if (opts->resource != TEMPO_RES_WORKLOGS)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("resource \"%s\" is not supported yet",
-						tempo_resource_name(opts->resource))));
+	if (resource == TEMPO_RES_USER_SCHEDULES)
+		return TEMPO_TARGET_SCHEDULES;
+	if (resource == TEMPO_RES_JIRA_WORKLOGS || fell_back)
+		return TEMPO_TARGET_JIRA_WORKLOGS;
+	return TEMPO_TARGET_TEMPO_WORKLOGS;
 }
 
-/* Cost of a scan returning rows in pages of page_size over nstreams. */
-static void
-scan_cost(double rows, int page_size, int nstreams, Cost *startup, Cost *total)
+/* Decode the filters of a plan; values from consts (or evaluated later). */
+static List *
+plan_filters(List *codes, List *exprs)
 {
-	double		pages = Max(ceil(rows / page_size), 1.0) + (nstreams - 1);
+	List	   *filters = NIL;
+	ListCell   *lc1,
+			   *lc2;
 
-	*startup = REQUEST_COST;
-	*total = pages * REQUEST_COST + rows * cpu_tuple_cost * 10;
-}
-
-/*
- * tempoGetForeignRelSize
- *		Read the options, find the columns used and the conditions the API
- *		can apply, and estimate the rows from the pushed date range.
- */
-void
-tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
-					   Oid foreigntableid)
-{
-	TempoFdwPlanState *ps = palloc0(sizeof(TempoFdwPlanState));
-	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
-	List	   *other = NIL;
-	double		days;
-	ListCell   *lc;
-
-	ps->opts = tempo_get_options(foreigntableid,
-								 GetForeignTable(foreigntableid)->serverid,
-								 userid);
-	check_resource(ps->opts);
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
-				   &ps->attrs_used);
-	ps->all_exact = true;
-	foreach(lc, baserel->baserestrictinfo)
+	forboth(lc1, codes, lc2, exprs)
 	{
-		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
-		TempoFilter f;
+		TempoFilter *f = palloc0(sizeof(TempoFilter));
+		Expr	   *v = (Expr *) lfirst(lc2);
 
-		pull_varattnos((Node *) ri->clause, baserel->relid, &ps->attrs_used);
-		if (tempo_enable_pushdown &&
-			tempo_classify(baserel, foreigntableid, ps->opts->resource, ri->clause, &f))
+		TEMPO_FILTER_DECODE(f, lfirst_int(lc1));
+		f->value = v;
+		if (IsA(v, Const))
 		{
-			ps->filters = lappend(ps->filters, palloc_object(TempoFilter));
-			*(TempoFilter *) llast(ps->filters) = f;
-			ps->all_exact &= f.exact;
-			if (f.kind == TEMPO_FILTER_DATE_LOWER || f.kind == TEMPO_FILTER_DATE_UPPER ||
-				f.kind == TEMPO_FILTER_DATE_EQ)
-				continue;
+			f->known = true;
+			f->datum = ((Const *) v)->constvalue;
+			f->isnull = ((Const *) v)->constisnull;
 		}
-		else
-			ps->all_exact = false;
-		other = lappend(other, ri);
+		filters = lappend(filters, f);
 	}
-
-	days = tempo_date_range_days(ps->filters);
-	baserel->rows = clamp_row_est((days >= 0 ? days * DEFAULT_ROWS / DEFAULT_DAYS : DEFAULT_ROWS) *
-								  clauselist_selectivity(root, other, 0, JOIN_INNER, NULL));
-	baserel->fdw_private = ps;
-}
-
-/* generate_implied_equalities_for_column callback: is em our column? */
-static bool
-is_key_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
-			  EquivalenceMember *em, void *arg)
-{
-	Var		   *var = (Var *) em->em_expr;
-
-	return IsA(var, Var) && (Index) var->varno == rel->relid &&
-		var->varattno == *(AttrNumber *) arg && var->varlevelsup == 0;
-}
-
-/* Add a path parameterized by the outer rels of one join clause. */
-static void
-add_param_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
-			   TempoFdwPlanState *ps, RestrictInfo *ri, List **done)
-{
-	TempoFilter f;
-	Relids		required_outer;
-	ParamPathInfo *ppi;
-	Cost		startup,
-				total;
-	double		rows;
-
-	if (!join_clause_is_movable_to(ri, baserel) ||
-		!tempo_classify(baserel, relid, ps->opts->resource, ri->clause, &f) ||
-		(f.kind != TEMPO_FILTER_ISSUE && f.kind != TEMPO_FILTER_AUTHOR))
-		return;
-	required_outer = bms_difference(ri->clause_relids, baserel->relids);
-	if (bms_is_empty(required_outer) || list_member(*done, required_outer))
-		return;
-	*done = lappend(*done, required_outer);
-
-	ppi = get_baserel_parampathinfo(root, baserel, required_outer);
-	rows = Min(ppi->ppi_rows, ROWS_PER_KEY);
-	scan_cost(rows, ps->opts->page_size, 1, &startup, &total);
-	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-									 NIL, required_outer, NULL, NIL));
-}
-
-/*
- * tempoGetForeignPaths
- *		The plain path, and paths parameterized by a join key on issue_id or
- *		author_account_id, so that a nested loop from a small outer table
- *		asks the API for each key instead of reading everything.
- */
-void
-tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
-					 Oid foreigntableid)
-{
-	TempoFdwPlanState *ps = baserel->fdw_private;
-	Cost		startup,
-				total;
-	List	   *done = NIL;
-	ListCell   *lc;
-
-	scan_cost(baserel->rows, ps->opts->page_size, 1, &startup, &total);
-	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
-
-	if (!tempo_enable_pushdown)
-		return;
-
-	/* join clauses that are equivalences: a.id = w.issue_id */
-	for (int i = 0; i < tempo_resource_def(ps->opts->resource)->ncolumns; i++)
-	{
-		const char *name = tempo_resource_def(ps->opts->resource)->columns[i].name;
-		AttrNumber	attno;
-		List	   *clauses;
-
-		if (strcmp(name, "issue_id") != 0 && strcmp(name, "author_account_id") != 0)
-			continue;
-		attno = get_attnum(foreigntableid, name);
-		if (attno == InvalidAttrNumber)
-			continue;
-		clauses = generate_implied_equalities_for_column(root, baserel, is_key_column,
-														 &attno, baserel->lateral_referencers);
-		foreach(lc, clauses)
-			add_param_path(root, baserel, foreigntableid, ps, lfirst(lc), &done);
-	}
-	/* other join clauses, e.g. w.issue_id = ANY (a.ids) */
-	foreach(lc, baserel->joininfo)
-		add_param_path(root, baserel, foreigntableid, ps, lfirst(lc), &done);
-}
-
-/* Is the query one foreign table, filtered only by exact API filters,
- * with nothing between the scan and the LIMIT that could drop rows? */
-static bool
-limit_is_safe(PlannerInfo *root, TempoFdwPlanState *ps, ForeignPath *path)
-{
-	Query	   *parse = root->parse;
-
-	return tempo_enable_pushdown && root->limit_tuples > 0 &&
-		path->path.param_info == NULL && ps->all_exact &&
-		bms_membership(root->all_baserels) == BMS_SINGLETON &&
-		list_length(parse->rtable) == 1 && parse->sortClause == NIL &&
-		parse->groupClause == NIL && parse->distinctClause == NIL &&
-		!parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs &&
-		parse->havingQual == NULL && parse->setOperations == NULL &&
-		parse->groupingSets == NIL;
-}
-
-/*
- * tempoGetForeignPlan
- *		Every condition stays in the local filter; the pushable ones also
- *		travel, with their value expressions in fdw_exprs, to the executor.
- */
-ForeignScan *
-tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
-					Oid foreigntableid, ForeignPath *best_path,
-					List *tlist, List *scan_clauses, Plan *outer_plan)
-{
-	TempoFdwPlanState *ps = baserel->fdw_private;
-	List	   *attrs = NIL;
-	List	   *codes = NIL;
-	List	   *exprs = NIL;
-	StringInfoData text;
-	int			limit = ps->opts->page_size;
-	int			attno = -1;
-	ListCell   *lc;
-
-	while ((attno = bms_next_member(ps->attrs_used, attno)) >= 0)
-		attrs = lappend_int(attrs, attno + FirstLowInvalidHeapAttributeNumber);
-
-	initStringInfo(&text);
-	foreach(lc, scan_clauses)
-	{
-		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
-		TempoFilter f;
-
-		if (!tempo_enable_pushdown ||
-			!tempo_classify(baserel, foreigntableid, ps->opts->resource, ri->clause, &f))
-			continue;
-		codes = lappend_int(codes, FILTER_CODE(&f));
-		exprs = lappend(exprs, f.value);
-		appendStringInfo(&text, "%s%s", text.len ? ", " : "", f.text);
-	}
-
-	if (limit_is_safe(root, ps, best_path))
-		limit = (int) Max(Min((double) limit, root->limit_tuples), 1.0);
-
-	scan_clauses = extract_actual_clauses(scan_clauses, false);
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
-							list_make4(attrs, codes, makeInteger(limit),
-									   makeString(text.data)),
-							NIL, NIL, outer_plan);
+	return filters;
 }
 
 /*
@@ -323,8 +110,6 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignTable *table = GetForeignTable(RelationGetRelid(rel));
 	Oid			userid = TEMPO_SCAN_USER(node);
 	TempoFdwScanState *st;
-	List	   *attrs = (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs);
-	Bitmapset  *attrs_used = NULL;
 	ListCell   *lc;
 	MemoryContext oldcxt;
 
@@ -336,150 +121,118 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->scan_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
 										 "tempo_fdw scan", ALLOCSET_DEFAULT_SIZES);
 	st->pass_cxt = AllocSetContextCreate(st->scan_cxt,
-										 "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
+										 "tempo_fdw filters", ALLOCSET_SMALL_SIZES);
 	st->page_cxt = AllocSetContextCreate(st->scan_cxt,
 										 "tempo_fdw page", ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 
 	st->opts = tempo_get_options(RelationGetRelid(rel), table->serverid, userid);
-	foreach(lc, attrs)
-		attrs_used = bms_add_member(attrs_used,
-									lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
-	st->rowplan = tempo_make_row_plan(rel, st->opts->resource, attrs_used);
+	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
+		st->attrs_used = bms_add_member(st->attrs_used,
+										lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+	st->rowplan = tempo_make_row_plan(rel, tempo_resource_def(st->opts->resource),
+									  st->attrs_used);
 	st->filter_codes = (List *) list_nth(fsplan->fdw_private, TempoScanPrivateFilters);
 	st->filter_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	st->limit = intVal(list_nth(fsplan->fdw_private, TempoScanPrivateLimit));
-
-	if (st->opts->token == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("no Tempo token for server \"%s\"",
-						GetForeignServer(table->serverid)->servername),
-				 errhint("CREATE USER MAPPING FOR PUBLIC SERVER %s OPTIONS (token '...');",
-						 GetForeignServer(table->serverid)->servername)));
-	st->auth_header = psprintf("Authorization: Bearer %s", st->opts->token);
-	st->conn = tempo_get_connection(table->serverid, userid);
-
+	st->pager = tempo_pager_create(st->opts,
+								   tempo_get_connection(table->serverid, userid),
+								   &st->stats, st->scan_cxt);
 	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
  * start_pass
- *		Evaluate the filter values (parameters are known now) and build the
- *		request streams of this pass.
+ *		Evaluate the filter values and start the request streams of a pass.
  */
 static void
 start_pass(ForeignScanState *node, TempoFdwScanState *st)
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
-	List	   *filters = NIL;
-	ListCell   *lc1,
+	TempoTarget target = scan_target(st->opts->resource, st->fell_back);
+	List	   *filters;
+	List	   *streams;
+	ListCell   *lc,
+			   *lc1,
 			   *lc2;
 	MemoryContext oldcxt;
 
 	MemoryContextReset(st->pass_cxt);
 	oldcxt = MemoryContextSwitchTo(st->pass_cxt);
+	filters = NIL;
 	forboth(lc1, st->filter_codes, lc2, st->filter_states)
 	{
-		int			code = lfirst_int(lc1);
 		TempoFilter *f = palloc0(sizeof(TempoFilter));
 
-		f->kind = code & 15;
-		f->strict = (code & 16) != 0;
-		f->array = (code & 32) != 0;
+		TEMPO_FILTER_DECODE(f, lfirst_int(lc1));
 		f->value = ((ExprState *) lfirst(lc2))->expr;
 		f->datum = ExecEvalExpr((ExprState *) lfirst(lc2), econtext, &f->isnull);
 		f->known = true;
 		filters = lappend(filters, f);
 	}
-	st->streams = tempo_build_requests(filters, st->limit);
-	st->nstreams = list_length(st->streams);
-	st->first_url = st->streams ? psprintf("%s%s", st->opts->tempo_url,
-										   (char *) linitial(st->streams)) : NULL;
-	st->next_url = NULL;
-	st->seen_urls = NIL;
+	streams = tempo_build_requests(target, filters, st->limit);
+	st->nstreams = list_length(streams);
+	st->first_request = NULL;
+	foreach(lc, streams)
+	{
+		TempoStream *s = lfirst(lc);
+
+		st->first_request = psprintf("GET %s",
+									 tempo_url_path(psprintf("%s%s",
+															 s->jira ? st->opts->jira_url : st->opts->tempo_url,
+															 s->path)));
+		st->first_is_jira = s->jira;
+		break;
+	}
+	tempo_pager_start(st->pager, streams,
+					  st->fell_back ? psprintf("Tempo failed (%s), and ", st->fallback_cause) : NULL);
 	st->started = true;
-	st->done = (st->streams == NIL);
+	st->done = false;
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/* May this failure of Tempo be served by Jira instead? */
+static bool
+fallback_applies(const TempoHttpResponse *failure)
+{
+	switch (failure->outcome)
+	{
+		case TEMPO_HTTP_NO_CREDENTIALS:
+		case TEMPO_HTTP_CONNECT:
+		case TEMPO_HTTP_TIMEOUT:
+		case TEMPO_HTTP_TRANSFER:
+			return true;
+		case TEMPO_HTTP_STATUS:
+			return failure->status == 401 || failure->status == 403 ||
+				failure->status >= 500;
+		default:
+			return false;
+	}
+}
+
 /*
- * fetch_page
- *		Replace the current page with the next one and find the link after.
+ * fall_back
+ *		Say, once, that and why the scan reads Jira, then restart it there.
  */
 static void
-fetch_page(TempoFdwScanState *st)
+fall_back(ForeignScanState *node, TempoFdwScanState *st,
+		  const TempoHttpResponse *failure)
 {
-	TempoHttpRequest req;
-	TempoHttpResponse resp;
-	const char *next;
-	double		count;
-	MemoryContext oldcxt;
+	Relation	rel = node->ss.ss_currentRelation;
+	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 
-	CHECK_FOR_INTERRUPTS();
-	MemoryContextReset(st->page_cxt);
-	st->page = NULL;
-	if (st->next_url == NULL)
-	{
-		/* the next request stream: the first page of its path */
-		st->next_url = MemoryContextStrdup(st->pass_cxt,
-										   psprintf("%s%s", st->opts->tempo_url,
-													(char *) linitial(st->streams)));
-		st->streams = list_delete_first(st->streams);
-		st->seen_urls = NIL;
-	}
-	oldcxt = MemoryContextSwitchTo(st->page_cxt);
-
-	req.method = "GET";
-	req.url = st->next_url;
-	req.body = NULL;
-	req.auth_header = st->auth_header;
-	req.what = tempo_url_path(st->next_url);
-	req.service = "Tempo";
-
-	tempo_http_perform(st->conn, st->opts, &req, &resp, &st->stats);
-	if (resp.outcome != TEMPO_HTTP_OK)
-		tempo_http_report(st->opts, &req, &resp);
-
-	st->page = tempo_parse_page(resp.body, resp.len, "results", "Tempo",
-								req.what, st->page_cxt);
-	pfree(resp.body);
-	st->stats.pages++;
-
-	if (tempo_page_has_number(st->page, "metadata.count", &count) &&
-		count != tempo_page_nrows(st->page))
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-				 errmsg("unexpected JSON in the Tempo response to GET %s", req.what),
-				 errdetail("metadata.count is %.0f but the page holds %d results.",
-						   count, tempo_page_nrows(st->page))));
-
-	next = tempo_page_string(st->page, "metadata.next");
-	MemoryContextSwitchTo(st->pass_cxt);
-	st->seen_urls = lappend(st->seen_urls, st->next_url);
-	st->next_url = NULL;
-	if (next == NULL)
-		st->done = (st->streams == NIL);
-	else
-	{
-		ListCell   *lc;
-
-		if (!tempo_same_origin(st->opts->tempo_url, next))
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Tempo's next page link after GET %s leads to another host",
-							req.what),
-					 errdetail("Links to other hosts are not followed, so that the token never leaves the configured tempo_url.")));
-		foreach(lc, st->seen_urls)
-			if (strcmp((char *) lfirst(lc), next) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("Tempo's next page link after GET %s repeats a page already read",
-								req.what),
-						 errdetail("Paging stopped to avoid an endless loop; the result would be incomplete.")));
-		st->next_url = pstrdup(next);
-	}
+	st->fallback_cause = tempo_http_cause(failure);
+	ereport(WARNING,
+			(errmsg("Tempo cannot serve foreign table \"%s\" (%s): reading the worklogs from Jira instead",
+					RelationGetRelationName(rel), st->fallback_cause),
+			 errdetail("In Jira, worklogs logged through Tempo belong to the Tempo app user, not the worker, and carry no billable time or work attributes; these rows have source = 'jira'."),
+			 errhint("Check the connection with SELECT * FROM tempo_fdw.check_connection('%s'), or set the server option fallback 'off' to make this an error.",
+					 GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid)->servername)));
+	st->fell_back = true;
+	st->rowplan = tempo_make_row_plan(rel, tempo_fallback_def(), st->attrs_used);
+	tempo_row_plan_set(st->rowplan, "jira", NULL);
 	MemoryContextSwitchTo(oldcxt);
+	start_pass(node, st);
 }
 
 /*
@@ -497,6 +250,10 @@ tempoIterateForeignScan(ForeignScanState *node)
 		start_pass(node, st);
 	for (;;)
 	{
+		TempoHttpResponse failure;
+		bool		failed;
+		bool		may_fall_back;
+
 		if (st->page != NULL &&
 			tempo_page_next_row(st->page, st->rowplan, slot->tts_values,
 								slot->tts_isnull))
@@ -506,13 +263,31 @@ tempoIterateForeignScan(ForeignScanState *node)
 		}
 		if (st->done)
 			return slot;
-		fetch_page(st);
+
+		MemoryContextReset(st->page_cxt);
+		st->page = NULL;
+		may_fall_back = st->opts->resource == TEMPO_RES_WORKLOGS &&
+			!st->fell_back && st->opts->fallback == TEMPO_FALLBACK_JIRA;
+		st->page = tempo_pager_next(st->pager, st->page_cxt,
+									may_fall_back ? &failure : NULL, &failed);
+		if (failed)
+		{
+			if (!fallback_applies(&failure))
+				tempo_pager_raise(st->pager, &failure);
+			fall_back(node, st, &failure);
+			continue;
+		}
+		if (st->page == NULL)
+			st->done = true;
+		else if (!st->fell_back)
+			tempo_row_plan_set(st->rowplan, "tempo", tempo_pager_key(st->pager));
 	}
 }
 
 /*
  * tempoReScanForeignScan
- *		Start again: the filter values (join keys) are evaluated anew.
+ *		Start again: the filter values (join keys) are evaluated anew.  A
+ *		scan that fell back stays on Jira, without a second WARNING.
  */
 void
 tempoReScanForeignScan(ForeignScanState *node)
@@ -527,8 +302,8 @@ tempoReScanForeignScan(ForeignScanState *node)
 
 /*
  * tempoEndForeignScan
- *		Nothing to release by hand: the page context's reset callback frees
- *		the cJSON tree, the connection stays cached.
+ *		Free the scan's memory; the page context's reset callback frees the
+ *		cJSON tree, the connection stays cached for the next query.
  */
 void
 tempoEndForeignScan(ForeignScanState *node)
@@ -543,8 +318,9 @@ tempoEndForeignScan(ForeignScanState *node)
 
 /*
  * tempoExplainForeignScan
- *		VERBOSE: the request (path and query only: no host, no token).
- *		ANALYZE: pages, requests, retries and bytes.
+ *		VERBOSE: the first request (path and query only: no host, no token)
+ *		and the pushed conditions.  ANALYZE: streams, pages, requests,
+ *		retries, bytes, and the fallback if it was taken.
  */
 void
 tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
@@ -555,61 +331,56 @@ tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->verbose)
 	{
 		Relation	rel = node->ss.ss_currentRelation;
-		TempoFdwOptions *opts;
-		List	   *filters = NIL;
-		List	   *streams;
-		ListCell   *lc1,
-				   *lc2;
 		char	   *filter_text = strVal(list_nth(fsplan->fdw_private,
 												  TempoScanPrivateFilterText));
+		char	   *request = NULL;
+		bool		jira = false;
 
-		opts = tempo_get_options(RelationGetRelid(rel),
-								 GetForeignTable(RelationGetRelid(rel))->serverid,
-								 GetUserId());
-		if (st != NULL && st->first_url != NULL)
-			streams = list_make1(tempo_url_path(st->first_url));
+		if (st != NULL && st->started)
+		{
+			request = st->first_request;
+			jira = st->first_is_jira;
+		}
 		else
 		{
 			/* before execution: constants are known, parameters are not */
-			forboth(lc1, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateFilters),
-					lc2, fsplan->fdw_exprs)
-			{
-				int			code = lfirst_int(lc1);
-				TempoFilter *f = palloc0(sizeof(TempoFilter));
-				Expr	   *v = (Expr *) lfirst(lc2);
+			TempoFdwOptions *opts;
+			List	   *streams;
 
-				f->kind = code & 15;
-				f->strict = (code & 16) != 0;
-				f->array = (code & 32) != 0;
-				f->value = v;
-				if (IsA(v, Const))
-				{
-					f->known = true;
-					f->datum = ((Const *) v)->constvalue;
-					f->isnull = ((Const *) v)->constisnull;
-				}
-				filters = lappend(filters, f);
-			}
-			streams = tempo_build_requests(filters,
+			opts = tempo_get_options(RelationGetRelid(rel),
+									 GetForeignTable(RelationGetRelid(rel))->serverid,
+									 GetUserId());
+			streams = tempo_build_requests(scan_target(opts->resource, false),
+										   plan_filters((List *) list_nth(fsplan->fdw_private,
+																		  TempoScanPrivateFilters),
+														fsplan->fdw_exprs),
 										   intVal(list_nth(fsplan->fdw_private,
 														   TempoScanPrivateLimit)));
 			if (streams != NIL)
-				streams = list_make1(psprintf("%s%s", tempo_url_path(opts->tempo_url),
-											  (char *) linitial(streams)));
+			{
+				TempoStream *s = linitial(streams);
+
+				jira = s->jira;
+				request = psprintf("GET %s",
+								   tempo_url_path(psprintf("%s%s",
+														   jira ? opts->jira_url : opts->tempo_url,
+														   s->path)));
+			}
 		}
-		ExplainPropertyText("Tempo request",
-							streams ? psprintf("GET %s", (char *) linitial(streams))
-							: "none (the conditions exclude every row)",
+		ExplainPropertyText(jira ? "Jira request" : "Tempo request",
+							request ? request : "none (the conditions exclude every row)",
 							es);
 		if (filter_text[0])
-			ExplainPropertyText("Tempo filters", filter_text, es);
+			ExplainPropertyText("Pushed conditions", filter_text, es);
 	}
 	if (es->analyze && st != NULL)
 	{
-		ExplainPropertyInteger("Tempo request streams", NULL, st->nstreams, es);
-		ExplainPropertyInteger("Tempo pages", NULL, st->stats.pages, es);
-		ExplainPropertyInteger("Tempo requests", NULL, st->stats.requests, es);
-		ExplainPropertyInteger("Tempo retries", NULL, st->stats.retries, es);
-		ExplainPropertyInteger("Tempo bytes", NULL, st->stats.bytes, es);
+		if (st->fell_back)
+			ExplainPropertyText("Fallback", psprintf("jira (Tempo: %s)", st->fallback_cause), es);
+		ExplainPropertyInteger("Request streams", NULL, st->nstreams, es);
+		ExplainPropertyInteger("Pages", NULL, st->stats.pages, es);
+		ExplainPropertyInteger("Requests", NULL, st->stats.requests, es);
+		ExplainPropertyInteger("Retries", NULL, st->stats.retries, es);
+		ExplainPropertyInteger("Bytes received", NULL, st->stats.bytes, es);
 	}
 }

@@ -91,7 +91,9 @@ typedef enum TempoColumnKind
 	TEMPO_COL_LOCAL_DATE,		/* date part of an offset timestamp at path */
 	TEMPO_COL_ADF_TEXT,			/* Atlassian Document Format as text */
 	TEMPO_COL_IS_APP,			/* accountType at path = 'app' */
-	TEMPO_COL_REQUEST_KEY		/* the key the request asked for (account id) */
+	TEMPO_COL_REQUEST_KEY,		/* the key the request asked for (account id) */
+	TEMPO_COL_LOCAL_TIME,		/* time part of an offset timestamp at path */
+	TEMPO_COL_NULL				/* always NULL (not in this source) */
 } TempoColumnKind;
 
 /* One column a resource offers */
@@ -152,6 +154,31 @@ typedef struct TempoFilter
 	bool		isnull;
 } TempoFilter;
 
+/* How a request stream pages */
+typedef enum TempoPaging
+{
+	TEMPO_PAGING_NEXT_LINK,		/* Tempo: follow metadata.next */
+	TEMPO_PAGING_START_AT,		/* Jira issue worklogs: startAt / total */
+	TEMPO_PAGING_JIRA_UPDATED	/* Jira: worklog/updated ids, worklog/list */
+} TempoPaging;
+
+/* One request stream: a first request and the pages that follow it */
+typedef struct TempoStream
+{
+	TempoPaging paging;
+	bool		jira;			/* Jira API (jira_url, Basic auth) */
+	char	   *path;			/* path and query after the base URL */
+	char	   *key;			/* account id of a user-schedule stream */
+} TempoStream;
+
+/* What a set of request streams reads */
+typedef enum TempoTarget
+{
+	TEMPO_TARGET_TEMPO_WORKLOGS,	/* Tempo /worklogs */
+	TEMPO_TARGET_JIRA_WORKLOGS, /* Jira worklogs (table or fallback) */
+	TEMPO_TARGET_SCHEDULES		/* Tempo /user-schedule */
+} TempoTarget;
+
 /* An HTTP connection: opaque outside connection.c and http.c */
 typedef struct TempoConn TempoConn;
 
@@ -174,6 +201,7 @@ extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 /* in catalog.c */
 extern const TempoResourceDef *tempo_resource_def(TempoResource resource);
 extern const TempoResourceDef *tempo_resource_by_name(const char *name);
+extern const TempoResourceDef *tempo_fallback_def(void);
 extern int	tempo_resource_count(void);
 extern const TempoResourceDef *tempo_resource_at(int i);
 
@@ -190,6 +218,7 @@ typedef struct TempoHttpRequest
 	const char *auth_header;	/* full "Authorization: ..." line */
 	const char *what;			/* what is asked, for messages (no host) */
 	const char *service;		/* "Tempo" or "Jira" */
+	const char *prefix;			/* leads error messages, or NULL */
 } TempoHttpRequest;
 
 typedef enum TempoHttpOutcome
@@ -199,7 +228,8 @@ typedef enum TempoHttpOutcome
 	TEMPO_HTTP_CONNECT,			/* could not connect / resolve */
 	TEMPO_HTTP_TIMEOUT,			/* timeout_ms or connect_timeout_ms hit */
 	TEMPO_HTTP_TRANSFER,		/* reset, truncated, or other transfer error */
-	TEMPO_HTTP_TOO_BIG			/* body over max_response_bytes */
+	TEMPO_HTTP_TOO_BIG,			/* body over max_response_bytes */
+	TEMPO_HTTP_NO_CREDENTIALS	/* not sent: no token for this service */
 } TempoHttpOutcome;
 
 typedef struct TempoHttpResponse
@@ -218,9 +248,21 @@ extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 extern void tempo_http_report(const TempoFdwOptions *opts,
 							  const TempoHttpRequest *req,
 							  const TempoHttpResponse *resp) pg_attribute_noreturn();
+extern char *tempo_http_cause(const TempoHttpResponse *resp);
 extern char *tempo_url_path(const char *url);
 extern char *tempo_url_encode(const char *s);
 extern bool tempo_same_origin(const char *base, const char *url);
+
+/* in pager.c */
+typedef struct TempoPager TempoPager;
+extern TempoPager *tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn,
+									  TempoScanStats *stats, MemoryContext cxt);
+extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix);
+extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
+								   TempoHttpResponse *failure, bool *failed);
+extern const char *tempo_pager_key(TempoPager *p);
+extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
+			pg_attribute_noreturn();
 
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);
@@ -232,21 +274,39 @@ extern int	tempo_page_nrows(TempoPage *page);
 extern const char *tempo_page_string(TempoPage *page, const char *path);
 extern bool tempo_page_has_number(TempoPage *page, const char *path,
 								  double *value);
-extern TempoRowPlan *tempo_make_row_plan(Relation rel, TempoResource resource,
+extern bool tempo_page_bool(TempoPage *page, const char *path, bool dflt);
+extern TempoRowPlan *tempo_make_row_plan(Relation rel,
+										 const TempoResourceDef *resource,
 										 Bitmapset *attrs_used);
+extern List *tempo_page_ids(TempoPage *page, const char *key);
 extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
 							   const char *request_key);
 extern bool tempo_page_next_row(TempoPage *page, TempoRowPlan *plan,
 								Datum *values, bool *nulls);
 
+/* Positions in ForeignScan.fdw_private (plan.c writes, scan.c reads) */
+enum TempoFdwScanPrivateIndex
+{
+	TempoScanPrivateAttrs,		/* Integer list of attribute numbers used */
+	TempoScanPrivateFilters,	/* Integer list of TEMPO_FILTER_CODEs */
+	TempoScanPrivateLimit,		/* Integer: the "limit" of each page */
+	TempoScanPrivateFilterText	/* String: the pushed conditions, for EXPLAIN */
+};
+
+/* A filter's kind, strictness and array flag as one integer, and back */
+#define TEMPO_FILTER_CODE(f) ((f)->kind | ((f)->strict ? 16 : 0) | ((f)->array ? 32 : 0))
+#define TEMPO_FILTER_DECODE(f, code) \
+	((f)->kind = (code) & 15, (f)->strict = ((code) & 16) != 0, \
+	 (f)->array = ((code) & 32) != 0)
+
 /* in pushdown.c */
 extern bool tempo_classify(RelOptInfo *baserel, Oid relid,
 						   TempoResource resource, Expr *clause,
 						   TempoFilter *f);
-extern List *tempo_build_requests(List *filters, int limit);
+extern List *tempo_build_requests(TempoTarget target, List *filters, int limit);
 extern double tempo_date_range_days(List *filters);
 
-/* in scan.c */
+/* in plan.c */
 extern void tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 								   Oid foreigntableid);
 extern void tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
@@ -257,6 +317,7 @@ extern ForeignScan *tempoGetForeignPlan(PlannerInfo *root,
 										ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+/* in scan.c */
 extern void tempoBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *tempoIterateForeignScan(ForeignScanState *node);
 extern void tempoReScanForeignScan(ForeignScanState *node);

@@ -1,0 +1,418 @@
+/*-------------------------------------------------------------------------
+ *
+ * pager.c
+ *		  Turn request streams into pages of rows, one HTTP request (or two)
+ *		  at a time, for each of the APIs' ways of paging.
+ *
+ *	- Tempo (TEMPO_PAGING_NEXT_LINK): follow metadata.next verbatim, but
+ *	  only to the same origin as the configured URL (the token must never go
+ *	  elsewhere) and never to a link already followed in this stream (a
+ *	  server repeating a link would loop us forever); metadata.count must
+ *	  match the page.
+ *	- Jira issue worklogs (TEMPO_PAGING_START_AT): startAt advances by the
+ *	  rows received until it reaches total; a page that makes no progress
+ *	  is an error, not an endless loop.
+ *	- Jira without an issue filter (TEMPO_PAGING_JIRA_UPDATED): walk
+ *	  worklog/updated (ids, nextPage until lastPage) and fetch the worklogs
+ *	  with POST worklog/list in batches of at most 1000 ids.
+ * A page is never silently short: every failure is an ERROR, except that
+ * the scan may ask (allow_failure) to get the first Tempo failure back so
+ * it can fall back to Jira.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/pager.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/base64.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "tempo_fdw.h"
+
+/* Jira's cap on ids per POST worklog/list */
+#define JIRA_LIST_BATCH 1000
+
+struct TempoPager
+{
+	TempoFdwOptions *opts;
+	TempoConn  *conn;
+	TempoScanStats *stats;
+	MemoryContext cxt;			/* the pass: streams, links, ids */
+	char	   *tempo_auth;		/* "Authorization: Bearer ..." or NULL */
+	char	   *jira_auth;		/* "Authorization: Basic ..." or NULL */
+	const char *prefix;			/* leads error messages, or NULL */
+	List	   *streams;		/* streams not yet started */
+	TempoStream *cur;			/* the stream being read, or NULL */
+	char	   *next_url;		/* its next request, or NULL when done */
+	List	   *seen_urls;		/* links followed in this stream */
+	int64		start_at;		/* START_AT: rows received so far */
+	List	   *pending_ids;	/* JIRA_UPDATED: ids still to fetch */
+	bool		ids_done;		/* JIRA_UPDATED: lastPage seen */
+	bool		cur_done;		/* the current stream has no more pages */
+	bool		any_request;	/* a request was made in this pass */
+	const char *page_key;		/* key of the stream of the last page */
+	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
+};
+
+/* "Authorization: Basic base64(email:token)" */
+static char *
+basic_auth(const char *email, const char *token)
+{
+	char	   *plain = psprintf("%s:%s", email, token);
+	int			len = strlen(plain);
+	char	   *enc = palloc(pg_b64_enc_len(len) + 1);
+	int			n = pg_b64_encode(plain, len, enc, pg_b64_enc_len(len));
+
+	if (n < 0)
+		elog(ERROR, "could not encode Jira credentials");
+	enc[n] = '\0';
+	memset(plain, 0, len);
+	return psprintf("Authorization: Basic %s", enc);
+}
+
+/*
+ * tempo_pager_create
+ *		A pager for one scan; cxt must outlive it (the scan's context).
+ */
+TempoPager *
+tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats,
+				   MemoryContext cxt)
+{
+	TempoPager *p = MemoryContextAllocZero(cxt, sizeof(TempoPager));
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+
+	p->opts = opts;
+	p->conn = conn;
+	p->stats = stats;
+	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
+	if (opts->token)
+		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
+	if (opts->jira_email && opts->jira_token)
+		p->jira_auth = basic_auth(opts->jira_email, opts->jira_token);
+	MemoryContextSwitchTo(oldcxt);
+	return p;
+}
+
+/*
+ * tempo_pager_start
+ *		Start a pass over streams (copied into the pager's pass context).
+ *		prefix, if not NULL, leads the messages of errors of this pass.
+ */
+void
+tempo_pager_start(TempoPager *p, List *streams, const char *prefix)
+{
+	MemoryContext oldcxt;
+	ListCell   *lc;
+
+	MemoryContextReset(p->cxt);
+	oldcxt = MemoryContextSwitchTo(p->cxt);
+	p->streams = NIL;
+	foreach(lc, streams)
+	{
+		TempoStream *s = palloc(sizeof(TempoStream));
+
+		*s = *(TempoStream *) lfirst(lc);
+		s->path = pstrdup(s->path);
+		s->key = s->key ? pstrdup(s->key) : NULL;
+		p->streams = lappend(p->streams, s);
+	}
+	p->prefix = prefix ? pstrdup(prefix) : NULL;
+	p->cur = NULL;
+	p->cur_done = false;
+	p->any_request = false;
+	p->page_key = NULL;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/* The key (account id) of the stream the last page came from. */
+const char *
+tempo_pager_key(TempoPager *p)
+{
+	return p->page_key;
+}
+
+/*
+ * request
+ *		Send one request of the current stream.  On failure: raise, or, if
+ *		failure is not NULL, return false with the response in *failure.
+ */
+static bool
+request(TempoPager *p, const char *method, const char *url, const char *body,
+		TempoHttpResponse *resp, char **what, TempoHttpResponse *failure)
+{
+	TempoHttpRequest req;
+	bool		jira = p->cur->jira;
+
+	req.method = method;
+	req.url = url;
+	req.body = body;
+	req.service = jira ? "Jira" : "Tempo";
+	req.what = tempo_url_path(url);
+	req.prefix = p->prefix;
+	req.auth_header = jira ? p->jira_auth : p->tempo_auth;
+	*what = psprintf("%s %s", method, req.what);
+	p->last_req = req;
+
+	if (req.auth_header == NULL)
+	{
+		if (failure && !jira)
+		{
+			p->any_request = true;
+			memset(failure, 0, sizeof(*failure));
+			failure->outcome = TEMPO_HTTP_NO_CREDENTIALS;
+			return false;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+				 errmsg("%sno %s credentials for this server", p->prefix ? p->prefix : "",
+						req.service),
+				 jira
+				 ? errhint("Set \"jira_email\" and \"jira_token\" in the user mapping (and \"jira_url\" on the server).")
+				 : errhint("CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');")));
+	}
+
+	p->any_request = true;
+	tempo_http_perform(p->conn, p->opts, &req, resp, p->stats);
+	if (resp->outcome == TEMPO_HTTP_OK)
+		return true;
+	if (failure)
+	{
+		*failure = *resp;
+		return false;
+	}
+	tempo_http_report(p->opts, &req, resp);
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * tempo_pager_raise
+ *		Raise the ERROR of a failure tempo_pager_next returned.
+ */
+void
+tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
+{
+	tempo_http_report(p->opts, &p->last_req, failure);
+}
+
+/* ERROR for a malformed paging envelope. */
+static void
+bad_paging(TempoPager *p, const char *what, const char *detail)
+	pg_attribute_noreturn();
+
+static void
+bad_paging(TempoPager *p, const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("%sunexpected JSON in the %s response to %s",
+					p->prefix ? p->prefix : "", p->cur->jira ? "Jira" : "Tempo", what),
+			 errdetail("%s", detail)));
+}
+
+/* Check and remember a paging link; NULL link ends the stream. */
+static void
+follow_link(TempoPager *p, const char *link, const char *what)
+{
+	const char *base = p->cur->jira ? p->opts->jira_url : p->opts->tempo_url;
+	ListCell   *lc;
+
+	p->seen_urls = lappend(p->seen_urls, p->next_url);
+	p->next_url = NULL;
+	if (link == NULL)
+		return;
+	if (!tempo_same_origin(base, link))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the next page link after %s leads to another host", what),
+				 errdetail("Links to other hosts are not followed, so that credentials never leave the configured URL.")));
+	foreach(lc, p->seen_urls)
+		if (strcmp((char *) lfirst(lc), link) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the next page link after %s repeats a page already read", what),
+					 errdetail("Paging stopped to avoid an endless loop; the result would be incomplete.")));
+	p->next_url = pstrdup(link);
+}
+
+/* The body of POST worklog/list for the next batch of pending ids. */
+static char *
+next_id_batch(TempoPager *p)
+{
+	StringInfoData buf;
+	int			n = 0;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"ids\":[");
+	while (p->pending_ids != NIL && n < JIRA_LIST_BATCH)
+	{
+		appendStringInfo(&buf, "%s%s", n++ ? "," : "", (char *) linitial(p->pending_ids));
+		p->pending_ids = list_delete_first(p->pending_ids);
+	}
+	appendStringInfoString(&buf, "]}");
+	return buf.data;
+}
+
+/*
+ * tempo_pager_next
+ *		The next page of rows, parsed into page_cxt (reset by the caller), or
+ *		NULL when every stream is done.  With failure not NULL, a failure of
+ *		the pass's first Tempo request is returned there (with NULL) instead
+ *		of raised; *failed tells which happened.
+ */
+TempoPage *
+tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
+				 TempoHttpResponse *failure, bool *failed)
+{
+	for (;;)
+	{
+		TempoHttpResponse resp;
+		TempoPage  *page;
+		MemoryContext oldcxt;
+		char	   *what;
+		double		n;
+		bool		first = !p->any_request;
+
+		CHECK_FOR_INTERRUPTS();
+		*failed = false;
+		oldcxt = MemoryContextSwitchTo(p->cxt);
+		if (p->cur_done)
+		{
+			p->cur = NULL;
+			p->cur_done = false;
+		}
+		if (p->cur == NULL)
+		{
+			if (p->streams == NIL)
+			{
+				MemoryContextSwitchTo(oldcxt);
+				return NULL;
+			}
+			p->cur = linitial(p->streams);
+			p->streams = list_delete_first(p->streams);
+			p->next_url = psprintf("%s%s", p->cur->jira ? p->opts->jira_url : p->opts->tempo_url,
+								   p->cur->path);
+			p->seen_urls = NIL;
+			p->start_at = 0;
+			p->pending_ids = NIL;
+			p->ids_done = false;
+		}
+		MemoryContextSwitchTo(page_cxt);
+
+		switch (p->cur->paging)
+		{
+			case TEMPO_PAGING_NEXT_LINK:
+				if (!request(p, "GET", p->next_url, NULL, &resp, &what,
+							 first ? failure : NULL))
+				{
+					*failed = true;
+					MemoryContextSwitchTo(oldcxt);
+					return NULL;
+				}
+				page = tempo_parse_page(resp.body, resp.len, "results",
+										"Tempo", what, page_cxt);
+				pfree(resp.body);
+				if (tempo_page_has_number(page, "metadata.count", &n) &&
+					n != tempo_page_nrows(page))
+					bad_paging(p, what, psprintf("metadata.count is %.0f but the page holds %d results.",
+												 n, tempo_page_nrows(page)));
+				MemoryContextSwitchTo(p->cxt);
+				follow_link(p, tempo_page_string(page, "metadata.next"), what);
+				break;
+
+			case TEMPO_PAGING_START_AT:
+				{
+					char	   *url = psprintf("%s&startAt=" INT64_FORMAT, p->next_url, p->start_at);
+					double		total;
+
+					(void) request(p, "GET", url, NULL, &resp, &what, NULL);
+					page = tempo_parse_page(resp.body, resp.len, "worklogs",
+											"Jira", what, page_cxt);
+					pfree(resp.body);
+					if (!tempo_page_has_number(page, "total", &total))
+						bad_paging(p, what, "The response has no \"total\".");
+					p->start_at += tempo_page_nrows(page);
+					if (p->start_at < total && tempo_page_nrows(page) == 0)
+						bad_paging(p, what, psprintf("An empty page came before the total of %.0f worklogs.",
+													 total));
+					MemoryContextSwitchTo(p->cxt);
+					if (p->start_at >= total)
+						p->next_url = NULL;
+					break;
+				}
+
+			case TEMPO_PAGING_JIRA_UPDATED:
+				if (p->pending_ids == NIL)
+				{
+					List	   *ids;
+					bool		last;
+					TempoPage  *idpage;
+
+					if (p->ids_done)
+					{
+						p->cur = NULL;
+						MemoryContextSwitchTo(oldcxt);
+						continue;
+					}
+					(void) request(p, "GET", p->next_url, NULL, &resp, &what, NULL);
+					idpage = tempo_parse_page(resp.body, resp.len, "values",
+											  "Jira", what, page_cxt);
+					ids = tempo_page_ids(idpage, "worklogId");
+					last = tempo_page_bool(idpage, "lastPage", true);
+					MemoryContextSwitchTo(p->cxt);
+					{
+						ListCell   *lc;
+
+						foreach(lc, ids)
+							p->pending_ids = lappend(p->pending_ids, pstrdup(lfirst(lc)));
+					}
+					if (last)
+					{
+						p->ids_done = true;
+						p->seen_urls = lappend(p->seen_urls, p->next_url);
+					}
+					else
+					{
+						const char *link = tempo_page_string(idpage, "nextPage");
+
+						if (link == NULL)
+							bad_paging(p, what, "lastPage is false but there is no nextPage.");
+						follow_link(p, link, what);
+					}
+					MemoryContextReset(page_cxt);
+					MemoryContextSwitchTo(oldcxt);
+					continue;
+				}
+				else
+				{
+					char	   *body;
+					char	   *url = psprintf("%s/rest/api/3/worklog/list", p->opts->jira_url);
+
+					MemoryContextSwitchTo(p->cxt);
+					body = next_id_batch(p);
+					MemoryContextSwitchTo(page_cxt);
+					(void) request(p, "POST", url, body, &resp, &what, NULL);
+					page = tempo_parse_page(resp.body, resp.len, NULL, "Jira", what, page_cxt);
+					pfree(resp.body);
+					MemoryContextSwitchTo(p->cxt);
+				}
+				break;
+
+			default:
+				elog(ERROR, "unknown paging %d", (int) p->cur->paging);
+		}
+
+		p->stats->pages++;
+		p->page_key = p->cur->key;
+		if (p->cur->paging == TEMPO_PAGING_JIRA_UPDATED)
+			p->cur_done = (p->pending_ids == NIL && p->ids_done);
+		else
+			p->cur_done = (p->next_url == NULL);
+		MemoryContextSwitchTo(oldcxt);
+		return page;
+	}
+}

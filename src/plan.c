@@ -1,0 +1,281 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *		  The planner callbacks of tempo_fdw: size, paths and plan.
+ *
+ * Planning finds the columns the query uses and the conditions the API can
+ * apply (pushdown.c), estimates rows from the pushed date range, offers
+ * paths parameterized by join keys (issue_id, author_account_id,
+ * account_id) so that a nested loop from a small table asks the API per key,
+ * and shrinks the page size under a LIMIT when nothing local can drop rows.
+ * No HTTP request is made while planning.
+ *
+ * Copyright (c) 2026, tempo_fdw developers
+ *
+ * IDENTIFICATION
+ *		  src/plan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "foreign/fdwapi.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/lsyscache.h"
+
+#include "tempo_fdw.h"
+
+/* Planner state, in baserel->fdw_private */
+typedef struct TempoFdwPlanState
+{
+	TempoFdwOptions *opts;		/* merged options */
+	Bitmapset  *attrs_used;		/* columns the query needs */
+	List	   *filters;		/* TempoFilters of the pushed base conditions */
+	bool		all_exact;		/* every base condition is pushed exactly */
+} TempoFdwPlanState;
+
+/* Worklogs a Tempo table is assumed to hold (a company-year) */
+#define DEFAULT_ROWS 100000.0
+/* ... spread over this many days */
+#define DEFAULT_DAYS 365.0
+/* Cost of one HTTP round trip, in sequential page fetch units */
+#define REQUEST_COST 100.0
+/* Rows one parameterized request is assumed to return */
+#define ROWS_PER_KEY 200.0
+
+/* Fail early when the server lacks what the resource needs. */
+static void
+check_resource(TempoFdwOptions *opts)
+{
+	if (opts->resource == TEMPO_RES_JIRA_WORKLOGS && opts->jira_url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("resource \"jira_worklogs\" needs the server option \"jira_url\""),
+				 errhint("ALTER SERVER ... OPTIONS (ADD jira_url 'https://<site>.atlassian.net');")));
+}
+
+/* Cost of a scan returning rows in pages of page_size over nstreams. */
+static void
+scan_cost(double rows, int page_size, int nstreams, Cost *startup, Cost *total)
+{
+	double		pages = Max(ceil(rows / page_size), 1.0) + (nstreams - 1);
+
+	*startup = REQUEST_COST;
+	*total = pages * REQUEST_COST + rows * cpu_tuple_cost * 10;
+}
+
+/*
+ * tempoGetForeignRelSize
+ *		Read the options, find the columns used and the conditions the API
+ *		can apply, and estimate the rows from the pushed date range.
+ */
+void
+tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+					   Oid foreigntableid)
+{
+	TempoFdwPlanState *ps = palloc0(sizeof(TempoFdwPlanState));
+	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
+	List	   *other = NIL;
+	double		days;
+	ListCell   *lc;
+
+	ps->opts = tempo_get_options(foreigntableid,
+								 GetForeignTable(foreigntableid)->serverid,
+								 userid);
+	check_resource(ps->opts);
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid,
+				   &ps->attrs_used);
+	ps->all_exact = true;
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		TempoFilter f;
+
+		pull_varattnos((Node *) ri->clause, baserel->relid, &ps->attrs_used);
+		if (tempo_enable_pushdown &&
+			tempo_classify(baserel, foreigntableid, ps->opts->resource, ri->clause, &f))
+		{
+			ps->filters = lappend(ps->filters, palloc_object(TempoFilter));
+			*(TempoFilter *) llast(ps->filters) = f;
+			ps->all_exact = ps->all_exact && f.exact;
+			if (f.kind == TEMPO_FILTER_DATE_LOWER || f.kind == TEMPO_FILTER_DATE_UPPER ||
+				f.kind == TEMPO_FILTER_DATE_EQ)
+				continue;
+		}
+		else
+			ps->all_exact = false;
+		other = lappend(other, ri);
+	}
+
+	days = tempo_date_range_days(ps->filters);
+	baserel->rows = clamp_row_est((days >= 0 ? days * DEFAULT_ROWS / DEFAULT_DAYS : DEFAULT_ROWS) *
+								  clauselist_selectivity(root, other, 0, JOIN_INNER, NULL));
+	baserel->fdw_private = ps;
+}
+
+/* generate_implied_equalities_for_column callback: is em our column? */
+static bool
+is_key_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+			  EquivalenceMember *em, void *arg)
+{
+	Var		   *var = (Var *) em->em_expr;
+
+	return IsA(var, Var) && (Index) var->varno == rel->relid &&
+		var->varattno == *(AttrNumber *) arg && var->varlevelsup == 0;
+}
+
+/* Add a path parameterized by the outer rels of one join clause. */
+static void
+add_param_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
+			   TempoFdwPlanState *ps, RestrictInfo *ri, List **done)
+{
+	TempoFilter f;
+	Relids		required_outer;
+	ParamPathInfo *ppi;
+	Cost		startup,
+				total;
+	double		rows;
+
+	if (!join_clause_is_movable_to(ri, baserel) ||
+		!tempo_classify(baserel, relid, ps->opts->resource, ri->clause, &f) ||
+		(f.kind != TEMPO_FILTER_ISSUE && f.kind != TEMPO_FILTER_AUTHOR))
+		return;
+	required_outer = bms_difference(ri->clause_relids, baserel->relids);
+	if (bms_is_empty(required_outer) || list_member(*done, required_outer))
+		return;
+	*done = lappend(*done, required_outer);
+
+	ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+	rows = Min(ppi->ppi_rows, ROWS_PER_KEY);
+	scan_cost(rows, ps->opts->page_size, 1, &startup, &total);
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+									 NIL, required_outer, NULL, NIL));
+}
+
+/*
+ * tempoGetForeignPaths
+ *		The plain path, and paths parameterized by a join key on issue_id or
+ *		author_account_id, so that a nested loop from a small outer table
+ *		asks the API for each key instead of reading everything.
+ */
+void
+tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					 Oid foreigntableid)
+{
+	TempoFdwPlanState *ps = baserel->fdw_private;
+	Cost		startup,
+				total;
+	List	   *done = NIL;
+	ListCell   *lc;
+
+	scan_cost(baserel->rows, ps->opts->page_size, 1, &startup, &total);
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, total, NIL, NULL, NULL, NIL));
+
+	if (!tempo_enable_pushdown)
+		return;
+
+	/* join clauses that are equivalences: a.id = w.issue_id */
+	for (int i = 0; i < tempo_resource_def(ps->opts->resource)->ncolumns; i++)
+	{
+		const char *name = tempo_resource_def(ps->opts->resource)->columns[i].name;
+		AttrNumber	attno;
+		List	   *clauses;
+
+		if (strcmp(name, "issue_id") != 0 && strcmp(name, "author_account_id") != 0 &&
+			strcmp(name, "account_id") != 0)
+			continue;
+		attno = get_attnum(foreigntableid, name);
+		if (attno == InvalidAttrNumber)
+			continue;
+		clauses = generate_implied_equalities_for_column(root, baserel, is_key_column,
+														 &attno, baserel->lateral_referencers);
+		foreach(lc, clauses)
+			add_param_path(root, baserel, foreigntableid, ps, lfirst(lc), &done);
+	}
+	/* other join clauses, e.g. w.issue_id = ANY (a.ids) */
+	foreach(lc, baserel->joininfo)
+		add_param_path(root, baserel, foreigntableid, ps, lfirst(lc), &done);
+}
+
+/* Is the query one foreign table, filtered only by exact API filters,
+ * with nothing between the scan and the LIMIT that could drop rows? */
+static bool
+limit_is_safe(PlannerInfo *root, TempoFdwPlanState *ps, ForeignPath *path)
+{
+	Query	   *parse = root->parse;
+
+	return tempo_enable_pushdown && root->limit_tuples > 0 &&
+		path->path.param_info == NULL && ps->all_exact &&
+		bms_membership(root->all_baserels) == BMS_SINGLETON &&
+		list_length(parse->rtable) == 1 && parse->sortClause == NIL &&
+		parse->groupClause == NIL && parse->distinctClause == NIL &&
+		!parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs &&
+		parse->havingQual == NULL && parse->setOperations == NULL &&
+		parse->groupingSets == NIL;
+}
+
+/*
+ * tempoGetForeignPlan
+ *		Every condition stays in the local filter; the pushable ones also
+ *		travel, with their value expressions in fdw_exprs, to the executor.
+ */
+ForeignScan *
+tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+					Oid foreigntableid, ForeignPath *best_path,
+					List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	TempoFdwPlanState *ps = baserel->fdw_private;
+	List	   *attrs = NIL;
+	List	   *codes = NIL;
+	List	   *exprs = NIL;
+	List	   *filters = NIL;
+	StringInfoData text;
+	int			limit = ps->opts->page_size;
+	int			attno = -1;
+	ListCell   *lc;
+
+	while ((attno = bms_next_member(ps->attrs_used, attno)) >= 0)
+		attrs = lappend_int(attrs, attno + FirstLowInvalidHeapAttributeNumber);
+
+	initStringInfo(&text);
+	foreach(lc, scan_clauses)
+	{
+		RestrictInfo *ri = lfirst_node(RestrictInfo, lc);
+		TempoFilter f;
+
+		if (!tempo_enable_pushdown ||
+			!tempo_classify(baserel, foreigntableid, ps->opts->resource, ri->clause, &f))
+			continue;
+		codes = lappend_int(codes, TEMPO_FILTER_CODE(&f));
+		filters = lappend(filters, palloc_object(TempoFilter));
+		*(TempoFilter *) llast(filters) = f;
+		exprs = lappend(exprs, f.value);
+		appendStringInfo(&text, "%s%s", text.len ? ", " : "", f.text);
+	}
+
+	/* user_schedules: without an account and dates, say so now */
+	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES)
+		(void) tempo_build_requests(TEMPO_TARGET_SCHEDULES, filters, limit);
+
+	if (limit_is_safe(root, ps, best_path))
+		limit = (int) Max(Min((double) limit, root->limit_tuples), 1.0);
+
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
+							list_make4(attrs, codes, makeInteger(limit),
+									   makeString(text.data)),
+							NIL, NIL, outer_plan);
+}
+
