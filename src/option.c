@@ -77,7 +77,6 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 {
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
-	List	   *seen = NIL;
 	bool		has_resource = false;
 	ListCell   *lc;
 
@@ -106,14 +105,6 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 					 ? errhint("Valid options in this context are: %s.", buf.data)
 					 : errhint("There are no valid options in this context.")));
 		}
-
-		if (list_member(seen, makeString(def->defname)))
-			ereport(ERROR,
-					(errcode(ERRCODE_SYNTAX_ERROR),
-					 errmsg("conflicting or redundant options"),
-					 errdetail("Option \"%s\" is given more than once.",
-							   def->defname)));
-		seen = lappend(seen, makeString(def->defname));
 
 		if (strcmp(def->defname, "tempo_url") == 0 ||
 			strcmp(def->defname, "jira_url") == 0)

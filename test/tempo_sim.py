@@ -135,6 +135,7 @@ import base64
 import binascii
 import bisect
 import gzip
+import io
 import ipaddress
 import itertools
 import json
@@ -236,15 +237,16 @@ def day_offset(ordinal):
     return local_to_utc((ordinal - EPOCH_ORD) * 86400 + 43200)[1]
 
 
-def hms(sec):
-    return "%02d:%02d:%02d" % (sec // 3600, sec // 60 % 60, sec % 60)
+HMS = [  # "HH:MM:SS" of every second of a day
+    "%02d:%02d:%02d" % (s // 3600, s // 60 % 60, s % 60) for s in range(86400)]
 
 
 def utc_iso(ms, with_ms):
     s, frac = divmod(ms, 1000)
     d, rem = divmod(s, 86400)
-    base = "%sT%s" % (day_str(EPOCH_ORD + d), hms(rem))
-    return base + (".%03dZ" % frac if with_ms else "Z")
+    if with_ms:
+        return "%sT%s.%03dZ" % (day_str(EPOCH_ORD + d), HMS[rem], frac)
+    return "%sT%sZ" % (day_str(EPOCH_ORD + d), HMS[rem])
 
 
 def jira_ts(ms):
@@ -252,7 +254,7 @@ def jira_ts(ms):
     off = berlin_offset(ms // 1000)
     s, frac = divmod(ms + off * 1000, 1000)
     d, rem = divmod(s, 86400)
-    return "%sT%s.%03d%s" % (day_str(EPOCH_ORD + d), hms(rem), frac,
+    return "%sT%s.%03d%s" % (day_str(EPOCH_ORD + d), HMS[rem], frac,
                              "+0200" if off == 7200 else "+0100")
 
 
@@ -619,7 +621,7 @@ def tempo_worklog(tid, issue, spent, bill, day, tod, desc, crt_ms, upd_ms, with_
         d["billableSeconds"] = bill
     d["startDate"] = day_str(day)
     if tod is not None:
-        d["startTime"] = hms(tod)
+        d["startTime"] = HMS[tod]
         utc_s = (day - EPOCH_ORD) * 86400 + tod - day_offset(day)
         d["startDateTimeUtc"] = utc_iso(utc_s * 1000, False)
     if desc is not None:
@@ -789,17 +791,18 @@ class GenSnap(Snap):
         di = self._desc_index(x)
         if tod >= 0:
             start = ',"startTime":"%s","startDateTimeUtc":"%s"' % (
-                hms(tod), utc_iso(((day - EPOCH_ORD) * 86400 + tod - day_offset(day)) * 1000, False))
+                HMS[tod], utc_iso(((day - EPOCH_ORD) * 86400 + tod - day_offset(day)) * 1000, False))
         else:
             start = ""
+        created = utc_iso(self.crt[i], with_ms)
+        updated = created if self.upd[i] == self.crt[i] else utc_iso(self.upd[i], with_ms)
         return ('{"self":"%s/4/worklogs/%d","tempoWorklogId":%d,"issue":{"self":"%s/rest/api/2/issue/%d",'
                 '"id":%d},"timeSpentSeconds":%d%s,"startDate":"%s"%s%s,"createdAt":"%s","updatedAt":"%s",'
                 '"author":%s,"attributes":{"self":"%s/4/worklogs/%d/work-attribute-values","values":%s}}') % (
             TEMPO_SITE, tid, tid, JIRA_SITE, issue, issue, self.spent[i],
             ',"billableSeconds":%d' % bill if bill >= 0 else "", day_str(day), start,
             "" if di == -2 else ',"description":' + ('""' if di == -1 else self._desc[di]),
-            utc_iso(self.crt[i], with_ms), utc_iso(self.upd[i], with_ms),
-            self._author_frag[self.auth[i]], TEMPO_SITE, tid, self._attrs[(x >> 56) & 15])
+            created, updated, self._author_frag[self.auth[i]], TEMPO_SITE, tid, self._attrs[(x >> 56) & 15])
 
     def row_dict(self, i):
         return json.loads(self.row_json(i))
@@ -2219,12 +2222,13 @@ class Handler(BaseHTTPRequestHandler):
         entry = LOG.add(ctx, self)
         if scenario.delay_ms:
             STOP.wait(scenario.delay_ms / 1000)
-        entry["status"] = self.answer(ctx)
+        self.answer(ctx, entry)
 
     # -- answer ----------------------------------------------------------------------
 
-    def answer(self, ctx):
-        """Compute the answer, apply the scenario's fault, send; returns the status sent."""
+    def answer(self, ctx, entry):
+        """Compute the answer, apply the scenario's fault and send it; the log entry gets
+        the status before the first byte goes out (0 for reset/hang)."""
         fn, extra = route(ctx)
         try:
             if fn is not None:
@@ -2244,24 +2248,24 @@ class Handler(BaseHTTPRequestHandler):
         if kind in PRE_FAULTS:
             if kind == "reset":
                 self.reset_connection()
-                return 0
+                return
             if kind == "hang":
                 STOP.wait(ctx.sc.slow_ms / 1000)
                 self.close_connection = True
-                return 0
+                return
             resp = prefault_answer(ctx, kind)
         elif ctx.src in ("tempo", "jira") and not authorized(ctx):
             resp = unauthorized(ctx)
         elif kind in ("nextloop", "foreignnext", "countmismatch") and resp.variant and resp.status == 200:
             resp = Resp(200, resp.ctype, resp.variant(kind))
         resp.headers.extend(extra_headers)
+        entry["status"] = resp.status
         if kind == "truncate":
             self.send_truncated(resp)
         elif kind == "slow":
             self.send_slow(resp, ctx.sc.slow_ms)
         else:
             self.send(resp, self.wants_gzip())
-        return resp.status
 
     def pick_fault(self, ctx, resp):
         sc = ctx.sc
@@ -2336,11 +2340,12 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body[sent:])
 
     def reset_connection(self):
-        """Abort with TCP RST: SO_LINGER 0, then close every handle on the socket."""
+        """Abort with TCP RST: SO_LINGER 0, then close the socket (the buffered reader holds
+        a reference, so it goes first); the handler's files become inert buffers."""
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.rfile.close()
-        self.wfile.close()
         self.connection.close()
+        self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
         self.close_connection = True
 
 
