@@ -476,8 +476,8 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 				msg = psprintf("%s answered HTTP %ld for %s %s",
 							   req->service, resp->status, req->method, req->what);
 				if (resp->status == 429 || resp->status >= 500)
-					hint = psprintf("The request was tried %d times; raise \"max_retries\" or try again later.",
-									opts->max_retries + 1);
+					hint = psprintf("The request was sent %d time%s; raise \"max_retries\" or try again later.",
+									opts->max_retries + 1, opts->max_retries ? "s" : "");
 			}
 			break;
 	}

@@ -152,7 +152,7 @@ import time
 import zlib
 from array import array
 from collections import OrderedDict
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import NamedTuple
@@ -610,7 +610,7 @@ def rich_doc(rng, people, author_idx):
 #   wid tempoWorklogId (-1 unknown)  day startDate ordinal (-1)  tod startTime seconds (-1)
 #   crt/upd createdAt/updatedAt epoch ms (0)  auth index into `authors`  issue id (-1)
 #   spent timeSpentSeconds (0)  bill billableSeconds (-1 when absent)
-# and row_json(i) (compact ASCII JSON text), row_dict(i), description(i), find(tid).
+# and row_json(i) (compact ASCII JSON text), description(i), find(tid), twin_ok(i).
 
 def tempo_worklog(tid, issue, spent, bill, day, tod, desc, crt_ms, upd_ms, with_ms, acc, attrs):
     """A Tempo v4 Worklog object in Tempo's field order."""
@@ -690,9 +690,6 @@ class DictSnap(Snap):
     def row_json(self, i):
         return self.json[i]
 
-    def row_dict(self, i):
-        return self.rows[i]
-
     def description(self, i):
         desc = self.rows[i].get("description") if isinstance(self.rows[i], dict) else None
         return desc if isinstance(desc, str) else None
@@ -727,12 +724,12 @@ class GenSnap(Snap):
         rng = random.Random("gen:%d:%d" % (seed, n))
         bits = rng.getrandbits
         npeople = len(people)
-        cols = {k: array(t) for k, t in (("day", "i"), ("tod", "i"), ("auth", "b"), ("issue", "i"),
-                                         ("spent", "i"), ("bill", "i"), ("crt", "q"), ("upd", "q"),
-                                         ("h", "Q"))}
-        day_a, tod_a, auth_a, issue_a = cols["day"].append, cols["tod"].append, cols["auth"].append, cols["issue"].append
-        spent_a, bill_a, crt_a, upd_a, h_a = (cols["spent"].append, cols["bill"].append, cols["crt"].append,
-                                              cols["upd"].append, cols["h"].append)
+        self.day, self.tod, self.auth, self.issue = array("i"), array("i"), array("b"), array("i")
+        self.spent, self.bill, self.crt, self.upd = array("i"), array("i"), array("q"), array("q")
+        self.h = array("Q")             # the row's random word
+        day_a, tod_a, auth_a, issue_a = self.day.append, self.tod.append, self.auth.append, self.issue.append
+        spent_a, bill_a, crt_a, upd_a = self.spent.append, self.bill.append, self.crt.append, self.upd.append
+        h_a = self.h.append
         day = notime = day0 = 0
         for i in range(n):
             k = i % self.PER_DAY
@@ -755,8 +752,6 @@ class GenSnap(Snap):
             crt_a(crt * 1000 + millis)
             upd_a(upd * 1000 + millis)
             h_a(x)
-        for name, col in cols.items():
-            setattr(self, name, col)
         self._author_frag = [jdump({"self": "%s/rest/api/2/user?accountId=%s" % (JIRA_SITE, a),
                                     "accountId": a}) for a in self.authors]
         self._desc = [jdump(p) for p in PHRASES]
@@ -803,9 +798,6 @@ class GenSnap(Snap):
             ',"billableSeconds":%d' % bill if bill >= 0 else "", day_str(day), start,
             "" if di == -2 else ',"description":' + ('""' if di == -1 else self._desc[di]),
             created, updated, self._author_frag[self.auth[i]], TEMPO_SITE, tid, self._attrs[(x >> 56) & 15])
-
-    def row_dict(self, i):
-        return json.loads(self.row_json(i))
 
     def description(self, i):
         di = self._desc_index(self.h[i])
@@ -1919,17 +1911,20 @@ def huge_answer(ctx):
     """A valid ~64 MiB answer of padded worklogs, produced as a stream of chunks."""
     pad = "x" * 65000
     if ctx.src == "tempo":
-        item = ('{"self":"%s/4/worklogs/%%d","tempoWorklogId":%%d,"issue":{"self":"%s/rest/api/2/issue/10000",'
-                '"id":10000},"timeSpentSeconds":900,"startDate":"2024-01-02","description":"%s",'
+        item = ('{"self":"%s/4/worklogs/%%d","tempoWorklogId":%%d,"issue":{"self":"%s/rest/api/2/issue/'
+                '10000","id":10000},"timeSpentSeconds":900,"startDate":"2024-01-02","description":"%s",'
                 '"createdAt":"2024-01-02T10:00:00Z","updatedAt":"2024-01-02T10:00:00Z",'
-                '"author":{"accountId":"huge"},"attributes":{"self":"x","values":[]}}') % (TEMPO_SITE, JIRA_SITE, pad)
-        render = lambda k: item % (10000000 + k, 10000000 + k)    # noqa: E731 - fixed width ids
+                '"author":{"accountId":"huge"},"attributes":{"self":"x","values":[]}}') % (
+            TEMPO_SITE, JIRA_SITE, pad)
     else:
         item = ('{"self":"%s/rest/api/3/issue/10000/worklog/%%d","comment":"%s","created":'
                 '"2024-01-02T10:00:00.000+0100","updated":"2024-01-02T10:00:00.000+0100","started":'
                 '"2024-01-02T09:00:00.000+0100","timeSpent":"15m","timeSpentSeconds":900,"id":"%%d",'
                 '"issueId":"10000"}') % (JIRA_SITE, pad)
-        render = lambda k: item % (10000000 + k, 10000000 + k)    # noqa: E731
+
+    def render(k):              # fixed-width ids keep every item the same length
+        return item % (10000000 + k, 10000000 + k)
+
     size = len(render(0))
     count = -(-HUGE_BYTES // (size + 1))
     if ctx.src == "tempo":
@@ -1991,9 +1986,9 @@ def control(handler, path, query, body):
     if path == "/_log":
         entries = LOG.get(p("tag", "default"))
         if p("format") == "tsv":
-            clean = lambda s: str(s).replace("\t", "\\t").replace("\n", "\\n")   # noqa: E731
-            lines = ["\t".join(clean(v) for v in (e["seq"], e["method"], e["path"], e["query"], e["status"],
-                                                   auth_kind(e["auth"]))) + "\n" for e in entries]
+            lines = ["\t".join(str(v).replace("\t", "\\t").replace("\n", "\\n")
+                               for v in (e["seq"], e["method"], e["path"], e["query"], e["status"],
+                                         auth_kind(e["auth"]))) + "\n" for e in entries]
             return 200, "text/tab-separated-values", "".join(lines).encode("utf-8")
         return 200, "application/json", jdump(entries).encode("ascii")
     if path == "/_reset":
@@ -2116,8 +2111,9 @@ def mutate(ds, body):
                 event("Created", row, [])
             else:
                 rows[index[tid]] = row
-                event("Updated", row, [{"field": k, "new": _audit_value(row.get(k)), "previous": _audit_value(old.get(k))}
-                                       for k in patch if k not in ("updatedAt", "self") and old.get(k) != row.get(k)])
+                event("Updated", row, [
+                    {"field": k, "new": _audit_value(row.get(k)), "previous": _audit_value(old.get(k))}
+                    for k in patch if k not in ("updatedAt", "self") and old.get(k) != row.get(k)])
             upd = parse_instant(row.get("updatedAt"))
             ds.jira_upd[tid] = ds.next_jira_ms(stamp if "updatedAt" not in patch or upd is None else upd)
             upserted.append(tid)

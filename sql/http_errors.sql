@@ -1,0 +1,110 @@
+-- Every HTTP failure is an ERROR with its SQLSTATE, the status, a trimmed
+-- body and a hint; an answer is never silently short.
+\getenv sim TEMPO_SIM_URL
+SET timezone = 'UTC';
+\set VERBOSITY default
+CREATE SERVER err_srv FOREIGN DATA WRAPPER tempo_fdw
+  OPTIONS (max_requests_per_second '0', max_retries '0', timeout_ms '3000');
+CREATE USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (token 'tempo-test-token');
+CREATE SCHEMA err;
+IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER err_srv INTO err;
+-- SQLSTATE and message of a statement, for a compact table of outcomes
+CREATE FUNCTION err.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st text; msg text;
+BEGIN
+  EXECUTE q;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+  RETURN st || ': ' || msg;
+END $$;
+
+-- the full messages of the common cases
+\set u :sim '/@tag=err,fault=401/4'
+ALTER SERVER err_srv OPTIONS (ADD tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=403/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=404/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=400/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=500/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=badjson/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+\set u :sim '/@tag=err,fault=wrongshape/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+-- a wrong token, not a simulated fault
+\set u :sim '/@tag=err/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+ALTER USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (SET token 'not-the-right-token');
+SELECT count(*) FROM err.worklogs;
+ALTER USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (SET token 'tempo-test-token');
+-- no token at all
+ALTER USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (DROP token);
+SELECT count(*) FROM err.worklogs;
+ALTER USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (ADD token 'tempo-test-token');
+-- nothing listens there
+ALTER SERVER err_srv OPTIONS (SET tempo_url 'http://127.0.0.1:1/4');
+\set VERBOSITY terse
+SELECT count(*) FROM err.worklogs;
+\set VERBOSITY default
+
+-- faults on a multi-page scan (page_size 1000 over 3500 worklogs) at the
+-- first, a middle and the last page: every run fails with its SQLSTATE,
+-- none returns fewer rows
+SELECT set_config('err.sim', :'sim', false) IS NOT NULL AS sim_set;
+ALTER SERVER err_srv OPTIONS (ADD page_size '1000');
+CREATE FUNCTION err.matrix(faults text[], suffix text DEFAULT '')
+RETURNS TABLE (fault text, at text, outcome text) LANGUAGE plpgsql AS $$
+BEGIN
+  FOREACH fault IN ARRAY faults LOOP
+    FOREACH at IN ARRAY ARRAY['0', '1', 'last'] LOOP
+      EXECUTE format('ALTER SERVER err_srv OPTIONS (SET tempo_url %L)',
+                     current_setting('err.sim') || '/@tag=err_' || fault || '_' || at
+                     || ',ds=gen,n=3500,fault=' || fault || ',fault_at=' || at || suffix || '/4');
+      outcome := err.outcome('SELECT count(*) FROM err.worklogs');
+      IF outcome = 'ok' THEN
+        SELECT 'ok: ' || count(*) INTO outcome FROM err.worklogs;
+      END IF;
+      RETURN NEXT;
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT * FROM err.matrix(ARRAY['400', '401', '403', '404', '429', '500', '502', '503', '504',
+                               'reset', 'truncate', 'badjson', 'wrongshape', 'html',
+                               'nextloop', 'foreignnext', 'countmismatch']);
+
+-- transient faults are retried: one fault per scan, then the full answer
+ALTER SERVER err_srv OPTIONS (SET max_retries '2');
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+SELECT * FROM err.matrix(ARRAY['429', '502', '503', '504', 'reset', 'truncate'], ',fault_times=1');
+-- ... and the simulator saw the failed page asked for again, not the scan restarted
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=err_503_1"`
+SELECT e ->> 'query' AS query, e ->> 'status' AS status FROM jsonb_array_elements(:'log'::jsonb) e;
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=err_reset_last"`
+SELECT e ->> 'query' AS query, e ->> 'status' AS status FROM jsonb_array_elements(:'log'::jsonb) e;
+
+-- a response over max_response_bytes is an error, not an out-of-memory crash
+ALTER SERVER err_srv OPTIONS (ADD max_response_bytes '1048576');
+\set u :sim '/@tag=err,fault=huge/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM err.worklogs;
+
+-- a server that does not answer in time
+\set u :sim '/@tag=err,fault=hang,slow_ms=5000/4'
+ALTER SERVER err_srv OPTIONS (SET tempo_url :'u', SET timeout_ms '500');
+\set VERBOSITY terse
+SELECT count(*) FROM err.worklogs;
+\set VERBOSITY default
+
+DROP SCHEMA err CASCADE;
+DROP SERVER err_srv CASCADE;
