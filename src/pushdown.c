@@ -178,14 +178,22 @@ filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op,
 	return -1;
 }
 
-/* "column op value" for EXPLAIN: constants shown, other values as "$?" */
+/*
+ * filter_text
+ *		"column op value" for EXPLAIN: constants shown, parameters as $n, join
+ *		keys and other expressions by what they are.
+ */
 static char *
 filter_text(const char *column, CmpOp op, bool array, Expr *value)
 {
 	static const char *const ops[] = {"?", "=", "<", "<=", ">", ">="};
-	char	   *v = "$?";
+	char	   *v = "(expression)";
 
-	if (IsA(value, Const) && ((Const *) value)->constisnull)
+	if (IsA(value, Param) && ((Param *) value)->paramkind == PARAM_EXTERN)
+		v = psprintf("$%d", ((Param *) value)->paramid);
+	else if (IsA(value, Var) || IsA(value, PlaceHolderVar))
+		v = "(join key)";
+	else if (IsA(value, Const) && ((Const *) value)->constisnull)
 		v = "NULL";
 	else if (IsA(value, Const))
 	{
@@ -425,7 +433,7 @@ static List *jira_streams(DateADT from, DateADT to, TimestampTz updated,
  *		URL) of a target for filters whose values are known (f->known).
  *		Returns NIL when the filters cannot match any row.  Filters with
  *		unknown values (EXPLAIN without ANALYZE of a parameterized query)
- *		are shown as "?".
+ *		are shown as "$param".
  */
 List *
 tempo_build_requests(TempoTarget target, List *filters, int limit)
@@ -584,15 +592,15 @@ tempo_date_params(StringInfo q, DateADT from, DateADT to, TimestampTz updated,
 				  int unknown)
 {
 	if (unknown & UNKNOWN_FROM)
-		appendStringInfoString(q, "from=?&");
+		appendStringInfoString(q, "from=$param&");
 	else if (from != DATEVAL_NOBEGIN)
 		appendStringInfo(q, "from=%s&", format_date(from));
 	if (unknown & UNKNOWN_TO)
-		appendStringInfoString(q, "to=?&");
+		appendStringInfoString(q, "to=$param&");
 	else if (to != DATEVAL_NOEND)
 		appendStringInfo(q, "to=%s&", format_date(to));
 	if (unknown & UNKNOWN_UPDATED)
-		appendStringInfoString(q, "updatedFrom=?&");
+		appendStringInfoString(q, "updatedFrom=$param&");
 	else if (updated != DT_NOBEGIN)
 		appendStringInfo(q, "updatedFrom=%s&", format_instant(updated));
 }
@@ -616,7 +624,7 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 	if (have_authors)
 	{
 		if (unknown & UNKNOWN_AUTHORS)
-			authors = list_make1("?");
+			authors = list_make1("$param");
 		foreach(lc, authors)
 		{
 			char	   *id = lfirst(lc);
@@ -624,7 +632,7 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 			streams = lappend(streams,
 							  make_stream(TEMPO_PAGING_NEXT_LINK, false,
 										  psprintf("/worklogs/user/%s?%slimit=%d",
-												   strcmp(id, "?") == 0 ? "?" : tempo_url_encode(id),
+												   strcmp(id, "$param") == 0 ? id : tempo_url_encode(id),
 												   q.data, limit),
 										  NULL));
 		}
@@ -636,7 +644,7 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 		int			n = 0;
 
 		if (unknown & UNKNOWN_ISSUES)
-			issues = list_make1("?");
+			issues = list_make1("$param");
 		initStringInfo(&ids);
 		foreach(lc, issues)
 		{
@@ -681,10 +689,10 @@ schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
 				 errhint("Filter on account_id (=, IN, or a join) and on date, for example: SELECT * FROM user_schedules WHERE account_id = '<accountId>' AND date BETWEEN '2024-01-01' AND '2024-12-31'")));
 
 	range = psprintf("from=%s&to=%s",
-					 (unknown & UNKNOWN_FROM) ? "?" : format_date(from),
-					 (unknown & UNKNOWN_TO) ? "?" : format_date(to));
+					 (unknown & UNKNOWN_FROM) ? "$param" : format_date(from),
+					 (unknown & UNKNOWN_TO) ? "$param" : format_date(to));
 	if (unknown & UNKNOWN_AUTHORS)
-		accounts = list_make1("?");
+		accounts = list_make1("$param");
 	foreach(lc, accounts)
 	{
 		char	   *id = lfirst(lc);
@@ -692,7 +700,7 @@ schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
 		streams = lappend(streams,
 						  make_stream(TEMPO_PAGING_NEXT_LINK, false,
 									  psprintf("/user-schedule/%s?%s",
-											   strcmp(id, "?") == 0 ? "?" : tempo_url_encode(id),
+											   strcmp(id, "$param") == 0 ? id : tempo_url_encode(id),
 											   range),
 									  id));
 	}
@@ -726,15 +734,15 @@ jira_streams(DateADT from, DateADT to, TimestampTz updated, List *issues,
 
 		initStringInfo(&q);
 		if (unknown & UNKNOWN_FROM)
-			appendStringInfoString(&q, "&startedAfter=?");
+			appendStringInfoString(&q, "&startedAfter=$param");
 		else if (from != DATEVAL_NOBEGIN)
 			appendStringInfo(&q, "&startedAfter=" INT64_FORMAT, date_ms(from - 1));
 		if (unknown & UNKNOWN_TO)
-			appendStringInfoString(&q, "&startedBefore=?");
+			appendStringInfoString(&q, "&startedBefore=$param");
 		else if (to != DATEVAL_NOEND)
 			appendStringInfo(&q, "&startedBefore=" INT64_FORMAT, date_ms(to + 2));
 		if (unknown & UNKNOWN_ISSUES)
-			issues = list_make1("?");
+			issues = list_make1("$param");
 		foreach(lc, issues)
 			streams = lappend(streams,
 							  make_stream(TEMPO_PAGING_START_AT, true,
@@ -745,7 +753,7 @@ jira_streams(DateADT from, DateADT to, TimestampTz updated, List *issues,
 	}
 	if (unknown & UNKNOWN_UPDATED)
 		return list_make1(make_stream(TEMPO_PAGING_JIRA_UPDATED, true,
-									  pstrdup("/rest/api/3/worklog/updated?since=?"), NULL));
+									  pstrdup("/rest/api/3/worklog/updated?since=$param"), NULL));
 	return list_make1(make_stream(TEMPO_PAGING_JIRA_UPDATED, true,
 								  psprintf("/rest/api/3/worklog/updated?since=" INT64_FORMAT,
 										   updated == DT_NOBEGIN ? 0 :
