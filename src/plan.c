@@ -122,6 +122,18 @@ tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = ps;
 }
 
+/* Is there an account (author) filter among the pushed base conditions? */
+static bool
+has_account_filter(List *filters)
+{
+	ListCell   *lc;
+
+	foreach(lc, filters)
+		if (((TempoFilter *) lfirst(lc))->kind == TEMPO_FILTER_AUTHOR)
+			return true;
+	return false;
+}
+
 /* generate_implied_equalities_for_column callback: is em our column? */
 static bool
 is_key_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
@@ -179,6 +191,12 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 
 	scan_cost(baserel->rows, ps->opts->page_size, 1, &startup, &total);
+	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES && !has_account_filter(ps->filters))
+	{
+		/* the API cannot list everyone: prefer a path with a join key */
+		startup += disable_cost;
+		total += disable_cost;
+	}
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, NULL, NULL, NIL));
