@@ -673,14 +673,24 @@ jsonb_from_text(const char *json)
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(server_string(json)));
 }
 
-/* Flatten Atlassian Document Format into text (see README "jira_worklogs"). */
+/*
+ * adf_text
+ *		Flatten Atlassian Document Format into text: text nodes as they are,
+ *		mentions, emoji, dates and status as their text, hard breaks as line
+ *		breaks, every block (paragraph, heading, code block, quote, list
+ *		item) on a line of its own, list items led by "- " or "1. ".
+ *		inline_first: the node's first block continues the current line
+ *		(the first paragraph of a list item follows its "- ").
+ */
 static void
-adf_text(cJSON *node, StringInfo out, int depth)
+adf_text(cJSON *node, StringInfo out, bool inline_first)
 {
 	cJSON	   *type = cJSON_GetObjectItemCaseSensitive(node, "type");
 	cJSON	   *content = cJSON_GetObjectItemCaseSensitive(node, "content");
 	cJSON	   *attrs = cJSON_GetObjectItemCaseSensitive(node, "attrs");
 	const char *t = cJSON_IsString(type) ? type->valuestring : "";
+	bool		bullets = strcmp(t, "bulletList") == 0;
+	bool		numbers = strcmp(t, "orderedList") == 0;
 	cJSON	   *child;
 	int			item = 0;
 
@@ -714,21 +724,23 @@ adf_text(cJSON *node, StringInfo out, int depth)
 	{
 		cJSON	   *ctype = cJSON_GetObjectItemCaseSensitive(child, "type");
 		const char *ct = cJSON_IsString(ctype) ? ctype->valuestring : "";
-		bool		block = strcmp(ct, "text") != 0 && strcmp(ct, "hardBreak") != 0 &&
-			strcmp(ct, "mention") != 0 && strcmp(ct, "emoji") != 0 &&
-			strcmp(ct, "status") != 0 && strcmp(ct, "date") != 0 &&
-			strcmp(ct, "inlineCard") != 0;
+		bool		inline_node = strcmp(ct, "text") == 0 || strcmp(ct, "hardBreak") == 0 ||
+			strcmp(ct, "mention") == 0 || strcmp(ct, "emoji") == 0 ||
+			strcmp(ct, "status") == 0 || strcmp(ct, "date") == 0 ||
+			strcmp(ct, "inlineCard") == 0;
 
 		if (!cJSON_IsObject(child))
 			continue;
 		/* blocks start on a line of their own */
-		if (block && out->len > 0 && out->data[out->len - 1] != '\n')
+		if (!inline_node && !inline_first && out->len > 0 &&
+			out->data[out->len - 1] != '\n')
 			appendStringInfoChar(out, '\n');
-		if (strcmp(t, "bulletList") == 0)
+		inline_first = false;
+		if (bullets)
 			appendStringInfoString(out, "- ");
-		else if (strcmp(t, "orderedList") == 0)
+		else if (numbers)
 			appendStringInfo(out, "%d. ", ++item);
-		adf_text(child, out, depth + 1);
+		adf_text(child, out, bullets || numbers);
 	}
 }
 
@@ -819,7 +831,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					StringInfoData buf;
 
 					initStringInfo(&buf);
-					adf_text(v, &buf, 0);
+					adf_text(v, &buf, false);
 					while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
 						buf.data[--buf.len] = '\0';
 					text = buf.data;

@@ -365,6 +365,9 @@ def test_jira(rows):
     check("timeSpent text", all(w["timeSpent"] for w in twins[:50]))
     check("list 400 empty", post("/rest/api/3/worklog/list", {"ids": []}).status == 400)
     check("list 400 >1000", post("/rest/api/3/worklog/list", {"ids": list(range(1001))}).status == 400)
+    first = get("/@fault=503,fault_at=1,jira_page=4000/rest/api/3/worklog/updated?since=0")
+    second = get(first.json()["nextPage"])
+    check("jira fault_at=1", first.status == 200 and second.status == 503, (first.status, second.status))
     check("updated since excl", get("/rest/api/3/worklog/updated?since=%d" % times[-2]).json()["values"] == values[-1:])
 
     issue = only[0]["issueId"]

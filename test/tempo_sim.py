@@ -87,7 +87,8 @@ Datasets (generated lazily from --seed, cached per (ds, n))
   tiny      test/fixtures/tiny.json (5 hand-written worklogs).
   fixture:NAME  test/fixtures/NAME.json, a JSON array served through normal paging IN FILE
             ORDER (any JSON value is served as a row; re-serialised with ensure_ascii, so
-            \\u0000 and lone surrogates stay escapes).
+            \\u0000 and lone surrogates stay escapes).  Loaded once; /_reset?ds=fixture:NAME
+            reloads it.  A missing or invalid file answers 500 "tempo_sim: ...".
   raw:NAME  test/fixtures/NAME.json served byte for byte as the body of every Tempo worklog
             list answer (no paging); other endpoints see an empty dataset.
 Row content never depends on the port: worklog `self` links point at https://api.tempo.io
@@ -127,7 +128,14 @@ Control (no auth, never logged, never faulted):
   GET  /_stats?ds=&n=&from=&to=&author=&issue=   (author/issue repeatable) -> oracle JSON
   GET  /_data?ds=&n=&kind=tempo|jira|schedule|users[&from=&to=]
   POST /_mutate?ds=NAME  {"upsert":[worklog..], "delete":[tempoWorklogId..], "actor":acc?}
+       -> {"upserted":[id..], "deleted":[id..], "missing":[id..], "count":N}.  An upsert of a
+       known tempoWorklogId merges its top-level fields; a new one needs issue, author,
+       startDate and timeSpentSeconds (self, attributes, createdAt are filled in).  updatedAt
+       becomes now (UTC, seconds) unless given.  Every change adds a papertrail event
+       (Created/Updated/Deleted, author = actor or person 0) and moves the Jira twin (new
+       updatedTime, or an entry in worklog/deleted).  company, tiny and fixture:* only.
 Log entries record the path WITHOUT the prefix and exactly as sent (still percent-encoded).
+Requests rejected for a bad scenario segment are not logged (their tag is unknown).
 """
 
 import argparse
@@ -174,7 +182,7 @@ FIXTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures
 CT_TEMPO = "application/json"
 CT_JIRA = "application/json;charset=UTF-8"
 
-jdump = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+jdump = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
 
 
 class Config:
@@ -903,6 +911,11 @@ def load_fixture(name):
         raise SimError(500, "tempo_sim: fixture %s is not valid JSON: %s" % (path, e)) from None
     if not isinstance(data, list):
         raise SimError(500, "tempo_sim: fixture %s must hold a JSON array" % path)
+    try:
+        jdump(data)
+    except ValueError:
+        raise SimError(500, "tempo_sim: fixture %s has a number that does not survive re-serialising "
+                            "(NaN/Infinity/beyond float range); serve it with raw:" % path) from None
     return data
 
 
