@@ -2058,8 +2058,9 @@ def mutate(ds, body):
     """Upsert/delete Tempo worklogs of a dict dataset; Jira twins and papertrail follow."""
     try:
         req = json.loads(body or b"{}")
+        jdump(req)                       # rejects NaN/Infinity, which could not be served
     except ValueError:
-        raise SimError(400, "tempo_sim: /_mutate body is not JSON") from None
+        raise SimError(400, "tempo_sim: /_mutate body is not (strict) JSON") from None
     if not isinstance(req, dict):
         raise SimError(400, "tempo_sim: /_mutate body must be an object")
     if ds.kind in ("gen", "raw"):

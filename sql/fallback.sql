@@ -1,0 +1,106 @@
+-- The Tempo-to-Jira fallback: never silent.  When Tempo cannot serve a
+-- worklogs scan (no token, 401, 403, no connection, 5xx after retries) and
+-- fallback is jira, one WARNING names the cause and the consequence, and the
+-- rows come from Jira with source = 'jira'.  With fallback 'off' the same
+-- cause is an ERROR; bad requests never fall back; both down names both.
+\getenv sim TEMPO_SIM_URL
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+\set VERBOSITY default
+CREATE SERVER fb_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_second '0', max_retries '1');
+CREATE USER MAPPING FOR PUBLIC SERVER fb_srv
+  OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
+CREATE SCHEMA fb;
+IMPORT FOREIGN SCHEMA tempo FROM SERVER fb_srv INTO fb;
+CREATE FUNCTION fb.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st text; msg text;
+BEGIN
+  EXECUTE q;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+  RETURN st || ': ' || msg;
+END $$;
+
+-- Tempo answers 401, Jira is fine
+\set t :sim '/@tag=fb401,fault=401,src=tempo/4'
+\set j :sim '/@tag=fb401'
+ALTER SERVER fb_srv OPTIONS (ADD tempo_url :'t', ADD jira_url :'j');
+SELECT source, count(*), sum(time_spent_seconds), count(billable_seconds) AS with_billable,
+       count(attributes) AS with_attributes, count(DISTINCT author_account_id) AS authors
+  FROM fb.worklogs WHERE start_date BETWEEN '2024-03-01' AND '2024-03-31' GROUP BY source;
+-- the same rows as the Jira table
+SELECT count(*), sum(time_spent_seconds) FROM fb.jira_worklogs
+  WHERE start_date BETWEEN '2024-03-01' AND '2024-03-31';
+-- columns of a fallback row
+SELECT worklog_id, source, issue_id, author_account_id, start_date, start_time, started_at,
+       time_spent_seconds, billable_seconds, description, attributes
+  FROM fb.worklogs WHERE issue_id = 10000 AND start_date = '2024-03-01' ORDER BY worklog_id;
+-- the fallback goes through the same pushdown: the per-issue Jira endpoint
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=fb401"`
+SELECT e ->> 'method' AS method, e ->> 'path' AS path, e ->> 'query' AS query, e ->> 'status' AS status
+  FROM jsonb_array_elements(:'log'::jsonb) e WHERE e ->> 'path' LIKE '%/issue/%' OR e ->> 'path' LIKE '/4/%';
+EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+  SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000 AND start_date = '2024-03-01';
+
+-- 503 after retries
+\set t :sim '/@tag=fb503,fault=503,src=tempo/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t');
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10000 GROUP BY source;
+-- 403
+\set t :sim '/@tag=fb403,fault=403,src=tempo/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t');
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10000 GROUP BY source;
+-- nothing listens at the Tempo URL
+ALTER SERVER fb_srv OPTIONS (SET tempo_url 'http://127.0.0.1:1/4');
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10000 GROUP BY source;
+-- no Tempo token at all, but Jira credentials
+\set t :sim '/@tag=fbok/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t');
+ALTER USER MAPPING FOR PUBLIC SERVER fb_srv OPTIONS (DROP token);
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10000 GROUP BY source;
+ALTER USER MAPPING FOR PUBLIC SERVER fb_srv OPTIONS (ADD token 'tempo-test-token');
+-- Tempo is fine: Tempo rows, no warning
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10000 GROUP BY source;
+
+-- one WARNING per scan, also when a nested loop scans again for each key
+CREATE TABLE fb.issues (id bigint);
+INSERT INTO fb.issues VALUES (10000), (10005);
+ANALYZE fb.issues;
+\set t :sim '/@tag=fbloop,fault=401,src=tempo/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t');
+SELECT i.id, w.source, count(*) FROM fb.issues i JOIN fb.worklogs w ON w.issue_id = i.id GROUP BY 1, 2 ORDER BY 1;
+
+-- a bad request is our fault or the user's: an ERROR, never a fallback
+SELECT f AS fault, fb.outcome(format('ALTER SERVER fb_srv OPTIONS (SET tempo_url %L)', :'sim' || '/@fault=' || f || ',src=tempo/4')) AS alter,
+       fb.outcome('SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000') AS outcome
+  FROM unnest(ARRAY['400', '404', '429', 'badjson', 'wrongshape']) f;
+-- a failure after rows were returned is an ERROR too: sources are never mixed
+\set t :sim '/@tag=fbmid,ds=gen,n=3000,fault=503,fault_at=1,src=tempo/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t', ADD page_size '1000');
+SELECT count(*) FROM fb.worklogs;
+ALTER SERVER fb_srv OPTIONS (DROP page_size);
+
+-- fallback 'off': the same causes are errors with their SQLSTATE
+ALTER SERVER fb_srv OPTIONS (ADD fallback 'off');
+SELECT f AS fault, fb.outcome(format('ALTER SERVER fb_srv OPTIONS (SET tempo_url %L)', :'sim' || '/@fault=' || f || ',src=tempo/4')) AS alter,
+       fb.outcome('SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000') AS outcome
+  FROM unnest(ARRAY['401', '403', '503', 'reset']) f;
+ALTER SERVER fb_srv OPTIONS (DROP fallback);
+
+-- Tempo and Jira both down: the ERROR names both
+\set t :sim '/@tag=fbboth,fault=503/4'
+\set j :sim '/@tag=fbboth,fault=503'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t', SET jira_url :'j');
+SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000;
+\set j :sim '/@tag=fbboth,fault=401,src=jira'
+ALTER SERVER fb_srv OPTIONS (SET jira_url :'j');
+SELECT count(*) FROM fb.worklogs;
+
+-- without Jira credentials the default is no fallback
+ALTER USER MAPPING FOR PUBLIC SERVER fb_srv OPTIONS (DROP jira_token);
+SELECT count(*) FROM fb.worklogs;
+
+DROP SCHEMA fb CASCADE;
+DROP SERVER fb_srv CASCADE;
