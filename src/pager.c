@@ -59,9 +59,12 @@ struct TempoPager
 	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
 };
 
-/* "Authorization: Basic base64(email:token)" */
-static char *
-basic_auth(const char *email, const char *token)
+/*
+ * tempo_basic_auth
+ *		"Authorization: Basic base64(email:token)", for Jira.
+ */
+char *
+tempo_basic_auth(const char *email, const char *token)
 {
 	char	   *plain = psprintf("%s:%s", email, token);
 	int			len = strlen(plain);
@@ -93,7 +96,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)
-		p->jira_auth = basic_auth(opts->jira_email, opts->jira_token);
+		p->jira_auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	MemoryContextSwitchTo(oldcxt);
 	return p;
 }

@@ -261,6 +261,7 @@ extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix);
 extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 								   TempoHttpResponse *failure, bool *failed);
 extern const char *tempo_pager_key(TempoPager *p);
+extern char *tempo_basic_auth(const char *email, const char *token);
 extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 			pg_attribute_noreturn();
 

@@ -1,0 +1,54 @@
+-- tempo_fdw.check_connection(server): per source, OK or the exact problem
+-- with a hint, using the current role's credentials.
+\getenv sim TEMPO_SIM_URL
+\set t :sim '/@tag=chk/4'
+\! curl -s "$TEMPO_SIM_URL/_reset?tag=chk" >/dev/null
+\set j :sim '/@tag=chk'
+CREATE SERVER chk_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (tempo_url :'t', jira_url :'j');
+CREATE USER MAPPING FOR PUBLIC SERVER chk_srv
+  OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
+\x on
+-- all fine
+SELECT * FROM tempo_fdw.check_connection('chk_srv');
+-- a bad Tempo token, bad Jira credentials
+ALTER USER MAPPING FOR PUBLIC SERVER chk_srv OPTIONS (SET token 'expired-token', SET jira_token 'wrong');
+SELECT * FROM tempo_fdw.check_connection('chk_srv');
+ALTER USER MAPPING FOR PUBLIC SERVER chk_srv OPTIONS (SET token 'tempo-test-token', SET jira_token 'jira-test-token');
+-- a token without the scope
+\set t :sim '/@tag=chk,fault=403,src=tempo/4'
+ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t');
+SELECT * FROM tempo_fdw.check_connection('chk_srv');
+-- a wrong URL or region
+\set t :sim '/@tag=chk,fault=404,src=tempo/4'
+ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t');
+SELECT source, ok, http_status, problem FROM tempo_fdw.check_connection('chk_srv');
+-- Tempo down, Jira up
+\set t :sim '/@tag=chk,fault=503,src=tempo/4'
+ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t');
+SELECT source, ok, http_status, problem FROM tempo_fdw.check_connection('chk_srv');
+-- unreachable host (the problem text is libcurl's, with the port: not shown)
+ALTER SERVER chk_srv OPTIONS (SET tempo_url 'http://127.0.0.1:1/4');
+SELECT source, ok, http_status, problem LIKE 'unreachable host:%' AS unreachable, hint
+  FROM tempo_fdw.check_connection('chk_srv');
+-- not JSON: not a Tempo API
+\set t :sim '/@tag=chk,fault=html,src=tempo/4'
+ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t');
+SELECT source, ok, http_status, problem FROM tempo_fdw.check_connection('chk_srv');
+-- nothing configured
+ALTER SERVER chk_srv OPTIONS (DROP jira_url);
+ALTER USER MAPPING FOR PUBLIC SERVER chk_srv OPTIONS (DROP token);
+SELECT * FROM tempo_fdw.check_connection('chk_srv');
+\x off
+-- the checks that were sent, with which credentials
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=chk"`
+SELECT DISTINCT e ->> 'method' AS method, e ->> 'path' AS path,
+       e ->> 'query' ~ '^from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d$' AS dated, split_part(e ->> 'auth', ' ', 1) AS auth
+  FROM jsonb_array_elements(:'log'::jsonb) e ORDER BY 2;
+-- a role without USAGE on the server may not probe it
+CREATE ROLE regress_tempo_nobody;
+SET ROLE regress_tempo_nobody;
+SELECT * FROM tempo_fdw.check_connection('chk_srv');
+RESET ROLE;
+DROP ROLE regress_tempo_nobody;
+SELECT * FROM tempo_fdw.check_connection('no_such_server');
+DROP SERVER chk_srv CASCADE;
