@@ -312,18 +312,24 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 /*
  * body_excerpt
  *		The first bytes of an error body, safe to print: valid in the
- *		database encoding, no control characters, and with the token, should
- *		a server echo it, blotted out.
+ *		database encoding, no control characters, and with the credentials,
+ *		should a server echo them (raw, or as the header sent), blotted out.
  */
 static char *
-body_excerpt(const TempoFdwOptions *opts, const TempoHttpResponse *resp)
+body_excerpt(const TempoFdwOptions *opts, const TempoHttpRequest *req,
+			 const TempoHttpResponse *resp)
 {
 	size_t		n = Min(resp->len, BODY_EXCERPT_BYTES);
 	char	   *s = pnstrdup(resp->body ? resp->body : "", n);
 	bool		utf8_ok = GetDatabaseEncoding() == PG_UTF8 &&
 		pg_verify_mbstr(PG_UTF8, s, n, true);
-	const char *secrets[2] = {opts->token, opts->jira_token};
+	const char *credential = req->auth_header ? strchr(req->auth_header, ' ') : NULL;
+	const char *secrets[4] = {opts->token, opts->jira_token, NULL, NULL};
 
+	/* the credential of the header as sent ("Bearer x", "Basic y") */
+	if (credential && (credential = strchr(credential + 1, ' ')) != NULL)
+		secrets[2] = credential + 1;
+	secrets[3] = opts->jira_email && opts->jira_token ? psprintf("%s:%s", opts->jira_email, opts->jira_token) : NULL;
 	n = strlen(s);
 	if (utf8_ok)
 		n = pg_mbcliplen(s, n, n);
@@ -436,7 +442,7 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
 			break;
 		case TEMPO_HTTP_STATUS:
-			detail = body_excerpt(opts, resp);
+			detail = body_excerpt(opts, req, resp);
 			if (resp->status == 401)
 			{
 				code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;

@@ -46,5 +46,20 @@ passed=$((passed + total - sub))
 failed=$((failed + sub))
 if [ "$pgtap_rc" -ne 0 ] && [ "$sub" -eq 0 ]; then failed=$((failed + 1)); fi
 
+log "secrets in the server log"
+# sql/security.sql logs at debug5; no token may reach the log, in any form
+secrets="tempo-test-token|jira-test-token|$(printf 'bot@example.com:jira-test-token' | base64)"
+if grep -qE "$secrets" "$WORK/postgres.log"; then
+	echo "not ok - the server log holds a token:"
+	grep -nE "$secrets" "$WORK/postgres.log" | sed -E "s/$secrets/<SECRET>/g" | head -5
+	failed=$((failed + 1))
+elif ! grep -q "DEBUG:" "$WORK/postgres.log"; then
+	echo "not ok - the server log holds no debug lines: the check above proves nothing"
+	failed=$((failed + 1))
+else
+	echo "ok - no token in $(wc -l <"$WORK/postgres.log") lines of server log (debug5 during sql/security.sql)"
+	passed=$((passed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -53,6 +53,9 @@ answer 400 with a text/plain body starting "tempo_sim:".
                               total = real total+1
                   huge        200 with a valid 64 MiB JSON body of padded worklogs, streamed
                               (gzip-compressed, i.e. a "zip bomb", when the client accepts gzip)
+                  echoauth    500 text/plain whose body repeats the request's Authorization
+                              header (a server that leaks credentials into error bodies)
+                  redirect    302 with Location: http://evil.example.com/<path>
                   Faults that replace the answer (status codes, reset, hang, badjson,
                   wrongshape, html, huge) win over authentication; truncate, slow and the
                   paging faults apply to the answer the request would otherwise get.
@@ -1270,9 +1273,9 @@ def jira_fail(status, message):
 
 FAULT_KINDS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "truncate",
                "slow", "hang", "badjson", "wrongshape", "html", "nextloop", "foreignnext",
-               "countmismatch", "huge"}
+               "countmismatch", "huge", "echoauth", "redirect"}
 PRE_FAULTS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "hang",
-              "badjson", "wrongshape", "html", "huge"}
+              "badjson", "wrongshape", "html", "huge", "echoauth", "redirect"}
 TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -1972,6 +1975,12 @@ def prefault_answer(ctx, kind):
         return (tempo_json({"metadata": {"count": 0}}) if ctx.src == "tempo" else jira_json({"foo": 1}))
     if kind == "html":
         return Resp(200, "text/html;charset=UTF-8", b"<html>oops</html>")
+    if kind == "echoauth":
+        # a misbehaving server that repeats the credentials in its error body
+        auth = ctx.headers.get("Authorization") or ""
+        return Resp(500, "text/plain", ("bad request with header Authorization: %s" % auth).encode())
+    if kind == "redirect":
+        return Resp(302, "text/plain", b"moved", headers=[("Location", "http://evil.example.com" + ctx.path)])
     return huge_answer(ctx)
 
 
