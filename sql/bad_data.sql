@@ -2,6 +2,7 @@
 -- hold is cleaned, everything else that is not what Tempo documents is an
 -- ERROR naming the column and the worklog.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=bad,ds=fixture:badcases/4'

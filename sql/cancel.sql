@@ -2,6 +2,7 @@
 -- error: while waiting for an answer, while a body trickles in, and while
 -- waiting to retry.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 CREATE SERVER cancel_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (max_requests_per_second '0', timeout_ms '60000');
 CREATE USER MAPPING FOR PUBLIC SERVER cancel_srv OPTIONS (token 'tempo-test-token');

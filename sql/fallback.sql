@@ -4,6 +4,7 @@
 -- rows come from Jira with source = 'jira'.  With fallback 'off' the same
 -- cause is an ERROR; bad requests never fall back; both down names both.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default

@@ -1,6 +1,7 @@
 -- Every HTTP failure is an ERROR with its SQLSTATE, the status, a trimmed
 -- body and a hint; an answer is never silently short.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
 \set VERBOSITY default
 CREATE SERVER err_srv FOREIGN DATA WRAPPER tempo_fdw

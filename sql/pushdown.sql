@@ -2,6 +2,7 @@
 -- the simulator's log shows what was sent), and no answer ever changes:
 -- every query is compared with the same query with pushdown off.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=push,ds=company/4'

@@ -3,6 +3,7 @@
 -- them; redirects are never followed.  This session logs at debug5, and
 -- test/run_tests.sh checks afterwards that the server log holds no token.
 \getenv sim TEMPO_SIM_URL
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET log_min_messages = debug5;
 \set VERBOSITY default
 \set t :sim '/@tag=sec/4'
