@@ -18,6 +18,17 @@ start_sim
 passed=0
 failed=0
 
+log "simulator self-test (it must follow the reference APIs)"
+set +e
+python3 "$ROOT/test/sim_selftest.py" >"$WORK/selftest.out" 2>&1
+set -e
+sed -n "s/^\([0-9]*\) passed, \([0-9]*\) failed.*/simulator self-test: \1 ok, \2 failing/p" "$WORK/selftest.out"
+ok=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$WORK/selftest.out" | tail -n 1)
+bad=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$WORK/selftest.out" | tail -n 1)
+if [ -z "$ok" ]; then cat "$WORK/selftest.out"; ok=0; bad=1; fi
+passed=$((passed + ok))
+failed=$((failed + bad))
+
 log "pg_regress"
 set +e
 make -C "$ROOT" -s installcheck PG_CONFIG=$PGBIN/pg_config >"$WORK/regress.out" 2>&1
