@@ -127,6 +127,8 @@ static const TempoColumnDef schedule_columns[] = {
 	"WORKING_DAY, NON_WORKING_DAY, HOLIDAY or HOLIDAY_AND_NON_WORKING_DAY", true},
 	{"holiday_name", TEXTOID, "text", TEMPO_COL_PATH, "holiday.name",
 	"Name of the holiday, if any", false},
+	{"holiday_seconds", INT4OID, "integer", TEMPO_COL_PATH, "holiday.durationSeconds",
+	"Length of the holiday in seconds (a half day is 14400 in a 8-hour scheme), if any", false},
 };
 
 static const TempoResourceDef resources[] = {

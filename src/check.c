@@ -224,3 +224,16 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 			  "/rest/api/3/myself");
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(tempo_fdw_requests_made);
+
+/*
+ * tempo_fdw_requests_made
+ *		HTTP requests this backend has sent, retries included: refresh()
+ *		logs the difference around a run.
+ */
+Datum
+tempo_fdw_requests_made(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(tempo_http_requests_made());
+}

@@ -55,6 +55,9 @@ typedef struct BodyBuffer
 /* When the next request may start, for the per-backend rate budget */
 static TimestampTz next_request_at = 0;
 
+/* Requests this backend has sent, for tempo_fdw.requests_made() */
+static int64 requests_made = 0;
+
 /*
  * write_callback
  *		Append received bytes.  Must not ereport: returns a short count to
@@ -243,6 +246,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 			rc = curl_easy_perform(h);
 			pgstat_report_wait_end();
 			stats->requests++;
+			requests_made++;
 
 			if (rc == CURLE_ABORTED_BY_CALLBACK && !buf.too_big && !buf.no_memory)
 			{
@@ -307,6 +311,16 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 		curl_slist_free_all(headers);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * tempo_http_requests_made
+ *		HTTP requests this backend has sent so far, retries included.
+ */
+int64
+tempo_http_requests_made(void)
+{
+	return requests_made;
 }
 
 /*

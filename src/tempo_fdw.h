@@ -249,6 +249,7 @@ extern void tempo_http_report(const TempoFdwOptions *opts,
 							  const TempoHttpRequest *req,
 							  const TempoHttpResponse *resp) pg_attribute_noreturn();
 extern char *tempo_http_cause(const TempoHttpResponse *resp);
+extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
 extern char *tempo_url_encode(const char *s);
 extern bool tempo_same_origin(const char *base, const char *url);
