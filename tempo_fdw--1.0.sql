@@ -110,6 +110,7 @@ CREATE TABLE refresh_log (
   finished_at   timestamptz,
   outcome       text NOT NULL CHECK (outcome IN ('running', 'ok', 'failed', 'skipped')),
   worklog_rows  bigint,
+  worklog_source text CHECK (worklog_source IN ('tempo', 'jira')),
   schedule_rows bigint,
   requests      bigint,
   error         text
@@ -315,6 +316,7 @@ DECLARE
   err_state text;
   err_msg   text;
   err_detail text;
+  note      text;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM @extschema@.time_accounts t WHERE t.schema_name = schema) THEN
     RAISE EXCEPTION 'schema "%" has no time accounts', schema
@@ -347,10 +349,15 @@ BEGIN
         USING ERRCODE = 'fdw_error',
               DETAIL = 'Jira attributes Tempo-made worklogs to the Tempo app user: the accounts would be wrong.';
     END IF;
-    SELECT c.relispopulated INTO populated FROM pg_catalog.pg_class c
-     WHERE c.oid = pg_catalog.to_regclass(s || '.schedule_snapshot');
-    EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW %s %s.schedule_snapshot',
-                              CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, s);
+    IF fallback THEN
+      -- Tempo cannot serve: its schedules stay as the last good run left them
+      note := 'worklogs from the Jira fallback (allowed); schedules kept from the last run';
+    ELSE
+      SELECT c.relispopulated INTO populated FROM pg_catalog.pg_class c
+       WHERE c.oid = pg_catalog.to_regclass(s || '.schedule_snapshot');
+      EXECUTE pg_catalog.format('REFRESH MATERIALIZED VIEW %s %s.schedule_snapshot',
+                                CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, s);
+    END IF;
     EXECUTE pg_catalog.format('SELECT count(*) FROM %s.schedule_snapshot', s) INTO srows;
   EXCEPTION WHEN OTHERS THEN
     -- the refreshes above are undone: the previous data stays
@@ -363,16 +370,22 @@ BEGIN
      SET finished_at = pg_catalog.clock_timestamp(),
          outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
          worklog_rows = wrows, schedule_rows = srows,
+         worklog_source = CASE WHEN wrows IS NULL THEN NULL WHEN fallback THEN 'jira' ELSE 'tempo' END,
          requests = @extschema@.requests_made() - requests0,
-         error = err_msg
+         error = coalesce(err_msg, note)
    WHERE run_id = run;
   COMMIT;
 
-  IF failed THEN
+  IF failed AND coalesce(err_detail, '') = '' THEN
     RAISE EXCEPTION 'refresh of the time accounts in "%" failed: %', schema, err_msg
       USING ERRCODE = err_state,
-            DETAIL = coalesce(err_detail, ''),
             HINT = 'The previous data is unchanged; see tempo_fdw.refresh_log (run ' || run || ').';
+  ELSIF failed THEN
+    RAISE EXCEPTION 'refresh of the time accounts in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, DETAIL = err_detail,
+            HINT = 'The previous data is unchanged; see tempo_fdw.refresh_log (run ' || run || ').';
+  ELSIF note IS NOT NULL THEN
+    RAISE WARNING 'time accounts in "%": %', schema, note;
   END IF;
 END $proc$;
 
