@@ -57,6 +57,9 @@ passed=$((passed + total - sub))
 failed=$((failed + sub))
 if [ "$pgtap_rc" -ne 0 ] && [ "$sub" -eq 0 ]; then failed=$((failed + 1)); fi
 
+log "pg_dump and restore of contracts"
+if bash "$ROOT/test/dump_restore.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 log "secrets in the server log"
 # sql/security.sql logs at debug5; no token may reach the log, in any form
 secrets="tempo-test-token|jira-test-token|$(printf 'bot@example.com:jira-test-token' | base64)"
