@@ -18,17 +18,19 @@ start_cluster
 if [ -n "${TEMPO_TOKEN:-}" ]; then
 	url="${TEMPO_URL:-https://api.tempo.io/4}"
 	since="current_date - 90"
+	until="NULL"
 	rps=5
 	log "reading the real Tempo at $url"
 else
 	start_sim
 	url="$TEMPO_SIM_URL/4"
 	since="date '2024-01-01'"
+	until="date '2024-12-31'"
 	rps=0
 	TEMPO_TOKEN=tempo-test-token
 fi
 
-psql -X -q -v ON_ERROR_STOP=1 -d tempo_test \
+psql -X -q -v ON_ERROR_STOP=1 -d tempo_test -v VERBOSITY=terse \
 	-v url="$url" -v token="$TEMPO_TOKEN" -v rps="$rps" <<SQL
 \pset footer off
 CREATE EXTENSION tempo_fdw;
@@ -67,7 +69,26 @@ SELECT issue_id, count(*) AS worklogs, round(sum(time_spent_seconds) / 3600.0, 1
 
 \echo
 \echo '== What one month asks Tempo for (pushdown)'
-EXPLAIN (VERBOSE, COSTS OFF)
+EXPLAIN (COSTS OFF, VERBOSE)
 SELECT count(*) FROM tempo.worklogs WHERE start_date BETWEEN $since AND $since + 30;
+
+\echo
+\echo '== Time accounts: a contract for one person, then the overtime account'
+INSERT INTO tempo_fdw.time_account_contracts (account_id, valid_from, monday_hours, tuesday_hours, wednesday_hours, thursday_hours)
+SELECT min(author_account_id), $since, 7.5, 7.5, 7.5, 7.5 FROM tempo.worklogs WHERE start_date BETWEEN $since AND $since + 6;
+SELECT tempo_fdw.create_time_accounts('tempo', since => $since, until => $until);
+SELECT left(account_id, 14) AS person, balance_hours, as_of FROM tempo.time_account_balance
+ ORDER BY balance_hours DESC LIMIT 10;
+\echo
+\echo '== One person, month by month'
+SELECT month, required_hours, logged_hours, balance_hours, cumulative_balance_hours
+  FROM tempo.time_account_monthly
+ WHERE account_id = (SELECT min(account_id) FROM tempo_fdw.time_account_contracts) ORDER BY month;
+\echo
+\echo '== Where the required time comes from'
+SELECT required_source, count(*) AS days, round(sum(required_seconds) / 3600.0, 1) AS hours
+  FROM tempo.time_account_daily GROUP BY 1 ORDER BY 1;
+CALL tempo_fdw.refresh('tempo');
+SELECT run_id, outcome, worklog_rows, schedule_rows, requests FROM tempo_fdw.refresh_log;
 SQL
 log "demo done"
