@@ -4,9 +4,11 @@
  *		  From a response body to rows: parse a page with cJSON and turn each
  *		  JSON object into the Datums of a foreign table's columns.
  *
- * A page's cJSON tree is malloc'd by cJSON; it is tied to the page's memory
- * context by a reset callback, so it is freed when the next page replaces
- * it and also when an ERROR unwinds the query.
+ * A page's cJSON tree is allocated in an arena in the page's memory
+ * context: cJSON's allocation hooks point at the arena while the page is
+ * parsed and are restored right after (they are process-wide).  Nothing is
+ * freed node by node; the tree goes with the page context, when the next
+ * page replaces it and when an ERROR unwinds the query.
  *
  * Values go straight from JSON to Datums for the natural column types
  * (bigint, integer, text, boolean, date, time, timestamptz, jsonb), with
@@ -151,11 +153,84 @@ tempo_sanitize_json(char *s, size_t len)
 	}
 }
 
-/* Reset callback: free a page's cJSON tree with its memory context. */
-static void
-free_tree(void *arg)
+/* Size of the arena's blocks (a 5000-worklog page takes about 8 MB) */
+#define ARENA_BLOCK_SIZE (1024 * 1024)
+
+/* A bump allocator for one page's cJSON tree */
+typedef struct JsonArena
 {
-	cJSON_Delete((cJSON *) arg);
+	MemoryContext cxt;			/* where blocks come from */
+	char	   *block;			/* current block */
+	size_t		used;			/* bytes used in it */
+	size_t		size;			/* its size */
+	bool		exhausted;		/* an allocation failed */
+} JsonArena;
+
+/* The arena cJSON allocates from while a page is parsed */
+static JsonArena *current_arena = NULL;
+
+/* cJSON's malloc during a parse: never ereports, NULL when out of memory. */
+static void *
+arena_alloc(size_t n)
+{
+	JsonArena  *a = current_arena;
+	void	   *p;
+
+	n = MAXALIGN(n);
+	if (a->block == NULL || n > a->size - a->used)
+	{
+		size_t		size = Max(n, ARENA_BLOCK_SIZE);
+
+		a->block = MemoryContextAllocExtended(a->cxt, size,
+											  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+		if (a->block == NULL)
+		{
+			a->exhausted = true;
+			return NULL;
+		}
+		a->size = size;
+		a->used = 0;
+	}
+	p = a->block + a->used;
+	a->used += n;
+	return p;
+}
+
+/* cJSON's free during a parse: the arena goes with its context. */
+static void
+arena_free(void *p)
+{
+}
+
+/*
+ * parse_in_arena
+ *		cJSON_ParseWithLength with the tree in an arena in cxt.  The hooks
+ *		are process-wide: they point at the arena only for this call.
+ */
+static cJSON *
+parse_in_arena(const char *body, size_t len, MemoryContext cxt)
+{
+	JsonArena	arena = {cxt, NULL, 0, 0, false};
+	cJSON_Hooks hooks = {arena_alloc, arena_free};
+	cJSON	   *volatile root = NULL;
+
+	current_arena = &arena;
+	cJSON_InitHooks(&hooks);
+	PG_TRY();
+	{
+		root = cJSON_ParseWithLength(body, len);
+	}
+	PG_FINALLY();
+	{
+		cJSON_InitHooks(NULL);
+		current_arena = NULL;
+	}
+	PG_END_TRY();
+	if (arena.exhausted)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while parsing a response of %zu bytes", len)));
+	return root;
 }
 
 /*
@@ -169,14 +244,13 @@ tempo_parse_page(char *body, size_t len, const char *array_key,
 				 const char *service, const char *what, MemoryContext cxt)
 {
 	TempoPage  *page = MemoryContextAllocZero(cxt, sizeof(TempoPage));
-	MemoryContextCallback *cb;
 	cJSON	   *root;
 
 	page->service = service;
 	page->what = what;
 
 	tempo_sanitize_json(body, len);
-	root = cJSON_ParseWithLength(body, len);
+	root = parse_in_arena(body, len, cxt);
 	if (root == NULL)
 	{
 		const char *err = cJSON_GetErrorPtr();
@@ -188,10 +262,6 @@ tempo_parse_page(char *body, size_t len, const char *array_key,
 				 at >= 0 ? errdetail("Parsing stopped at byte %ld of %zu.", at, len)
 				 : errdetail("The response has %zu bytes.", len)));
 	}
-	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
-	cb->func = free_tree;
-	cb->arg = root;
-	MemoryContextRegisterResetCallback(cxt, cb);
 	page->root = root;
 
 	page->rows = array_key ? cJSON_GetObjectItemCaseSensitive(root, array_key) : root;
