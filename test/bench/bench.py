@@ -111,8 +111,10 @@ def setup():
 
 # ------------------------------------------------------------------- contenders --
 
-def run_fdw(sql):
-    """One measurement in a fresh backend: seconds, rows, peak RSS and idle RSS (kB)."""
+def run_fdw(sql, memory=True):
+    """One measurement in a fresh backend: seconds, rows, peak RSS and idle RSS (kB).
+    memory=False leaves the peak out (a scan of a local table touches shared buffers,
+    which count in the backend's RSS and would be mistaken for its own memory)."""
     conn = connect()
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
@@ -124,6 +126,8 @@ def run_fdw(sql):
     rows = cur.fetchone()[0] if cur.description else cur.rowcount
     peak = vm_hwm_kb(pid)        # read while the session is still open
     conn.close()
+    if not memory:
+        return {"seconds": seconds, "rows": rows, "peak_kb": None, "idle_kb": None}
     return {"seconds": seconds, "rows": rows, "peak_kb": peak, "idle_kb": idle}
 
 
@@ -177,6 +181,25 @@ def measure(key, label, n, fn):
     return RESULTS[key]
 
 
+def diagnostics(n):
+    """Where SELECT * spends its time: without the raw column, and PostgreSQL's own cost
+    of putting the same rows through COPY's output functions (from a local table)."""
+    s = "b%d.worklogs" % n
+    conn = connect()
+    cur = conn.cursor()
+    cur.execute("SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attnum > 0 AND attname <> 'raw'", [s])
+    no_raw = cur.fetchone()[0]
+    cur.execute("DROP TABLE IF EXISTS local_worklogs")
+    cur.execute("CREATE TABLE local_worklogs AS SELECT * FROM %s" % s)
+    cur.execute("VACUUM (FREEZE, ANALYZE) local_worklogs")
+    conn.close()
+    measure(("fdw_noraw", n), "  diagnostic: tempo_fdw, all columns but raw", n,
+            lambda: run_fdw("COPY (SELECT %s FROM %s) TO '/dev/null'" % (no_raw, s)))
+    measure(("pg_output", n), "  diagnostic: COPY of a local table (output)", n,
+            lambda: run_fdw("COPY (SELECT * FROM local_worklogs) TO '/dev/null'", memory=False))
+
+
 def warm(n, delay_ms=0):
     """Render and cache the dataset's pages (plain and gzip) in the simulator."""
     t0 = time.monotonic()
@@ -208,7 +231,7 @@ def print_table(info):
     print("  the query (idle backend: %s MB); for python: the client's max RSS."
           % fmt_mb(RESULTS[("fdw_count", SIZES[0])]["idle_kb"]))
     print()
-    head = "  %-44s %10s %22s %12s %9s %8s %5s" % (
+    head = "  %-44s %10s %24s %10s %8s %7s %4s" % (
         "contender", "rows", "seconds", "rows/s", "peak MB", "ns/row", "req")
     print(head)
     print("  " + "-" * (len(head) - 2))
@@ -216,7 +239,7 @@ def print_table(info):
     for n in SIZES:
         order += [("fdw_count", n), ("fdw_select", n), ("bound", n)]
         if n == LATENCY_N:
-            order.append(("python", n))
+            order += [("python", n), ("fdw_noraw", n), ("pg_output", n)]
     order += [("lat_default", LATENCY_N), ("lat_c1", LATENCY_N), ("lat_python", LATENCY_N)]
     last_n = None
     for key in order:
@@ -231,7 +254,7 @@ def print_table(info):
         if not key[0].startswith("lat"):
             last_n = r["n"]
         secs = "%.3f (%.3f-%.3f)" % (r["seconds"], r["min"], r["max"])
-        print("  %-44s %10s %22s %12s %9s %8.0f %5d" % (
+        print("  %-44s %10s %24s %10s %8s %7.0f %4d" % (
             r["label"], fmt_int(r["n"]), secs, fmt_int(r["n"] / r["seconds"]),
             fmt_mb(r["peak_kb"]), r["seconds"] / r["n"] * 1e9, r["requests"]))
 
@@ -251,6 +274,10 @@ def print_targets():
     target("SELECT * 200k: speed-up over the Python baseline", "%.2fx" % r, ">= 4x", r >= 4)
     r = sel["seconds"] / bd["seconds"]
     target("SELECT * 200k: time / fetch-and-parse bound", "%.2fx" % r, "<= 1.3x", r <= 1.3)
+    out = RESULTS[("pg_output", LATENCY_N)]
+    r = (sel["seconds"] - out["seconds"]) / bd["seconds"]
+    target("  the same without PostgreSQL's output cost", "%.2fx" % r, "(info)", True)
+    lines[-1] = lines[-1][:3] + ("info",)
     d, c1 = RESULTS[("lat_default", LATENCY_N)], RESULTS[("lat_c1", LATENCY_N)]
     r = c1["seconds"] / d["seconds"]
     target("100 ms latency: default concurrency vs '1' (count)", "%.2fx" % r, ">= 3x", r >= 3)
@@ -301,6 +328,7 @@ def main():
         measure(("bound", n), "bound      libcurl + cJSON arena, no DB", n, lambda: run_bound(n))
         if n == LATENCY_N:
             measure(("python", n), "python     requests + psycopg2 COPY", n, lambda: run_python(n))
+            diagnostics(n)
 
     measure(("lat_default", LATENCY_N), "tempo_fdw  count(*), max_concurrency default", LATENCY_N,
             lambda: run_fdw("SELECT count(*) FROM lat_default.worklogs"))
