@@ -8,7 +8,7 @@
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default
-CREATE SERVER fb_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_second '0', max_retries '1');
+CREATE SERVER fb_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_second '0', max_concurrency '1', max_retries '1');
 CREATE USER MAPPING FOR PUBLIC SERVER fb_srv
   OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
 CREATE SCHEMA fb;

@@ -5,7 +5,7 @@
 SET timezone = 'UTC';
 \set VERBOSITY default
 CREATE SERVER err_srv FOREIGN DATA WRAPPER tempo_fdw
-  OPTIONS (max_requests_per_second '0', max_retries '0', timeout_ms '3000');
+  OPTIONS (max_requests_per_second '0', max_concurrency '1', max_retries '0', timeout_ms '3000');
 CREATE USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA err;
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER err_srv INTO err;

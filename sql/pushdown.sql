@@ -7,7 +7,7 @@ SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=push,ds=company/4'
 CREATE SERVER push_srv FOREIGN DATA WRAPPER tempo_fdw
-  OPTIONS (tempo_url :'turl', max_requests_per_second '0');
+  OPTIONS (tempo_url :'turl', max_requests_per_second '0', max_concurrency '1');
 CREATE USER MAPPING FOR PUBLIC SERVER push_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA push;
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER push_srv INTO push;

@@ -6,7 +6,7 @@ SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=scan,ds=company/4'
 CREATE SERVER scan_srv FOREIGN DATA WRAPPER tempo_fdw
-  OPTIONS (tempo_url :'turl', max_requests_per_second '0');
+  OPTIONS (tempo_url :'turl', max_requests_per_second '0', max_concurrency '1');
 CREATE USER MAPPING FOR PUBLIC SERVER scan_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA scan;
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER scan_srv INTO scan;

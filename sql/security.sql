@@ -9,7 +9,7 @@ SET log_min_messages = debug5;
 \set t :sim '/@tag=sec/4'
 \set j :sim '/@tag=sec'
 CREATE SERVER sec_srv FOREIGN DATA WRAPPER tempo_fdw
-  OPTIONS (tempo_url :'t', jira_url :'j', max_requests_per_second '0', max_retries '0');
+  OPTIONS (tempo_url :'t', jira_url :'j', max_requests_per_second '0', max_concurrency '1', max_retries '0');
 CREATE USER MAPPING FOR PUBLIC SERVER sec_srv
   OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
 CREATE SCHEMA sec;

@@ -9,7 +9,9 @@
  * library in shared_preload_libraries would otherwise initialise curl in the
  * postmaster).  ALTER SERVER / ALTER USER MAPPING invalidate the entries,
  * which drops their connections; the handles are cleaned up at backend
- * exit.  The handles are malloc'd by libcurl and owned here.
+ * exit.  The handles are malloc'd by libcurl and owned here: one easy handle
+ * for requests one at a time, and a multi handle with easy handles for
+ * concurrent ones (src/curl_conn.h).
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -20,8 +22,7 @@
  */
 #include "postgres.h"
 
-#include <curl/curl.h>
-
+#include "access/xact.h"
 #include "storage/ipc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -29,6 +30,7 @@
 #include "utils/syscache.h"
 
 #include "tempo_fdw.h"
+#include "curl_conn.h"
 
 typedef struct TempoConnKey
 {
@@ -36,16 +38,13 @@ typedef struct TempoConnKey
 	Oid			userid;
 } TempoConnKey;
 
-struct TempoConn
-{
-	TempoConnKey key;			/* hash key: must be first */
-	CURL	   *curl;			/* libcurl easy handle, or NULL */
-	bool		invalidated;	/* server or mapping changed since */
-};
-
 static HTAB *ConnectionHash = NULL;
 
 static void tempo_inval_callback(Datum arg, int cacheid, uint32 hashvalue);
+static void release_handles(TempoConn *entry);
+static void tempo_xact_callback(XactEvent event, void *arg);
+static void tempo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								   SubTransactionId parentSubid, void *arg);
 static void tempo_conn_cleanup(int code, Datum arg);
 
 /*
@@ -76,6 +75,8 @@ tempo_get_connection(Oid serverid, Oid userid)
 									  tempo_inval_callback, (Datum) 0);
 		CacheRegisterSyscacheCallback(USERMAPPINGOID,
 									  tempo_inval_callback, (Datum) 0);
+		RegisterXactCallback(tempo_xact_callback, NULL);
+		RegisterSubXactCallback(tempo_subxact_callback, NULL);
 		on_proc_exit(tempo_conn_cleanup, (Datum) 0);
 	}
 
@@ -85,14 +86,13 @@ tempo_get_connection(Oid serverid, Oid userid)
 	if (!found)
 	{
 		entry->curl = NULL;
+		entry->multi = NULL;
+		memset(entry->slots, 0, sizeof(entry->slots));
 		entry->invalidated = false;
 	}
 
-	if (entry->curl != NULL && entry->invalidated)
-	{
-		curl_easy_cleanup(entry->curl);
-		entry->curl = NULL;
-	}
+	if (entry->invalidated)
+		release_handles(entry);
 	entry->invalidated = false;
 
 	if (entry->curl == NULL)
@@ -104,16 +104,6 @@ tempo_get_connection(Oid serverid, Oid userid)
 					 errmsg("could not create a libcurl handle")));
 	}
 	return entry;
-}
-
-/*
- * tempo_conn_handle
- *		The libcurl handle of a connection (a CURL *, opaque to callers).
- */
-void *
-tempo_conn_handle(TempoConn *conn)
-{
-	return conn->curl;
 }
 
 /*
@@ -133,6 +123,38 @@ tempo_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 		entry->invalidated = true;
 }
 
+/* Drop the transfers of every connection (their bodies' memory is gone). */
+static void
+reset_all_slots(void)
+{
+	HASH_SEQ_STATUS scan;
+	TempoConn  *entry;
+
+	hash_seq_init(&scan, ConnectionHash);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		tempo_http_reset_slots(entry);
+}
+
+/*
+ * tempo_xact_callback, tempo_subxact_callback
+ *		An abort frees the memory of the scans that started transfers: the
+ *		transfers must never run again.
+ */
+static void
+tempo_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		reset_all_slots();
+}
+
+static void
+tempo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		reset_all_slots();
+}
+
 /*
  * tempo_conn_cleanup
  *		Free every libcurl handle at backend exit.
@@ -146,8 +168,28 @@ tempo_conn_cleanup(int code, Datum arg)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		if (entry->curl)
-			curl_easy_cleanup(entry->curl);
-		entry->curl = NULL;
+		tempo_http_reset_slots(entry);
+		release_handles(entry);
 	}
+}
+
+/*
+ * release_handles
+ *		Free the libcurl handles of a connection (and so its connections).
+ */
+static void
+release_handles(TempoConn *entry)
+{
+	for (int i = 0; i < TEMPO_MAX_SLOTS; i++)
+	{
+		if (entry->slots[i].easy)
+			curl_easy_cleanup(entry->slots[i].easy);
+		entry->slots[i].easy = NULL;
+	}
+	if (entry->multi)
+		curl_multi_cleanup(entry->multi);
+	entry->multi = NULL;
+	if (entry->curl)
+		curl_easy_cleanup(entry->curl);
+	entry->curl = NULL;
 }

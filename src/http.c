@@ -36,6 +36,7 @@
 #include "utils/wait_event.h"
 
 #include "tempo_fdw.h"
+#include "curl_conn.h"
 
 /* How much of an error body a message shows */
 #define BODY_EXCERPT_BYTES	512
@@ -170,147 +171,389 @@ is_transient(const TempoHttpResponse *resp)
 }
 
 /*
- * tempo_http_perform
- *		Send one request, retrying transient faults up to max_retries times
- *		with exponential backoff and jitter, or as long as Retry-After asks
- *		(capped).  The body is allocated in CurrentMemoryContext.  Failures
- *		are returned in resp->outcome, not raised: the caller decides between
- *		tempo_http_report and a fallback.  Only a cancel raises here.
+ * build_headers
+ *		The request's header list (malloc'd by libcurl), or NULL when out of
+ *		memory.
  */
-void
-tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
-				   const TempoHttpRequest *req, TempoHttpResponse *resp,
-				   TempoScanStats *stats)
+static struct curl_slist *
+build_headers(const TempoHttpRequest *req)
 {
-	CURL	   *h = (CURL *) tempo_conn_handle(conn);
-	struct curl_slist *volatile headers = NULL;
+	struct curl_slist *headers = curl_slist_append(NULL, req->auth_header);
+	struct curl_slist *more;
+
+	if (headers == NULL)
+		return NULL;
+	more = curl_slist_append(headers, "Accept: application/json");
+	if (more && req->body)
+		more = curl_slist_append(headers, "Content-Type: application/json");
+	if (more == NULL)
+	{
+		curl_slist_free_all(headers);
+		return NULL;
+	}
+	return headers;
+}
+
+/*
+ * setup_handle
+ *		Set every option of a request on an easy handle (after a reset, so
+ *		nothing of an earlier request lingers).
+ */
+static void
+setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
+			 struct curl_slist *headers, BodyBuffer *buf, char *errbuf)
+{
+	buf->len = 0;
+	buf->too_big = buf->no_memory = false;
+	errbuf[0] = '\0';
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, req->url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "tempo_fdw/" TEMPO_FDW_VERSION);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	TEMPO_CURL_SET_PROTOCOLS(h);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->ssl_verify ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->ssl_verify ? 2L : 0L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, buf);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_callback);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	if (req->body)
+	{
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
+	}
+}
+
+/*
+ * finish_response
+ *		Turn a finished transfer into resp: raise PostgreSQL's own error on
+ *		a cancel and on out-of-memory, classify everything else.
+ */
+static void
+finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *req,
+				TempoHttpResponse *resp, TempoScanStats *stats)
+{
+	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory)
+	{
+		/* our progress callback saw a cancel: let PostgreSQL say so */
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+	}
+	if (buf->no_memory)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while receiving %s %s",
+						req->service, req->what)));
+
+	resp->status = 0;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (buf->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		resp->outcome = TEMPO_HTTP_TOO_BIG;
+	else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+			 rc == CURLE_COULDNT_RESOLVE_PROXY)
+		resp->outcome = TEMPO_HTTP_CONNECT;
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		resp->outcome = TEMPO_HTTP_TIMEOUT;
+	else if (rc != CURLE_OK)
+		resp->outcome = TEMPO_HTTP_TRANSFER;
+	else if (resp->status < 200 || resp->status > 299)
+		resp->outcome = TEMPO_HTTP_STATUS;
+	else
+		resp->outcome = TEMPO_HTTP_OK;
+	if (resp->error[0] == '\0' && rc != CURLE_OK)
+		strlcpy(resp->error, curl_easy_strerror(rc), sizeof(resp->error));
+
+	resp->body = buf->data ? buf->data : MemoryContextAllocZero(buf->cxt, 1);
+	resp->len = buf->len;
+	stats->bytes += buf->len;
+}
+
+/*
+ * perform_with_retries
+ *		The attempts of tempo_http_perform, with headers built.
+ */
+static void
+perform_with_retries(CURL *h, const TempoFdwOptions *opts,
+					 const TempoHttpRequest *req, struct curl_slist *headers,
+					 TempoHttpResponse *resp, TempoScanStats *stats)
+{
 	BodyBuffer	buf;
 
 	memset(&buf, 0, sizeof(buf));
 	buf.cxt = CurrentMemoryContext;
 	buf.max = (size_t) opts->max_response_bytes;
 
+	for (int attempt = 0;; attempt++)
+	{
+		CURLcode	rc;
+		long		wait;
+		curl_off_t	retry_after = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		rate_wait(opts->max_requests_per_second);
+		memset(resp, 0, sizeof(*resp));
+		setup_handle(h, opts, req, headers, &buf, resp->error);
+
+		pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		rc = curl_easy_perform(h);
+		pgstat_report_wait_end();
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		stats->requests++;
+		requests_made++;
+		finish_response(h, rc, &buf, req, resp, stats);
+
+		if (!is_transient(resp) || attempt >= opts->max_retries)
+			return;
+
+		/* transient: wait as asked, or back off exponentially */
+		curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+		if (retry_after > 0)
+			wait = (long) Min(retry_after * 1000, (curl_off_t) TEMPO_MAX_RETRY_WAIT_MS);
+		else
+		{
+			wait = 500L << Min(attempt, 6);
+			wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
+			wait = Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
+		}
+		stats->retries++;
+		if (buf.data)
+		{
+			pfree(buf.data);
+			buf.data = NULL;
+			buf.cap = 0;
+		}
+		wait_ms(wait);
+	}
+}
+
+/*
+ * tempo_http_perform
+ *		Send one request, retrying transient faults up to max_retries times
+ *		with exponential backoff and jitter, or as long as Retry-After asks
+ *		(capped).  The body is allocated in CurrentMemoryContext.  Failures
+ *		are returned in resp->outcome, not raised: the caller decides between
+ *		tempo_http_report and a fallback.  Only a cancel raises here.  The
+ *		header list (with the token) is freed on every path.
+ */
+void
+tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
+				   const TempoHttpRequest *req, TempoHttpResponse *resp,
+				   TempoScanStats *stats)
+{
+	struct curl_slist *headers = build_headers(req);
+
+	if (headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory while building an HTTP request")));
 	PG_TRY();
 	{
-		struct curl_slist *h2;
-
-		h2 = curl_slist_append(NULL, req->auth_header);
-		if (h2)
-			headers = h2;
-		h2 = h2 ? curl_slist_append(headers, "Accept: application/json") : NULL;
-		if (h2 && req->body)
-			h2 = curl_slist_append(headers, "Content-Type: application/json");
-		if (h2 == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
-					 errmsg("out of memory while building an HTTP request")));
-
-		for (int attempt = 0;; attempt++)
-		{
-			CURLcode	rc;
-			long		wait;
-			curl_off_t	retry_after = -1;
-
-			CHECK_FOR_INTERRUPTS();
-			rate_wait(opts->max_requests_per_second);
-
-			buf.len = 0;
-			buf.too_big = buf.no_memory = false;
-			memset(resp, 0, sizeof(*resp));
-
-			curl_easy_reset(h);
-			curl_easy_setopt(h, CURLOPT_URL, req->url);
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-			curl_easy_setopt(h, CURLOPT_USERAGENT, "tempo_fdw/" TEMPO_FDW_VERSION);
-			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-			curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-			TEMPO_CURL_SET_PROTOCOLS(h);
-			curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-			curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
-			curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
-			curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, opts->ssl_verify ? 1L : 0L);
-			curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, opts->ssl_verify ? 2L : 0L);
-			curl_easy_setopt(h, CURLOPT_ERRORBUFFER, resp->error);
-			curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
-			curl_easy_setopt(h, CURLOPT_WRITEDATA, &buf);
-			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, progress_callback);
-			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-			if (req->body)
-			{
-				curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
-			}
-
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
-			rc = curl_easy_perform(h);
-			pgstat_report_wait_end();
-			stats->requests++;
-			requests_made++;
-
-			if (rc == CURLE_ABORTED_BY_CALLBACK && !buf.too_big && !buf.no_memory)
-			{
-				/* our progress callback saw a cancel: let PostgreSQL say so */
-				CHECK_FOR_INTERRUPTS();
-				ereport(ERROR,
-						(errcode(ERRCODE_QUERY_CANCELED),
-						 errmsg("canceling statement due to user request")));
-			}
-
-			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-			if (buf.no_memory)
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory while receiving %s %s",
-								req->service, req->what)));
-			if (buf.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-				resp->outcome = TEMPO_HTTP_TOO_BIG;
-			else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-					 rc == CURLE_COULDNT_RESOLVE_PROXY)
-				resp->outcome = TEMPO_HTTP_CONNECT;
-			else if (rc == CURLE_OPERATION_TIMEDOUT)
-				resp->outcome = TEMPO_HTTP_TIMEOUT;
-			else if (rc != CURLE_OK)
-				resp->outcome = TEMPO_HTTP_TRANSFER;
-			else if (resp->status < 200 || resp->status > 299)
-				resp->outcome = TEMPO_HTTP_STATUS;
-			else
-				resp->outcome = TEMPO_HTTP_OK;
-			if (resp->error[0] == '\0' && rc != CURLE_OK)
-				strlcpy(resp->error, curl_easy_strerror(rc), sizeof(resp->error));
-
-			resp->body = buf.data ? buf.data : MemoryContextAllocZero(buf.cxt, 1);
-			resp->len = buf.len;
-			stats->bytes += buf.len;
-
-			if (!is_transient(resp) || attempt >= opts->max_retries)
-				break;
-
-			/* transient: wait as asked, or back off exponentially */
-			curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-			if (retry_after > 0)
-				wait = (long) Min(retry_after * 1000, (curl_off_t) TEMPO_MAX_RETRY_WAIT_MS);
-			else
-			{
-				wait = 500L << Min(attempt, 6);
-				wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
-				wait = Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
-			}
-			stats->retries++;
-			if (buf.data)
-			{
-				pfree(buf.data);
-				buf.data = NULL;
-				buf.cap = 0;
-			}
-			wait_ms(wait);
-		}
+		perform_with_retries(conn->curl, opts, req, headers, resp, stats);
 	}
 	PG_FINALLY();
 	{
 		curl_slist_free_all(headers);
 	}
 	PG_END_TRY();
+}
+
+/*
+ * Concurrent requests.
+ *
+ * tempo_http_start adds a request to the connection's multi handle and
+ * returns at once; tempo_http_finish drives all running transfers until that
+ * one is done.  There are no retries here: a failed transfer is returned as
+ * it is, and the caller sends that request again with tempo_http_perform,
+ * which retries and reports.  The state libcurl needs (handles, header
+ * lists) lives in the connection (malloc'd), the bodies in the caller's
+ * memory context; if an ERROR leaves transfers running, the next use of the
+ * connection removes them (tempo_http_reset_slots) before anything runs.
+ */
+struct TempoTransfer
+{
+	TempoConn  *conn;
+	int			slot;			/* index into conn->slots */
+	TempoHttpRequest req;		/* what was asked, for messages */
+	BodyBuffer	buf;			/* the body, in the caller's context */
+	char		error[CURL_ERROR_SIZE]; /* libcurl's error text */
+};
+
+/*
+ * tempo_http_start
+ *		Start a request without waiting for it.
+ */
+TempoTransfer *
+tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
+				 const TempoHttpRequest *req, TempoScanStats *stats)
+{
+	TempoTransfer *t;
+	TempoSlot  *slot = NULL;
+	int			i;
+
+	if (conn->multi == NULL && (conn->multi = curl_multi_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl multi handle")));
+	for (i = 0; i < TEMPO_MAX_SLOTS; i++)
+		if (!conn->slots[i].busy)
+		{
+			slot = &conn->slots[i];
+			break;
+		}
+	if (slot == NULL)
+		elog(ERROR, "no free tempo_fdw transfer slot");
+	if (slot->easy == NULL && (slot->easy = curl_easy_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+
+	rate_wait(opts->max_requests_per_second);
+
+	t = palloc0(sizeof(TempoTransfer));
+	t->conn = conn;
+	t->slot = i;
+	t->req = *req;
+	t->req.url = pstrdup(req->url);
+	t->req.what = pstrdup(req->what);
+	t->buf.cxt = CurrentMemoryContext;
+	t->buf.max = (size_t) opts->max_response_bytes;
+
+	slot->headers = build_headers(req);
+	if (slot->headers == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("out of memory while building an HTTP request")));
+	setup_handle(slot->easy, opts, &t->req, slot->headers, &t->buf, t->error);
+	curl_easy_setopt(slot->easy, CURLOPT_PRIVATE, slot);
+	slot->busy = true;
+	slot->done = false;
+	slot->owner = t;
+	if (curl_multi_add_handle(conn->multi, slot->easy) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start an HTTP request")));
+	stats->requests++;
+	requests_made++;
+	return t;
+}
+
+/* Take a slot off the multi handle and free what libcurl kept for it. */
+static void
+release_slot(TempoConn *conn, TempoSlot *slot)
+{
+	if (slot->busy)
+		curl_multi_remove_handle(conn->multi, slot->easy);
+	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
+	curl_slist_free_all(slot->headers);
+	slot->headers = NULL;
+	slot->busy = false;
+	slot->done = false;
+	slot->owner = NULL;
+}
+
+/*
+ * tempo_http_finish
+ *		Wait for a started request (driving every running transfer) and
+ *		return its outcome in resp; the body is in the context that was
+ *		current at tempo_http_start.
+ */
+void
+tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *stats)
+{
+	TempoConn  *conn = t->conn;
+	TempoSlot  *slot = &conn->slots[t->slot];
+
+	if (slot->owner != t)
+	{
+		/* dropped by an abort in between: the caller asks again */
+		memset(resp, 0, sizeof(*resp));
+		resp->outcome = TEMPO_HTTP_TRANSFER;
+		strlcpy(resp->error, "the transfer was dropped", sizeof(resp->error));
+		return;
+	}
+	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	while (!slot->done)
+	{
+		int			running;
+		CURLMsg    *msg;
+		int			left;
+
+		(void) curl_multi_perform(conn->multi, &running);
+		while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
+		{
+			TempoSlot  *s = NULL;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &s);
+			if (s)
+			{
+				s->done = true;
+				s->result = msg->data.result;
+			}
+		}
+		if (slot->done)
+			break;
+		if (InterruptPending)
+		{
+			pgstat_report_wait_end();
+			CHECK_FOR_INTERRUPTS();
+			pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		}
+		(void) curl_multi_poll(conn->multi, NULL, 0, 100, NULL);
+	}
+	pgstat_report_wait_end();
+
+	memset(resp, 0, sizeof(*resp));
+	strlcpy(resp->error, t->error, sizeof(resp->error));
+	curl_multi_remove_handle(conn->multi, slot->easy);
+	slot->busy = false;
+	PG_TRY();
+	{
+		finish_response(slot->easy, slot->result, &t->buf, &t->req, resp, stats);
+	}
+	PG_FINALLY();
+	{
+		release_slot(conn, slot);
+	}
+	PG_END_TRY();
+}
+
+/*
+ * tempo_http_abandon
+ *		Stop a started request that is no longer wanted.
+ */
+void
+tempo_http_abandon(TempoTransfer *t)
+{
+	TempoSlot  *slot = &t->conn->slots[t->slot];
+
+	if (slot->owner == t)
+		release_slot(t->conn, slot);
+}
+
+/*
+ * tempo_http_reset_slots
+ *		Remove the transfers an ERROR left running on a connection; their
+ *		bodies' memory is gone, so they must never run again.
+ */
+void
+tempo_http_reset_slots(TempoConn *conn)
+{
+	for (int i = 0; i < TEMPO_MAX_SLOTS; i++)
+		if (conn->slots[i].owner != NULL || conn->slots[i].busy)
+			release_slot(conn, &conn->slots[i]);
 }
 
 /*

@@ -15,6 +15,13 @@
  *	- Jira without an issue filter (TEMPO_PAGING_JIRA_UPDATED): walk
  *	  worklog/updated (ids, nextPage until lastPage) and fetch the worklogs
  *	  with POST worklog/list in batches of at most 1000 ids.
+ * With max_concurrency above 1, a Tempo stream whose first page has a next
+ * link fetches the following pages ahead, several at once, by offset (Tempo
+ * pages are offset-based, so their URLs are known in advance); every page is
+ * still checked against the API's own links (the next link must continue at
+ * the next offset) and returned in order, a page whose early request failed
+ * is asked again with retries, and the pages requested beyond the end are
+ * dropped.  Memory stays bounded by max_concurrency pages.
  * A page is never silently short: every failure is an ERROR, except that
  * the scan may ask (allow_failure) to get the first Tempo failure back so
  * it can fall back to Jira.
@@ -37,6 +44,21 @@
 /* Jira's cap on ids per POST worklog/list */
 #define JIRA_LIST_BATCH 1000
 
+/* A Tempo page requested ahead of need */
+typedef struct Ahead
+{
+	int64		offset;			/* its offset */
+	char	   *url;			/* its URL */
+	TempoTransfer *transfer;	/* the running request */
+	MemoryContext cxt;			/* holds its body until it is parsed */
+} Ahead;
+
+static bool request(TempoPager *p, const char *method, const char *url,
+					const char *body, TempoHttpResponse *resp, char **what,
+					TempoHttpResponse *failure);
+static void bad_paging(TempoPager *p, const char *what, const char *detail)
+			pg_attribute_noreturn();
+
 struct TempoPager
 {
 	TempoFdwOptions *opts;
@@ -56,6 +78,12 @@ struct TempoPager
 	bool		cur_done;		/* the current stream has no more pages */
 	bool		any_request;	/* a request was made in this pass */
 	const char *page_key;		/* key of the stream of the last page */
+	int			window;			/* Tempo pages in flight at once */
+	int			limit;			/* page size ("limit") of the streams */
+	bool		ahead;			/* the stream fetches pages ahead by offset */
+	char	   *stream_url;		/* its first page's URL */
+	int64		launch_offset;	/* offset of the next page to start */
+	List	   *inflight;		/* Ahead pages started, in offset order */
 	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
 };
 
@@ -107,11 +135,13 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
  *		prefix, if not NULL, leads the messages of errors of this pass.
  */
 void
-tempo_pager_start(TempoPager *p, List *streams, const char *prefix)
+tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
+				  int window, int limit)
 {
 	MemoryContext oldcxt;
 	ListCell   *lc;
 
+	tempo_pager_end(p);
 	MemoryContextReset(p->cxt);
 	oldcxt = MemoryContextSwitchTo(p->cxt);
 	p->streams = NIL;
@@ -129,9 +159,129 @@ tempo_pager_start(TempoPager *p, List *streams, const char *prefix)
 	p->cur_done = false;
 	p->any_request = false;
 	p->page_key = NULL;
+	p->window = Max(window, 1);
+	p->limit = limit;
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * tempo_pager_end
+ *		Drop the pages requested ahead that nobody will read.
+ */
+void
+tempo_pager_end(TempoPager *p)
+{
+	ListCell   *lc;
+
+	foreach(lc, p->inflight)
+	{
+		Ahead	   *a = lfirst(lc);
+
+		tempo_http_abandon(a->transfer);
+		MemoryContextDelete(a->cxt);
+	}
+	p->inflight = NIL;
+	p->ahead = false;
+}
+
+/* The value of the offset parameter of a URL, or -1. */
+static int64
+url_offset(const char *url)
+{
+	const char *q = strchr(url, '?');
+
+	while (q != NULL)
+	{
+		q++;
+		if (strncmp(q, "offset=", 7) == 0)
+		{
+			char	   *end;
+			long long	v = strtoll(q + 7, &end, 10);
+
+			return (end > q + 7 && (*end == '&' || *end == '\0') && v >= 0) ? v : -1;
+		}
+		q = strchr(q, '&');
+	}
+	return -1;
+}
+
+/* Request the next page ahead. */
+static void
+launch_ahead(TempoPager *p)
+{
+	Ahead	   *a = palloc(sizeof(Ahead));
+	TempoHttpRequest req;
+	MemoryContext oldcxt;
+
+	a->offset = p->launch_offset;
+	p->launch_offset += p->limit;
+	a->url = psprintf("%s&offset=" INT64_FORMAT, p->stream_url, a->offset);
+	a->cxt = AllocSetContextCreate(p->cxt, "tempo_fdw page ahead", ALLOCSET_DEFAULT_SIZES);
+	req.method = "GET";
+	req.url = a->url;
+	req.body = NULL;
+	req.auth_header = p->tempo_auth;
+	req.what = tempo_url_path(a->url);
+	req.service = "Tempo";
+	req.prefix = p->prefix;
+	oldcxt = MemoryContextSwitchTo(a->cxt);
+	a->transfer = tempo_http_start(p->conn, p->opts, &req, p->stats);
+	MemoryContextSwitchTo(oldcxt);
+	p->inflight = lappend(p->inflight, a);
+}
+
+/*
+ * ahead_page
+ *		The next page of a stream read ahead, in order, checked; the window
+ *		of requests topped up while there are more pages.
+ */
+static TempoPage *
+ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
+{
+	Ahead	   *a = linitial(p->inflight);
+	TempoHttpResponse resp;
+	TempoPage  *page;
+	const char *next;
+	double		n;
+
+	p->inflight = list_delete_first(p->inflight);
+	MemoryContextSwitchTo(a->cxt);
+	tempo_http_finish(a->transfer, &resp, p->stats);
+	MemoryContextSwitchTo(page_cxt);
+	*what = psprintf("GET %s", tempo_url_path(a->url));
+	if (resp.outcome != TEMPO_HTTP_OK)
+		(void) request(p, "GET", a->url, NULL, &resp, what, NULL);	/* retries, or raises */
+	page = tempo_parse_page(resp.body, resp.len, "results", "Tempo", *what, page_cxt);
+	MemoryContextDelete(a->cxt);
+
+	if (tempo_page_has_number(page, "metadata.count", &n) && n != tempo_page_nrows(page))
+		bad_paging(p, *what, psprintf("metadata.count is %.0f but the page holds %d results.",
+									  n, tempo_page_nrows(page)));
+	if (tempo_page_has_number(page, "metadata.offset", &n) && n != (double) a->offset)
+		bad_paging(p, *what, psprintf("metadata.offset is %.0f, not " INT64_FORMAT ".", n, a->offset));
+	next = tempo_page_string(page, "metadata.next");
+	MemoryContextSwitchTo(p->cxt);
+	if (next == NULL)
+	{
+		tempo_pager_end(p);		/* the pages beyond the end */
+		p->next_url = NULL;
+		return page;
+	}
+	if (!tempo_same_origin(p->opts->tempo_url, next))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the next page link after %s leads to another host", *what),
+				 errdetail("Links to other hosts are not followed, so that credentials never leave the configured URL.")));
+	if (url_offset(next) != a->offset + p->limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("the next page link after %s does not continue at offset " INT64_FORMAT,
+						*what, a->offset + p->limit),
+				 errdetail("Paging stopped: the result would be incomplete or repeat pages.")));
+	while (list_length(p->inflight) < p->window)
+		launch_ahead(p);
+	return page;
+}
 /* The key (account id) of the stream the last page came from. */
 const char *
 tempo_pager_key(TempoPager *p)
@@ -309,6 +459,11 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 		switch (p->cur->paging)
 		{
 			case TEMPO_PAGING_NEXT_LINK:
+				if (p->ahead)
+				{
+					page = ahead_page(p, page_cxt, &what);
+					break;
+				}
 				if (!request(p, "GET", p->next_url, NULL, &resp, &what,
 							 first ? failure : NULL))
 				{
@@ -325,6 +480,16 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 												 n, tempo_page_nrows(page)));
 				MemoryContextSwitchTo(p->cxt);
 				follow_link(p, tempo_page_string(page, "metadata.next"), what);
+				/* a first page with a next link: read the rest ahead */
+				if (p->window > 1 && p->next_url != NULL && list_length(p->seen_urls) == 1 &&
+					url_offset(p->next_url) == p->limit)
+				{
+					p->ahead = true;
+					p->stream_url = pstrdup(llast(p->seen_urls));
+					p->launch_offset = p->limit;
+					while (list_length(p->inflight) < p->window)
+						launch_ahead(p);
+				}
 				break;
 
 			case TEMPO_PAGING_START_AT:

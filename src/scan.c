@@ -184,8 +184,11 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 		st->first_is_jira = s->jira;
 		break;
 	}
+	/* pages ahead only for whole scans: a LIMIT wants no requests to spare */
 	tempo_pager_start(st->pager, streams,
-					  st->fell_back ? psprintf("Tempo failed (%s), and ", st->fallback_cause) : NULL);
+					  st->fell_back ? psprintf("Tempo failed (%s), and ", st->fallback_cause) : NULL,
+					  st->limit < st->opts->page_size ? 1 : st->opts->max_concurrency,
+					  st->limit);
 	st->started = true;
 	st->done = false;
 	MemoryContextSwitchTo(oldcxt);
@@ -312,6 +315,7 @@ tempoEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL)
 		return;
+	tempo_pager_end(st->pager);
 	MemoryContextDelete(st->scan_cxt);
 	node->fdw_state = NULL;
 }

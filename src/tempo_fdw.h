@@ -207,7 +207,6 @@ extern const TempoResourceDef *tempo_resource_at(int i);
 
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
-extern void *tempo_conn_handle(TempoConn *conn);
 
 /* in http.c */
 typedef struct TempoHttpRequest
@@ -248,6 +247,13 @@ extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 extern void tempo_http_report(const TempoFdwOptions *opts,
 							  const TempoHttpRequest *req,
 							  const TempoHttpResponse *resp) pg_attribute_noreturn();
+typedef struct TempoTransfer TempoTransfer;
+extern TempoTransfer *tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
+									   const TempoHttpRequest *req,
+									   TempoScanStats *stats);
+extern void tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp,
+							  TempoScanStats *stats);
+extern void tempo_http_abandon(TempoTransfer *t);
 extern char *tempo_http_cause(const TempoHttpResponse *resp);
 extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
@@ -258,7 +264,9 @@ extern bool tempo_same_origin(const char *base, const char *url);
 typedef struct TempoPager TempoPager;
 extern TempoPager *tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn,
 									  TempoScanStats *stats, MemoryContext cxt);
-extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix);
+extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
+							  int window, int limit);
+extern void tempo_pager_end(TempoPager *p);
 extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 								   TempoHttpResponse *failure, bool *failed);
 extern const char *tempo_pager_key(TempoPager *p);
