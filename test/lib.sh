@@ -74,7 +74,7 @@ start_cluster() {
 port = $PGPORT
 listen_addresses = ''
 unix_socket_directories = '$WORK/sock'
-shared_preload_libraries = 'pg_cron'
+shared_preload_libraries = 'pg_cron, tempo_fdw'
 cron.database_name = 'tempo_test'
 cron.use_background_workers = on
 max_worker_processes = 16
