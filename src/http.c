@@ -14,7 +14,8 @@
  *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
  *	- the header list (malloc'd by libcurl, holding the token) is freed on
  *	  every path, errors included;
- *	- waits between retries are latch waits, so a cancel ends them;
+ *	- waits between retries, and for the rate budget, are latch waits, so a
+ *	  cancel ends them;
  *	- no message ever holds the token or the host, only method and path.
  *
  * Copyright (c) 2026, tempo_fdw developers
@@ -53,8 +54,6 @@ typedef struct BodyBuffer
 	bool		no_memory;		/* stopped: allocation failed */
 } BodyBuffer;
 
-/* When the next request may start, for the per-backend rate budget */
-static TimestampTz next_request_at = 0;
 
 /* Requests this backend has sent, for tempo_fdw.requests_made() */
 static int64 requests_made = 0;
@@ -140,23 +139,17 @@ wait_ms(long ms)
 
 /*
  * rate_wait
- *		Keep this backend under max_requests_per_second: each request takes
- *		the next free slot of 1/rate seconds.
+ *		Wait for this request's slot of its budget (src/ratelimit.c).
  */
 static void
-rate_wait(double rate)
+rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 {
-	TimestampTz now;
+	TimestampTz start = tempo_rate_reserve(tempo_rate_key(req->url, req->auth_header),
+										   opts->max_requests_per_second);
+	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), start);
 
-	if (rate <= 0)
-		return;
-	now = GetCurrentTimestamp();
-	if (next_request_at > now)
-	{
-		wait_ms(TimestampDifferenceMilliseconds(now, next_request_at));
-		now = GetCurrentTimestamp();
-	}
-	next_request_at = Max(now, next_request_at) + (TimestampTz) (1000000.0 / rate);
+	if (ms > 0)
+		wait_ms(ms);
 }
 
 /* Is this outcome worth another try? */
@@ -300,7 +293,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 		curl_off_t	retry_after = -1;
 
 		CHECK_FOR_INTERRUPTS();
-		rate_wait(opts->max_requests_per_second);
+		rate_wait(opts, req);
 		memset(resp, 0, sizeof(*resp));
 		setup_handle(h, opts, req, headers, &buf, resp->error);
 
@@ -324,6 +317,12 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 			wait = 500L << Min(attempt, 6);
 			wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
 			wait = Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
+		}
+		if (retry_after > 0 && resp->status == 429)
+		{
+			/* every backend using this token pauses until then */
+			tempo_rate_block(tempo_rate_key(req->url, req->auth_header),
+							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait));
 		}
 		stats->retries++;
 		if (buf.data)
@@ -417,7 +416,7 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
 
-	rate_wait(opts->max_requests_per_second);
+	rate_wait(opts, req);
 
 	t = palloc0(sizeof(TempoTransfer));
 	t->conn = conn;

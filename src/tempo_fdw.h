@@ -25,6 +25,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/rel.h"
 #include "utils/palloc.h"
+#include "utils/timestamp.h"
 
 #include "compat.h"
 
@@ -204,6 +205,13 @@ extern const TempoResourceDef *tempo_resource_by_name(const char *name);
 extern const TempoResourceDef *tempo_fallback_def(void);
 extern int	tempo_resource_count(void);
 extern const TempoResourceDef *tempo_resource_at(int i);
+
+/* in ratelimit.c */
+extern void tempo_rate_init(void);
+extern bool tempo_rate_shared(void);
+extern uint64 tempo_rate_key(const char *url, const char *auth_header);
+extern TimestampTz tempo_rate_reserve(uint64 key, double rate);
+extern void tempo_rate_block(uint64 key, TimestampTz until);
 
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
