@@ -86,6 +86,20 @@ SELECT count(*) AS foreign_tables_with_secrets FROM pg_foreign_table
 SELECT count(*) AS servers_with_secrets FROM pg_foreign_server
   WHERE srvname = 'sec_srv' AND array_to_string(srvoptions, ',') ~ 'token';
 
+-- pg_stat_activity, while a scan waits on Tempo in another backend
+CREATE EXTENSION IF NOT EXISTS dblink;
+\set t :sim '/@tag=sec,fault=hang,slow_ms=5000/4'
+ALTER SERVER sec_srv OPTIONS (SET tempo_url :'t');
+SELECT dblink_connect('sec_waiter', format('dbname=%s port=%s host=%s user=%s', current_database(),
+       current_setting('port'), current_setting('unix_socket_directories'), current_user)) AS connected;
+SELECT dblink_send_query('sec_waiter', 'SELECT count(*) FROM sec.worklogs') AS sent;
+SELECT pg_sleep(0.5);
+SELECT count(*) AS waiting_scans,
+       bool_and(a::text !~ '(tempo-test-token|jira-test-token|Ym90QGV4YW1wbGUuY29tOmppcmEtdGVzdC10b2tlbg)') AS no_secret_in_pg_stat_activity
+  FROM pg_stat_activity a WHERE query LIKE 'SELECT count(*) FROM sec.worklogs%';
+SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM sec.worklogs%';
+SELECT dblink_disconnect('sec_waiter') AS disconnected;
+
 RESET log_min_messages;
 DROP SCHEMA sec CASCADE;
 DROP SERVER sec_srv CASCADE;
