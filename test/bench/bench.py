@@ -247,6 +247,7 @@ def print_table(info):
         if r is None:
             continue
         if key[0].startswith("lat") and last_n != "lat":
+            print()
             print("  with %d ms latency per request (delay_ms=%d):" % (LATENCY_MS, LATENCY_MS))
             last_n = "lat"
         elif not key[0].startswith("lat") and last_n not in (None, r["n"]):
@@ -294,7 +295,7 @@ def print_targets():
            "%+.1f MB" % growth, "<= 64 MB", growth <= 64)
     per_row = {n: RESULTS[("fdw_select", n)]["seconds"] / n * 1e9 for n in SIZES}
     target("SELECT * time per row at " + " / ".join("%dk" % (n // 1000) for n in SIZES),
-           " / ".join("%.0f ns" % per_row[n] for n in SIZES), "linear", True)
+           " / ".join("%.0f" % per_row[n] for n in SIZES) + " ns", "linear", True)
     mid = SIZES[-2]
     r = per_row[big] / per_row[mid]
     target("  linear: per-row time %dk / %dk" % (big // 1000, mid // 1000), "%.2fx" % r,
@@ -302,7 +303,7 @@ def print_targets():
     lines[-2] = lines[-2][:3] + ("",)
     width = max(len(l[0]) for l in lines)
     for name, measured, goal, res in lines:
-        print("  %-*s  %-26s %-9s %s" % (width, name, measured, goal, res))
+        print("  %-*s  %-30s %-9s %s" % (width, name, measured, goal, res))
     if QUICK:
         print("  (BENCH_QUICK=1: one run each and no 1,000,000-row dataset; not a real measurement)")
 
