@@ -131,6 +131,20 @@ static const TempoColumnDef schedule_columns[] = {
 	"Length of the holiday in seconds (a half day is 14400 in a 8-hour scheme), if any", false},
 };
 
+/* Tempo audit events of deleted worklogs: POST /4/papertrail/search */
+static const TempoColumnDef deletion_columns[] = {
+	{"worklog_id", INT8OID, "bigint", TEMPO_COL_PATH, "entityId",
+	"Tempo worklog id of the deleted worklog", true},
+	{"issue_id", INT8OID, "bigint", TEMPO_COL_PATH, "parentId",
+	"Jira issue id the worklog belonged to", false},
+	{"deleted_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "timestamp",
+	"When the worklog was deleted", true},
+	{"author_account_id", TEXTOID, "text", TEMPO_COL_PATH, "author",
+	"Atlassian account id of who deleted it", false},
+	{"worker_account_id", TEXTOID, "text", TEMPO_COL_PATH, "worker",
+	"Atlassian account id of the worker of the deleted worklog", false},
+};
+
 static const TempoResourceDef resources[] = {
 	{TEMPO_RES_WORKLOGS, "worklogs", "tempoWorklogId",
 		"Tempo worklogs (Jira worklogs when the fallback is taken)",
@@ -141,6 +155,9 @@ static const TempoResourceDef resources[] = {
 	{TEMPO_RES_USER_SCHEDULES, "user_schedules", "date",
 		"Tempo user schedules: required time per person and day",
 	lengthof(schedule_columns), schedule_columns},
+	{TEMPO_RES_WORKLOG_DELETIONS, "worklog_deletions", "entityId",
+		"Deleted Tempo worklogs from Tempo's audit log (the last 180 days)",
+	lengthof(deletion_columns), deletion_columns},
 };
 
 /*

@@ -152,6 +152,7 @@ tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
 		*s = *(TempoStream *) lfirst(lc);
 		s->path = pstrdup(s->path);
 		s->key = s->key ? pstrdup(s->key) : NULL;
+		s->body = s->body ? pstrdup(s->body) : NULL;
 		p->streams = lappend(p->streams, s);
 	}
 	p->prefix = prefix ? pstrdup(prefix) : NULL;
@@ -569,6 +570,23 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					MemoryContextSwitchTo(p->cxt);
 				}
 				break;
+
+			case TEMPO_PAGING_TOKEN:
+				{
+					const char *token;
+
+					(void) request(p, "POST", p->next_url, p->cur->body, &resp, &what, NULL);
+					page = tempo_parse_page(resp.body, resp.len, "results", "Tempo", what, page_cxt);
+					pfree(resp.body);
+					token = tempo_page_string(page, "metadata.nextPageToken");
+					MemoryContextSwitchTo(p->cxt);
+					/* the next page: the same search with the token */
+					follow_link(p, token ? psprintf("%s%s&nextPageToken=%s",
+													p->cur->jira ? p->opts->jira_url : p->opts->tempo_url,
+													p->cur->path, tempo_url_encode(token)) : NULL,
+								what);
+					break;
+				}
 
 			default:
 				elog(ERROR, "unknown paging %d", (int) p->cur->paging);

@@ -168,6 +168,14 @@ filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op,
 				op == CMP_EQ)
 				return TEMPO_FILTER_AUTHOR;
 			return -1;
+		case TEMPO_RES_WORKLOG_DELETIONS:
+			if (strcmp(column, "deleted_at") == 0 && coltype == TIMESTAMPTZOID &&
+				op != CMP_LT && op != CMP_LE)
+			{
+				*exact = false; /* whole seconds */
+				return TEMPO_FILTER_UPDATED_LOWER;
+			}
+			return -1;
 		case TEMPO_RES_USER_SCHEDULES:
 			if (strcmp(column, "date") == 0 && is_date)
 				return date_kind;
@@ -426,6 +434,7 @@ static List *schedule_streams(DateADT from, DateADT to, List *accounts,
 							  bool have_accounts, int unknown);
 static List *jira_streams(DateADT from, DateADT to, TimestampTz updated,
 						  List *issues, bool have_issues, int unknown, int limit);
+static List *deletion_streams(TimestampTz since, int unknown);
 
 /*
  * tempo_build_requests
@@ -569,6 +578,8 @@ tempo_build_requests(TempoTarget target, List *filters, int limit)
 			return schedule_streams(from, to, authors, have_authors, unknown);
 		case TEMPO_TARGET_JIRA_WORKLOGS:
 			return jira_streams(from, to, updated, issues, have_issues, unknown, limit);
+		case TEMPO_TARGET_DELETIONS:
+			return deletion_streams(updated, unknown);
 	}
 	return NIL;					/* keep compiler quiet */
 }
@@ -583,6 +594,7 @@ make_stream(TempoPaging paging, bool jira, char *path, char *key)
 	s->jira = jira;
 	s->path = path;
 	s->key = key;
+	s->body = NULL;
 	return s;
 }
 
@@ -705,6 +717,33 @@ schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
 									  id));
 	}
 	return streams;
+}
+
+/* How far back Tempo's audit log may be asked (it keeps 180 days) */
+#define AUDIT_DAYS 179
+
+/*
+ * deletion_streams
+ *		POST /papertrail/search for deleted worklogs since the deleted_at
+ *		bound, or, without one, as far back as Tempo allows.
+ */
+static List *
+deletion_streams(TimestampTz since, int unknown)
+{
+	TempoStream *s;
+	char	   *from;
+
+	if (unknown & UNKNOWN_UPDATED)
+		from = "$param";
+	else
+	{
+		TimestampTz oldest = GetCurrentTimestamp() - (TimestampTz) AUDIT_DAYS * USECS_PER_DAY;
+
+		from = format_instant(since == DT_NOBEGIN ? oldest : since);
+	}
+	s = make_stream(TEMPO_PAGING_TOKEN, false, pstrdup("/papertrail/search?limit=1000"), NULL);
+	s->body = psprintf("{\"from\":\"%s\",\"entityType\":[\"worklog\"],\"action\":[\"Deleted\"]}", from);
+	return list_make1(s);
 }
 
 /* Epoch milliseconds of a date's midnight (UTC). */

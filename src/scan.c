@@ -67,6 +67,8 @@ scan_target(TempoResource resource, bool fell_back)
 {
 	if (resource == TEMPO_RES_USER_SCHEDULES)
 		return TEMPO_TARGET_SCHEDULES;
+	if (resource == TEMPO_RES_WORKLOG_DELETIONS)
+		return TEMPO_TARGET_DELETIONS;
 	if (resource == TEMPO_RES_JIRA_WORKLOGS || fell_back)
 		return TEMPO_TARGET_JIRA_WORKLOGS;
 	return TEMPO_TARGET_TEMPO_WORKLOGS;
@@ -177,10 +179,11 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 	{
 		TempoStream *s = lfirst(lc);
 
-		st->first_request = psprintf("GET %s",
+		st->first_request = psprintf("%s %s%s%s", s->body ? "POST" : "GET",
 									 tempo_url_path(psprintf("%s%s",
 															 s->jira ? st->opts->jira_url : st->opts->tempo_url,
-															 s->path)));
+															 s->path)),
+									 s->body ? " " : "", s->body ? s->body : "");
 		st->first_is_jira = s->jira;
 		break;
 	}
@@ -365,10 +368,11 @@ tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
 				TempoStream *s = linitial(streams);
 
 				jira = s->jira;
-				request = psprintf("GET %s",
+				request = psprintf("%s %s%s%s", s->body ? "POST" : "GET",
 								   tempo_url_path(psprintf("%s%s",
 														   jira ? opts->jira_url : opts->tempo_url,
-														   s->path)));
+														   s->path)),
+								   s->body ? " " : "", s->body ? s->body : "");
 			}
 		}
 		ExplainPropertyText(jira ? "Jira request" : "Tempo request",

@@ -50,7 +50,8 @@ typedef enum TempoResource
 {
 	TEMPO_RES_WORKLOGS,			/* Tempo /worklogs */
 	TEMPO_RES_JIRA_WORKLOGS,	/* Jira /rest/api/3/worklog... */
-	TEMPO_RES_USER_SCHEDULES	/* Tempo /user-schedule/{accountId} */
+	TEMPO_RES_USER_SCHEDULES,	/* Tempo /user-schedule/{accountId} */
+	TEMPO_RES_WORKLOG_DELETIONS /* Tempo POST /papertrail/search, Deleted */
 } TempoResource;
 
 /* The "fallback" server option */
@@ -160,7 +161,8 @@ typedef enum TempoPaging
 {
 	TEMPO_PAGING_NEXT_LINK,		/* Tempo: follow metadata.next */
 	TEMPO_PAGING_START_AT,		/* Jira issue worklogs: startAt / total */
-	TEMPO_PAGING_JIRA_UPDATED	/* Jira: worklog/updated ids, worklog/list */
+	TEMPO_PAGING_JIRA_UPDATED,	/* Jira: worklog/updated ids, worklog/list */
+	TEMPO_PAGING_TOKEN			/* Tempo audit: POST again with nextPageToken */
 } TempoPaging;
 
 /* One request stream: a first request and the pages that follow it */
@@ -170,6 +172,7 @@ typedef struct TempoStream
 	bool		jira;			/* Jira API (jira_url, Basic auth) */
 	char	   *path;			/* path and query after the base URL */
 	char	   *key;			/* account id of a user-schedule stream */
+	char	   *body;			/* JSON body of a POST stream, or NULL */
 } TempoStream;
 
 /* What a set of request streams reads */
@@ -177,7 +180,8 @@ typedef enum TempoTarget
 {
 	TEMPO_TARGET_TEMPO_WORKLOGS,	/* Tempo /worklogs */
 	TEMPO_TARGET_JIRA_WORKLOGS, /* Jira worklogs (table or fallback) */
-	TEMPO_TARGET_SCHEDULES		/* Tempo /user-schedule */
+	TEMPO_TARGET_SCHEDULES,		/* Tempo /user-schedule */
+	TEMPO_TARGET_DELETIONS		/* Tempo /papertrail/search */
 } TempoTarget;
 
 /* An HTTP connection: opaque outside connection.c and http.c */
