@@ -446,6 +446,37 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 	return t;
 }
 
+/*
+ * tempo_http_pump
+ *		Let running transfers progress without waiting: send what is ready,
+ *		read what has arrived.  Called after starting requests so that they
+ *		go out at once rather than at the next wait.
+ */
+void
+tempo_http_pump(TempoConn *conn)
+{
+	int			running;
+	CURLMsg    *msg;
+	int			left;
+
+	if (conn->multi == NULL)
+		return;
+	(void) curl_multi_perform(conn->multi, &running);
+	while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
+	{
+		TempoSlot  *s = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &s);
+		if (s)
+		{
+			s->done = true;
+			s->result = msg->data.result;
+		}
+	}
+}
+
 /* Take a slot off the multi handle and free what libcurl kept for it. */
 static void
 release_slot(TempoConn *conn, TempoSlot *slot)
@@ -484,24 +515,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 	pgstat_report_wait_start(PG_WAIT_EXTENSION);
 	while (!slot->done)
 	{
-		int			running;
-		CURLMsg    *msg;
-		int			left;
-
-		(void) curl_multi_perform(conn->multi, &running);
-		while ((msg = curl_multi_info_read(conn->multi, &left)) != NULL)
-		{
-			TempoSlot  *s = NULL;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &s);
-			if (s)
-			{
-				s->done = true;
-				s->result = msg->data.result;
-			}
-		}
+		tempo_http_pump(conn);
 		if (slot->done)
 			break;
 		if (InterruptPending)

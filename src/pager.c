@@ -185,6 +185,18 @@ tempo_pager_end(TempoPager *p)
 	p->ahead = false;
 }
 
+/*
+ * tempo_pager_pump
+ *		Keep the pages ahead flowing while the current page's rows are
+ *		converted (cheap when there is nothing to do).
+ */
+void
+tempo_pager_pump(TempoPager *p)
+{
+	if (p->inflight != NIL)
+		tempo_http_pump(p->conn);
+}
+
 /* The value of the offset parameter of a URL, or -1. */
 static int64
 url_offset(const char *url)
@@ -281,6 +293,7 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 				 errdetail("Paging stopped: the result would be incomplete or repeat pages.")));
 	while (list_length(p->inflight) < p->window)
 		launch_ahead(p);
+	tempo_http_pump(p->conn);
 	return page;
 }
 /* The key (account id) of the stream the last page came from. */
@@ -490,6 +503,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					p->launch_offset = p->limit;
 					while (list_length(p->inflight) < p->window)
 						launch_ahead(p);
+					tempo_http_pump(p->conn);
 				}
 				break;
 

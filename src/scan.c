@@ -54,6 +54,7 @@ typedef struct TempoFdwScanState
 	char	   *first_request;	/* method and path, for EXPLAIN ANALYZE */
 	bool		first_is_jira;	/* ... and which API it went to */
 	int			nstreams;		/* request streams of the pass */
+	uint32		rows;			/* rows returned, to pump pages ahead */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext pass_cxt;		/* reset at each (re)start */
 	MemoryContext page_cxt;		/* reset before each page */
@@ -264,6 +265,9 @@ tempoIterateForeignScan(ForeignScanState *node)
 			tempo_page_next_row(st->page, st->rowplan, slot->tts_values,
 								slot->tts_isnull))
 		{
+			/* now and then, let the pages ahead arrive meanwhile */
+			if ((++st->rows & 255) == 0)
+				tempo_pager_pump(st->pager);
 			ExecStoreVirtualTuple(slot);
 			return slot;
 		}

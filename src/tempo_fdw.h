@@ -266,6 +266,7 @@ extern TempoTransfer *tempo_http_start(TempoConn *conn, const TempoFdwOptions *o
 extern void tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp,
 							  TempoScanStats *stats);
 extern void tempo_http_abandon(TempoTransfer *t);
+extern void tempo_http_pump(TempoConn *conn);
 extern char *tempo_http_cause(const TempoHttpResponse *resp);
 extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
@@ -279,6 +280,7 @@ extern TempoPager *tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn,
 extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
 							  int window, int limit);
 extern void tempo_pager_end(TempoPager *p);
+extern void tempo_pager_pump(TempoPager *p);
 extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 								   TempoHttpResponse *failure, bool *failed);
 extern const char *tempo_pager_key(TempoPager *p);
