@@ -130,6 +130,7 @@ CREATE TABLE sync_state (
   last_started    timestamptz,
   last_finished   timestamptz,
   last_outcome    text CHECK (last_outcome IN ('ok', 'failed')),
+  received        bigint,
   inserted        bigint,
   updated         bigint,
   deleted         bigint,
@@ -142,7 +143,7 @@ SELECT pg_catalog.pg_extension_config_dump('sync_state', '');
 
 CREATE VIEW sync_status AS
 SELECT schema_name, watermark, last_started, last_finished, last_outcome,
-       inserted, updated, deleted, deletion_source, requests, error
+       received, inserted, updated, deleted, deletion_source, requests, error
   FROM sync_state;
 COMMENT ON VIEW sync_status IS 'Per synchronised schema: last watermark, last run, rows inserted, updated and deleted, requests made';
 
@@ -251,6 +252,7 @@ BEGIN
   UPDATE @extschema@.sync_state x
      SET watermark = greatest(x.watermark, wmark), last_started = started,
          last_finished = clock_timestamp(), last_outcome = 'ok',
+         received = (SELECT count(*) FROM tempo_sync_incoming),
          inserted = sync_run.inserted, updated = sync_run.updated, deleted = sync_run.deleted,
          deletion_source = sync_run.deletion_source,
          requests = @extschema@.requests_made() - req0, error = NULL
