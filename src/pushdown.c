@@ -598,6 +598,13 @@ make_stream(TempoPaging paging, bool jira, char *path, char *key)
 	return s;
 }
 
+/* An account id in a URL path: encoded, or the "$param" placeholder as is. */
+static char *
+path_id(char *id)
+{
+	return strcmp(id, "$param") == 0 ? id : tempo_url_encode(id);
+}
+
 /* Tempo's query parameters for a date range and an update bound. */
 static void
 tempo_date_params(StringInfo q, DateADT from, DateADT to, TimestampTz updated,
@@ -644,8 +651,7 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 			streams = lappend(streams,
 							  make_stream(TEMPO_PAGING_NEXT_LINK, false,
 										  psprintf("/worklogs/user/%s?%slimit=%d",
-												   strcmp(id, "$param") == 0 ? id : tempo_url_encode(id),
-												   q.data, limit),
+												   path_id(id), q.data, limit),
 										  NULL));
 		}
 		return streams;
@@ -712,8 +718,7 @@ schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
 		streams = lappend(streams,
 						  make_stream(TEMPO_PAGING_NEXT_LINK, false,
 									  psprintf("/user-schedule/%s?%s",
-											   strcmp(id, "$param") == 0 ? id : tempo_url_encode(id),
-											   range),
+											   path_id(id), range),
 									  id));
 	}
 	return streams;
