@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 PACKAGES="make gcc python3 curl ca-certificates postgresql-15 postgresql-server-dev-15
   libcurl4-openssl-dev libcjson-dev postgresql-15-pgtap postgresql-15-cron
-  libtap-parser-sourcehandler-pgtap-perl"
+  libtap-parser-sourcehandler-pgtap-perl openssl clang-14 libclang-rt-14-dev"
 WORK=""
 SIM_PID=""
 
@@ -87,10 +87,17 @@ CONF
 	psql -qX -c "CREATE DATABASE tempo_test" >/dev/null
 }
 
-# The simulator; exports TEMPO_SIM_URL (http://127.0.0.1:PORT, no slash).
+# The simulator; exports TEMPO_SIM_URL (http://127.0.0.1:PORT, no slash) and
+# TEMPO_SIM_TLS_URL (https://127.0.0.1:PORT, the same simulator behind TLS with a
+# throwaway self-signed certificate for 127.0.0.1, made here; see sql/tls.sql).
 start_sim() {
-	python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$WORK/sim.port" "$@" \
-		>"$WORK/sim.log" 2>&1 &
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$WORK/sim-key.pem" -out "$WORK/sim-cert.pem" >/dev/null 2>&1 ||
+		{ log "openssl could not make the simulator's certificate"; return 1; }
+	python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$WORK/sim.port" \
+		--tls-port-file "$WORK/sim-tls.port" --tls-cert "$WORK/sim-cert.pem" \
+		--tls-key "$WORK/sim-key.pem" "$@" >"$WORK/sim.log" 2>&1 &
 	SIM_PID=$!
 	for _ in $(seq 1 300); do
 		[ -s "$WORK/sim.port" ] && break
@@ -99,7 +106,8 @@ start_sim() {
 	done
 	[ -s "$WORK/sim.port" ] || { log "the simulator did not start"; return 1; }
 	export TEMPO_SIM_URL="http://127.0.0.1:$(cat "$WORK/sim.port")"
-	log "simulator at $TEMPO_SIM_URL"
+	export TEMPO_SIM_TLS_URL="https://127.0.0.1:$(cat "$WORK/sim-tls.port")"
+	log "simulator at $TEMPO_SIM_URL and $TEMPO_SIM_TLS_URL"
 }
 
 cleanup() {

@@ -10,10 +10,17 @@ Run
     python3 test/tempo_sim.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
         [--tempo-token tempo-test-token] [--jira-email bot@example.com]
         [--jira-token jira-test-token] [--seed 42] [--cache-mb 1024]
+        [--tls-port-file PATH --tls-cert CERT.pem --tls-key KEY.pem [--tls-port 0]]
 
 With --port 0 a free port is chosen.  Once listening, the port (digits + newline) is written
 to --port-file (atomically) and "tempo_sim listening on http://127.0.0.1:PORT" is printed.
 SIGTERM/SIGINT exit cleanly with status 0.
+
+With --tls-cert and --tls-key a second listener serves the same endpoints over HTTPS (TLS
+handshake in the request's thread, on 127.0.0.1, port --tls-port, default 0 = free), its
+port written to --tls-port-file like --port-file.  Envelope links generated for a request
+that came in over TLS start with https://.  Used by sql/tls.sql with a throwaway
+self-signed certificate to prove that TLS peers are verified.
 
 Scenario prefix (stateless, per URL)
 ------------------------------------
@@ -156,6 +163,7 @@ import re
 import signal
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -1319,12 +1327,13 @@ class Ctx:
         self.params = parse_qs(query, keep_blank_values=True)
         self.headers = handler.headers
         self.host = handler.headers.get("Host") or "127.0.0.1:%d" % CFG.port
+        self.scheme = getattr(handler.server, "scheme", "http")
         self.src = "tempo" if path.startswith("/4/") else "jira" if path.startswith("/rest/") else "other"
         self.ordinal = 0
 
     def url(self, path=None, query=None, host=None):
-        return "http://%s%s%s%s" % (host or self.host, self.prefix, self.path if path is None else path,
-                                    "?" + query if query else "")
+        return "%s://%s%s%s%s" % (self.scheme, host or self.host, self.prefix,
+                                  self.path if path is None else path, "?" + query if query else "")
 
     def with_query(self, **replace):
         """The request's raw query with some parameters replaced (appended at the end)."""
@@ -2380,6 +2389,37 @@ class Server(ThreadingHTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
 
+class TLSServer(Server):
+    """The same server behind TLS.  accept() only wraps the socket; the handshake runs in
+    the request's thread, so a client that never completes it blocks nobody else.  A
+    client refusing the certificate (the point of sql/tls.sql) is not an error here."""
+    scheme = "https"
+
+    def __init__(self, address, handler, context):
+        self.context = context
+        super().__init__(address, handler)
+
+    def get_request(self):
+        sock, addr = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    def finish_request(self, request, client_address):
+        try:
+            request.settimeout(30)
+            request.do_handshake()
+            request.settimeout(None)
+        except (ssl.SSLError, OSError):
+            return
+        super().finish_request(request, client_address)
+
+
+def write_port_file(path, port):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Tempo/Jira worklog simulator for tempo_fdw tests")
     ap.add_argument("--host", default="127.0.0.1")
@@ -2391,7 +2431,13 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=Config.seed)
     ap.add_argument("--cache-mb", type=int, default=Config.cache_bytes // (1024 * 1024),
                     help="byte bound of the rendered-page cache")
+    ap.add_argument("--tls-port", type=int, default=0)
+    ap.add_argument("--tls-port-file")
+    ap.add_argument("--tls-cert", help="PEM certificate of the HTTPS listener")
+    ap.add_argument("--tls-key", help="PEM private key of the HTTPS listener")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_port_file and not args.tls_cert):
+        ap.error("--tls-cert and --tls-key go together (and --tls-port-file needs them)")
     host = "127.0.0.1" if args.host == "localhost" else args.host
     try:
         loopback = ipaddress.ip_address(host).is_loopback and ipaddress.ip_address(host).version == 4
@@ -2405,11 +2451,18 @@ def main(argv=None):
 
     server = Server((host, args.port), Handler)
     CFG.port = server.server_address[1]
+    tls_server = None
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls_server = TLSServer((host, args.tls_port), Handler, context)
+        threading.Thread(target=tls_server.serve_forever, kwargs={"poll_interval": 0.2},
+                         name="tls", daemon=True).start()
+        if args.tls_port_file:
+            write_port_file(args.tls_port_file, tls_server.server_address[1])
+        print("tempo_sim listening on https://%s:%d" % (host, tls_server.server_address[1]), flush=True)
     if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % CFG.port)
-        os.replace(tmp, args.port_file)
+        write_port_file(args.port_file, CFG.port)
     print("tempo_sim listening on http://%s:%d" % (host, CFG.port), flush=True)
 
     def stop(_signum, _frame):
@@ -2423,6 +2476,9 @@ def main(argv=None):
         pass
     finally:
         STOP.set()
+        if tls_server is not None:
+            tls_server.shutdown()
+            tls_server.server_close()
         server.server_close()
     return 0
 
