@@ -22,6 +22,11 @@
  * character).  Invalid UTF-8 is an ERROR.  cJSON keeps numbers as doubles,
  * so integers beyond 2^53 cannot be exact and are refused.
  *
+ * What needs no PostgreSQL (cleaning, the arena parse, the strict readers
+ * of dates, times, timestamps and integers, work attributes, ADF) is in
+ * jsonpage.c, which answers with statuses; this file turns them into
+ * ERRORs and Datums.
+ *
  * Copyright (c) 2026, tempo_fdw developers
  *
  * IDENTIFICATION
@@ -30,8 +35,6 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
-
-#include <math.h>
 
 #include <cjson/cJSON.h>
 
@@ -47,10 +50,8 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "jsonpage.h"
 #include "tempo_fdw.h"
-
-/* Largest integer a double holds exactly */
-#define EXACT_INT_LIMIT 9007199254740992.0
 
 /* Dotted paths are split once into at most this many keys */
 #define MAX_PATH_KEYS	4
@@ -94,143 +95,73 @@ struct TempoRowPlan
 };
 
 static int	split_path(const char *path, const char **keys);
-static cJSON *follow(cJSON *obj, int nkeys, const char *const *keys);
 static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
 					 bool *isnull);
-static bool json_integer(cJSON *v, int64 min, int64 max, int64 *out);
-
-/*
- * tempo_sanitize_json
- *		Replace, in place, every \u0000 escape and every lone surrogate
- *		escape inside a JSON string with \uFFFD (same length).
- */
-void
-tempo_sanitize_json(char *s, size_t len)
-{
-	bool		in_string = false;
-
-	for (size_t i = 0; i < len; i++)
-	{
-		long		cp;
-		char		hex[5];
-
-		if (!in_string)
-		{
-			in_string = (s[i] == '"');
-			continue;
-		}
-		if (s[i] == '"')
-		{
-			in_string = false;
-			continue;
-		}
-		if (s[i] != '\\' || i + 1 >= len)
-			continue;
-		if (s[i + 1] != 'u' || i + 5 >= len)
-		{
-			i++;				/* skip the escaped character */
-			continue;
-		}
-		memcpy(hex, s + i + 2, 4);
-		hex[4] = '\0';
-		cp = strspn(hex, "0123456789abcdefABCDEF") == 4 ? strtol(hex, NULL, 16) : -1;
-		if (cp >= 0xD800 && cp <= 0xDBFF && i + 11 < len &&
-			s[i + 6] == '\\' && s[i + 7] == 'u')
-		{
-			long		lo;
-
-			memcpy(hex, s + i + 8, 4);
-			lo = strspn(hex, "0123456789abcdefABCDEF") == 4 ? strtol(hex, NULL, 16) : -1;
-			if (lo >= 0xDC00 && lo <= 0xDFFF)
-			{
-				i += 11;		/* a proper pair */
-				continue;
-			}
-		}
-		if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF))
-			memcpy(s + i + 2, "FFFD", 4);
-		i += 5;
-	}
-}
 
 /* Size of the arena's blocks (a 5000-worklog page takes about 8 MB) */
 #define ARENA_BLOCK_SIZE (1024 * 1024)
 
-/* A bump allocator for one page's cJSON tree */
-typedef struct JsonArena
-{
-	MemoryContext cxt;			/* where blocks come from */
-	char	   *block;			/* current block */
-	size_t		used;			/* bytes used in it */
-	size_t		size;			/* its size */
-	bool		exhausted;		/* an allocation failed */
-} JsonArena;
-
-/* The arena cJSON allocates from while a page is parsed */
-static JsonArena *current_arena = NULL;
-
-/* cJSON's malloc during a parse: never ereports, NULL when out of memory. */
+/*
+ * context_alloc
+ *		jsonpage.c's allocator: memory of the context ctx, NULL (never an
+ *		ERROR) when out of memory.
+ */
 static void *
-arena_alloc(size_t n)
+context_alloc(void *ctx, size_t size)
 {
-	JsonArena  *a = current_arena;
-	void	   *p;
-
-	n = MAXALIGN(n);
-	if (a->block == NULL || n > a->size - a->used)
-	{
-		size_t		size = Max(n, ARENA_BLOCK_SIZE);
-
-		a->block = MemoryContextAllocExtended(a->cxt, size,
-											  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-		if (a->block == NULL)
-		{
-			a->exhausted = true;
-			return NULL;
-		}
-		a->size = size;
-		a->used = 0;
-	}
-	p = a->block + a->used;
-	a->used += n;
-	return p;
+	if (!AllocHugeSizeIsValid(size))
+		return NULL;
+	return MemoryContextAllocExtended((MemoryContext) ctx, size,
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
-/* cJSON's free during a parse: the arena goes with its context. */
+/* jsonpage.c's free, for buffers that grow. */
 static void
-arena_free(void *p)
+context_free(void *ctx, void *ptr)
 {
+	pfree(ptr);
+}
+
+/* A buffer of jsonpage.c in the current memory context */
+static void
+init_buf(TempoJsonBuf *buf)
+{
+	TempoJsonAlloc alloc = {context_alloc, context_free, CurrentMemoryContext};
+
+	tempo_json_buf_init(buf, &alloc);
 }
 
 /*
  * parse_in_arena
- *		cJSON_ParseWithLength with the tree in an arena in cxt.  The hooks
- *		are process-wide: they point at the arena only for this call.
+ *		cJSON_ParseWithLength with the tree in an arena in cxt (jsonpage.c
+ *		points cJSON's process-wide hooks at it for this call only).  NULL
+ *		when the body is not JSON; *error_at is where parsing stopped, or -1.
  */
 static cJSON *
-parse_in_arena(const char *body, size_t len, MemoryContext cxt)
+parse_in_arena(const char *body, size_t len, MemoryContext cxt, long *error_at)
 {
-	JsonArena	arena = {cxt, NULL, 0, 0, false};
-	cJSON_Hooks hooks = {arena_alloc, arena_free};
-	cJSON	   *volatile root = NULL;
+	TempoJsonAlloc alloc = {context_alloc, NULL, cxt};
+	TempoJsonArena arena;
+	volatile TempoJsonStatus status = TEMPO_JSON_INVALID;
+	cJSON	   *root = NULL;
 
-	current_arena = &arena;
-	cJSON_InitHooks(&hooks);
+	tempo_json_arena_init(&arena, &alloc, ARENA_BLOCK_SIZE);
 	PG_TRY();
 	{
-		root = cJSON_ParseWithLength(body, len);
+		status = tempo_json_parse(body, len, &arena, &root, error_at);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		cJSON_InitHooks(NULL);
-		current_arena = NULL;
+		/* context_alloc does not raise errors; should one come, unhook */
+		tempo_json_parse_abandon();
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (arena.exhausted)
+	if (status == TEMPO_JSON_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory while parsing a response of %zu bytes", len)));
-	return root;
+	return status == TEMPO_JSON_OK ? root : NULL;
 }
 
 /*
@@ -245,17 +176,15 @@ tempo_parse_page(char *body, size_t len, const char *array_key,
 {
 	TempoPage  *page = MemoryContextAllocZero(cxt, sizeof(TempoPage));
 	cJSON	   *root;
+	long		at;
 
 	page->service = service;
 	page->what = what;
 
 	tempo_sanitize_json(body, len);
-	root = parse_in_arena(body, len, cxt);
+	root = parse_in_arena(body, len, cxt, &at);
 	if (root == NULL)
 	{
-		const char *err = cJSON_GetErrorPtr();
-		long		at = (err && err >= body && err <= body + len) ? (long) (err - body) : -1;
-
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("invalid JSON in the %s response to %s", service, what),
@@ -294,7 +223,7 @@ tempo_page_string(TempoPage *page, const char *path)
 {
 	const char *keys[MAX_PATH_KEYS];
 	int			n = split_path(path, keys);
-	cJSON	   *v = follow(page->root, n, keys);
+	cJSON	   *v = tempo_json_follow(page->root, n, keys);
 
 	if (v == NULL || cJSON_IsNull(v))
 		return NULL;
@@ -315,7 +244,7 @@ tempo_page_has_number(TempoPage *page, const char *path, double *value)
 {
 	const char *keys[MAX_PATH_KEYS];
 	int			n = split_path(path, keys);
-	cJSON	   *v = follow(page->root, n, keys);
+	cJSON	   *v = tempo_json_follow(page->root, n, keys);
 
 	if (!cJSON_IsNumber(v))
 		return false;
@@ -332,7 +261,7 @@ tempo_page_bool(TempoPage *page, const char *path, bool dflt)
 {
 	const char *keys[MAX_PATH_KEYS];
 	int			n = split_path(path, keys);
-	cJSON	   *v = follow(page->root, n, keys);
+	cJSON	   *v = tempo_json_follow(page->root, n, keys);
 
 	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
 }
@@ -351,14 +280,14 @@ tempo_page_ids(TempoPage *page, const char *key)
 	cJSON_ArrayForEach(item, page->rows)
 	{
 		cJSON	   *v = cJSON_GetObjectItemCaseSensitive(item, key);
-		int64		n;
+		int64_t		n;
 
-		if (!json_integer(v, 0, PG_INT64_MAX, &n))
+		if (!tempo_json_integer(v, 0, PG_INT64_MAX, &n))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 					 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
 					 errdetail("An element has no integer \"%s\".", key)));
-		ids = lappend(ids, psprintf(INT64_FORMAT, n));
+		ids = lappend(ids, psprintf(INT64_FORMAT, (int64) n));
 	}
 	return ids;
 }
@@ -383,15 +312,6 @@ split_path(const char *path, const char **keys)
 		p = dot ? dot + 1 : NULL;
 	}
 	return n;
-}
-
-/* The value at keys below obj, or NULL. */
-static cJSON *
-follow(cJSON *obj, int nkeys, const char *const *keys)
-{
-	for (int i = 0; i < nkeys && obj != NULL; i++)
-		obj = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, keys[i]) : NULL;
-	return obj;
 }
 
 /*
@@ -472,7 +392,7 @@ tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_k
 static char *
 row_id(TempoRowPlan *plan, cJSON *row)
 {
-	cJSON	   *v = follow(row, plan->nidkeys, plan->idkeys);
+	cJSON	   *v = tempo_json_follow(row, plan->nidkeys, plan->idkeys);
 	char	   *s;
 
 	if (cJSON_IsNumber(v))
@@ -544,23 +464,6 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 	return true;
 }
 
-/* Name of a JSON value's type, for messages. */
-static const char *
-json_type_name(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsObject(v))
-		return "an object";
-	return "null";
-}
-
 /* ERROR: the value of a column is not what the API documents. */
 static void
 bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
@@ -585,22 +488,6 @@ server_string(const char *s)
 	return pg_any_to_server(s, strlen(s), PG_UTF8);
 }
 
-/* Two-, four- or six-digit fields of a date/time text. */
-static bool
-digits(const char *s, int n, int *out)
-{
-	int			v = 0;
-
-	for (int i = 0; i < n; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
-
 /* "YYYY-MM-DD" at s into a PostgreSQL date; false if not exactly that. */
 static bool
 parse_date(const char *s, DateADT *out)
@@ -609,10 +496,7 @@ parse_date(const char *s, DateADT *out)
 				m,
 				d;
 
-	if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
-		s[7] != '-' || !digits(s + 8, 2, &d))
-		return false;
-	if (m < 1 || m > 12 || d < 1 || d > day_tab[isleap(y)][m - 1])
+	if (!tempo_json_parse_date(s, &y, &m, &d))
 		return false;
 	*out = date2j(y, m, d) - POSTGRES_EPOCH_JDATE;
 	return true;
@@ -622,31 +506,11 @@ parse_date(const char *s, DateADT *out)
 static bool
 parse_time(const char *s, TimeADT *out, const char **end)
 {
-	int			h,
-				mi,
-				sec;
-	int64		frac = 0;
-	int			ndigits = 0;
-	const char *p;
+	int64_t		usecs;
 
-	if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) ||
-		s[5] != ':' || !digits(s + 6, 2, &sec))
+	if (!tempo_json_parse_time(s, &usecs, end))
 		return false;
-	if (h > 23 || mi > 59 || sec > 59)
-		return false;
-	p = s + 8;
-	if (*p == '.')
-	{
-		for (p++; *p >= '0' && *p <= '9'; p++, ndigits++)
-			if (ndigits < 6)
-				frac = frac * 10 + (*p - '0');
-		if (ndigits == 0)
-			return false;
-		for (int i = ndigits; i < 6; i++)
-			frac *= 10;
-	}
-	*out = (((int64) h * 60 + mi) * 60 + sec) * USECS_PER_SEC + frac;
-	*end = p;
+	*out = (TimeADT) usecs;
 	return true;
 }
 
@@ -658,32 +522,17 @@ parse_time(const char *s, TimeADT *out, const char **end)
 static bool
 parse_timestamptz(const char *s, TimestampTz *out)
 {
-	DateADT		date;
-	TimeADT		time;
-	const char *p;
-	int			oh = 0,
-				om = 0;
-	int			sign = 0;
+	int			y,
+				m,
+				d,
+				offset;
+	int64_t		usecs;
 	TimestampTz ts;
 
-	if (!parse_date(s, &date) || (s[10] != 'T' && s[10] != ' ') ||
-		!parse_time(s + 11, &time, &p))
+	if (!tempo_json_parse_timestamp(s, &y, &m, &d, &usecs, &offset))
 		return false;
-	if (*p == 'Z' && p[1] == '\0')
-		sign = 0;
-	else if ((*p == '+' || *p == '-') && digits(p + 1, 2, &oh))
-	{
-		sign = (*p == '+') ? 1 : -1;
-		p += 3;
-		if (*p == ':')
-			p++;
-		if (!digits(p, 2, &om) || p[2] != '\0' || oh > 15 || om > 59)
-			return false;
-	}
-	else
-		return false;
-	ts = (TimestampTz) date * USECS_PER_DAY + time -
-		sign * ((int64) oh * 3600 + om * 60) * USECS_PER_SEC;
+	ts = (TimestampTz) (date2j(y, m, d) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY +
+		usecs - (int64) offset * USECS_PER_SEC;
 	if (!IS_VALID_TIMESTAMP(ts))
 		return false;
 	*out = ts;
@@ -694,30 +543,12 @@ parse_timestamptz(const char *s, TimestampTz *out)
 static bool
 json_integer(cJSON *v, int64 min, int64 max, int64 *out)
 {
-	if (cJSON_IsNumber(v))
-	{
-		double		d = v->valuedouble;
+	int64_t		n;
 
-		if (!isfinite(d) || d != floor(d) || fabs(d) > EXACT_INT_LIMIT ||
-			d < (double) min || d > (double) max)
-			return false;
-		*out = (int64) d;
-		return true;
-	}
-	if (cJSON_IsString(v))
-	{
-		char	   *end;
-		long long	n;
-
-		errno = 0;
-		n = strtoll(v->valuestring, &end, 10);
-		if (errno != 0 || end == v->valuestring || *end != '\0' ||
-			n < min || n > max)
-			return false;
-		*out = n;
-		return true;
-	}
-	return false;
+	if (!tempo_json_integer(v, min, max, &n))
+		return false;
+	*out = (int64) n;
+	return true;
 }
 
 /* A JSON value printed compactly, as a palloc'd string. */
@@ -741,77 +572,6 @@ static Datum
 jsonb_from_text(const char *json)
 {
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(server_string(json)));
-}
-
-/*
- * adf_text
- *		Flatten Atlassian Document Format into text: text nodes as they are,
- *		mentions, emoji, dates and status as their text, hard breaks as line
- *		breaks, every block (paragraph, heading, code block, quote, list
- *		item) on a line of its own, list items led by "- " or "1. ".
- *		inline_first: the node's first block continues the current line
- *		(the first paragraph of a list item follows its "- ").
- */
-static void
-adf_text(cJSON *node, StringInfo out, bool inline_first)
-{
-	cJSON	   *type = cJSON_GetObjectItemCaseSensitive(node, "type");
-	cJSON	   *content = cJSON_GetObjectItemCaseSensitive(node, "content");
-	cJSON	   *attrs = cJSON_GetObjectItemCaseSensitive(node, "attrs");
-	const char *t = cJSON_IsString(type) ? type->valuestring : "";
-	bool		bullets = strcmp(t, "bulletList") == 0;
-	bool		numbers = strcmp(t, "orderedList") == 0;
-	cJSON	   *child;
-	int			item = 0;
-
-	check_stack_depth();
-	if (strcmp(t, "text") == 0)
-	{
-		cJSON	   *text = cJSON_GetObjectItemCaseSensitive(node, "text");
-
-		if (cJSON_IsString(text))
-			appendStringInfoString(out, text->valuestring);
-		return;
-	}
-	if (strcmp(t, "hardBreak") == 0)
-	{
-		appendStringInfoChar(out, '\n');
-		return;
-	}
-	if (strcmp(t, "mention") == 0 || strcmp(t, "emoji") == 0 ||
-		strcmp(t, "status") == 0 || strcmp(t, "date") == 0)
-	{
-		cJSON	   *text = cJSON_GetObjectItemCaseSensitive(attrs, "text");
-
-		if (!cJSON_IsString(text))
-			text = cJSON_GetObjectItemCaseSensitive(attrs, "shortName");
-		if (cJSON_IsString(text))
-			appendStringInfoString(out, text->valuestring);
-		return;
-	}
-
-	cJSON_ArrayForEach(child, content)
-	{
-		cJSON	   *ctype = cJSON_GetObjectItemCaseSensitive(child, "type");
-		const char *ct = cJSON_IsString(ctype) ? ctype->valuestring : "";
-		bool		inline_node = strcmp(ct, "text") == 0 || strcmp(ct, "hardBreak") == 0 ||
-			strcmp(ct, "mention") == 0 || strcmp(ct, "emoji") == 0 ||
-			strcmp(ct, "status") == 0 || strcmp(ct, "date") == 0 ||
-			strcmp(ct, "inlineCard") == 0;
-
-		if (!cJSON_IsObject(child))
-			continue;
-		/* blocks start on a line of their own */
-		if (!inline_node && !inline_first && out->len > 0 &&
-			out->data[out->len - 1] != '\n')
-			appendStringInfoChar(out, '\n');
-		inline_first = false;
-		if (bullets)
-			appendStringInfoString(out, "- ");
-		else if (numbers)
-			appendStringInfo(out, "%d. ", ++item);
-		adf_text(child, out, bullets || numbers);
-	}
 }
 
 /*
@@ -849,7 +609,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			*isnull = true;
 			return (Datum) 0;
 		default:
-			v = follow(row, col->nkeys, col->keys);
+			v = tempo_json_follow(row, col->nkeys, col->keys);
 			if (v == NULL || cJSON_IsNull(v))
 			{
 				if (def->required)
@@ -866,28 +626,25 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 		{
 			case TEMPO_COL_ATTR_MAP:
 				{
-					StringInfoData buf;
-					cJSON	   *item;
+					TempoJsonBuf buf;
+					const cJSON *key;
 
 					if (!cJSON_IsArray(v))
-						bad_value(plan, row, "an array of {key, value}", json_type_name(v));
-					initStringInfo(&buf);
-					appendStringInfoChar(&buf, '{');
-					cJSON_ArrayForEach(item, v)
+						bad_value(plan, row, "an array of {key, value}",
+								  tempo_json_type_name(v));
+					init_buf(&buf);
+					switch (tempo_json_attr_map(v, &buf, &key))
 					{
-						cJSON	   *key = cJSON_GetObjectItemCaseSensitive(item, "key");
-						cJSON	   *value = cJSON_GetObjectItemCaseSensitive(item, "value");
-
-						if (!cJSON_IsString(key))
+						case TEMPO_JSON_OK:
+							break;
+						case TEMPO_JSON_INVALID:
 							bad_value(plan, row, "a string \"key\" in each work attribute",
-									  json_type_name(key));
-						if (buf.len > 1)
-							appendStringInfoChar(&buf, ',');
-						escape_json(&buf, key->valuestring);
-						appendStringInfoChar(&buf, ':');
-						appendStringInfoString(&buf, value ? print_json(value) : "null");
+									  tempo_json_type_name(key));
+						default:
+							ereport(ERROR,
+									(errcode(ERRCODE_OUT_OF_MEMORY),
+									 errmsg("out of memory while printing JSON")));
 					}
-					appendStringInfoChar(&buf, '}');
 					text = buf.data;
 					if (col->natural)
 						return jsonb_from_text(text);
@@ -898,20 +655,29 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					text = v->valuestring;
 				else if (cJSON_IsObject(v))
 				{
-					StringInfoData buf;
+					TempoJsonBuf buf;
 
-					initStringInfo(&buf);
-					adf_text(v, &buf, false);
-					while (buf.len > 0 && buf.data[buf.len - 1] == '\n')
-						buf.data[--buf.len] = '\0';
+					init_buf(&buf);
+					switch (tempo_json_adf_text(v, &buf))
+					{
+						case TEMPO_JSON_OK:
+							break;
+						case TEMPO_JSON_TOO_DEEP:
+							bad_value(plan, row, "a document of at most 1000 levels",
+									  "a deeper one");
+						default:
+							ereport(ERROR,
+									(errcode(ERRCODE_OUT_OF_MEMORY),
+									 errmsg("out of memory while flattening a document")));
+					}
 					text = buf.data;
 				}
 				else
-					bad_value(plan, row, "a document or a string", json_type_name(v));
+					bad_value(plan, row, "a document or a string", tempo_json_type_name(v));
 				break;
 			case TEMPO_COL_IS_APP:
 				if (!cJSON_IsString(v))
-					bad_value(plan, row, "a string", json_type_name(v));
+					bad_value(plan, row, "a string", tempo_json_type_name(v));
 				if (col->natural)
 					return BoolGetDatum(strcmp(v->valuestring, "app") == 0);
 				text = strcmp(v->valuestring, "app") == 0 ? "true" : "false";
@@ -925,7 +691,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 						!parse_time(v->valuestring + 11, &t, &end))
 						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
 								  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
-								  : json_type_name(v));
+								  : tempo_json_type_name(v));
 					if (col->natural)
 						return TimeADTGetDatum(t);
 					text = pnstrdup(v->valuestring + 11, 8);
@@ -938,7 +704,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					if (!cJSON_IsString(v) || !parse_date(v->valuestring, &d))
 						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
 								  cJSON_IsString(v) ? quote_literal_cstr(v->valuestring)
-								  : json_type_name(v));
+								  : tempo_json_type_name(v));
 					if (col->natural)
 						return DateADTGetDatum(d);
 					text = pnstrdup(v->valuestring, 10);
@@ -961,17 +727,17 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 						if (!json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
 							bad_value(plan, row, "an integer of at most 2^53",
 									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
-									  : json_type_name(v));
+									  : tempo_json_type_name(v));
 						return Int64GetDatum(n);
 					case INT4OID:
 						if (!cJSON_IsNumber(v) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
 							bad_value(plan, row, "an integer within the range of integer",
 									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
-									  : json_type_name(v));
+									  : tempo_json_type_name(v));
 						return Int32GetDatum((int32) n);
 					case TEXTOID:
 						if (!cJSON_IsString(v))
-							bad_value(plan, row, "a string", json_type_name(v));
+							bad_value(plan, row, "a string", tempo_json_type_name(v));
 						return CStringGetTextDatum(server_string(v->valuestring));
 					case DATEOID:
 						{
@@ -981,7 +747,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 								!parse_date(v->valuestring, &d))
 								bad_value(plan, row, "a date YYYY-MM-DD",
 										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
-										  : json_type_name(v));
+										  : tempo_json_type_name(v));
 							return DateADTGetDatum(d);
 						}
 					case TIMEOID:
@@ -993,7 +759,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 								*end != '\0')
 								bad_value(plan, row, "a time HH:MM:SS",
 										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
-										  : json_type_name(v));
+										  : tempo_json_type_name(v));
 							return TimeADTGetDatum(t);
 						}
 					case TIMESTAMPTZOID:
@@ -1003,7 +769,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							if (!cJSON_IsString(v) || !parse_timestamptz(v->valuestring, &ts))
 								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
 										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
-										  : json_type_name(v));
+										  : tempo_json_type_name(v));
 							return TimestampTzGetDatum(ts);
 						}
 					case JSONBOID:
