@@ -27,3 +27,55 @@ src/json.o src/jsonpage.o: src/jsonpage.h
 .PHONY: pgtap
 pgtap:
 	pg_prove --ext .sql -r test/pgtap
+
+# Fuzzing: a libFuzzer harness (clang, ASan, UBSan) over jsonpage.c; see
+# test/fuzz/fuzz_page.c.  fuzz-run grows a corpus of its own in
+# test/fuzz/work (seeded from test/fuzz/corpus and test/fuzz/crashers) and
+# saves what it finds in test/fuzz/findings; fuzz-smoke replays every
+# regression input and the seed corpus, then fuzzes briefly in a scratch
+# directory.  Both exit non-zero on a crash.
+FUZZ_CC ?= clang-14
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_OPTS = -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	-dict=test/fuzz/fuzz_page.dict
+EXTRA_CLEAN += test/fuzz/fuzz_page
+
+test/fuzz/fuzz_page: test/fuzz/fuzz_page.c src/jsonpage.c src/jsonpage.h
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ test/fuzz/fuzz_page.c src/jsonpage.c -lcjson -lm
+
+.PHONY: fuzz fuzz-run fuzz-smoke
+fuzz: test/fuzz/fuzz_page
+
+fuzz-run: test/fuzz/fuzz_page
+	mkdir -p test/fuzz/work test/fuzz/findings
+	test/fuzz/fuzz_page $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=test/fuzz/findings/ \
+		test/fuzz/work test/fuzz/corpus $(wildcard test/fuzz/crashers)
+
+fuzz-smoke: test/fuzz/fuzz_page
+	mkdir -p test/fuzz/findings
+	test/fuzz/fuzz_page $(FUZZ_OPTS) -artifact_prefix=test/fuzz/findings/ \
+		$(wildcard test/fuzz/crashers/*) $(wildcard test/fuzz/corpus/*)
+	scratch=$$(mktemp -d) && \
+	test/fuzz/fuzz_page $(FUZZ_OPTS) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+		-artifact_prefix=test/fuzz/findings/ $$scratch test/fuzz/corpus $(wildcard test/fuzz/crashers); \
+	rc=$$?; rm -rf $$scratch; exit $$rc
+
+# Line coverage of jsonpage.c by the corpus (and test/fuzz/work, if a
+# fuzz-run made it); needs llvm-14 (llvm-profdata-14, llvm-cov-14).
+test/fuzz/fuzz_page_cov: test/fuzz/fuzz_page.c src/jsonpage.c src/jsonpage.h
+	$(FUZZ_CC) -g -O0 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
+		-Isrc -o $@ test/fuzz/fuzz_page.c src/jsonpage.c -lcjson -lm
+EXTRA_CLEAN += test/fuzz/fuzz_page_cov
+
+.PHONY: fuzz-coverage
+fuzz-coverage: test/fuzz/fuzz_page_cov
+	mkdir -p test/fuzz/findings
+	LLVM_PROFILE_FILE=test/fuzz/findings/cov.profraw test/fuzz/fuzz_page_cov -runs=0 \
+		test/fuzz/corpus $(wildcard test/fuzz/crashers test/fuzz/work) >/dev/null 2>&1
+	llvm-profdata-14 merge -sparse test/fuzz/findings/cov.profraw -o test/fuzz/findings/cov.profdata
+	llvm-cov-14 report test/fuzz/fuzz_page_cov -instr-profile=test/fuzz/findings/cov.profdata \
+		src/jsonpage.c

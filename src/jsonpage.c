@@ -71,25 +71,6 @@ static const int month_days[2][12] = {
 /* The arena cJSON allocates from while a page is parsed */
 static TempoJsonArena *current_arena = NULL;
 
-static void *stdlib_alloc(void *ctx, size_t size);
-static void stdlib_free(void *ctx, void *ptr);
-
-const TempoJsonAlloc tempo_json_malloc = {stdlib_alloc, stdlib_free, NULL};
-
-/* malloc as a TempoJsonAlloc */
-static void *
-stdlib_alloc(void *ctx, size_t size)
-{
-	return malloc(size);
-}
-
-/* free as a TempoJsonAlloc */
-static void
-stdlib_free(void *ctx, void *ptr)
-{
-	free(ptr);
-}
-
 /*
  * tempo_sanitize_json
  *		Replace, in place, every \u0000 escape and every lone surrogate

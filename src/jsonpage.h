@@ -52,9 +52,6 @@ typedef struct TempoJsonAlloc
 	void	   *ctx;
 } TempoJsonAlloc;
 
-/* malloc and free */
-extern const TempoJsonAlloc tempo_json_malloc;
-
 /* A bump allocator for one page's cJSON tree */
 typedef struct TempoJsonArena
 {

@@ -75,5 +75,21 @@ else
 	passed=$((passed + 1))
 fi
 
+log "fuzz smoke: the regression inputs of test/fuzz/crashers, the seed corpus, 20 s of fuzzing"
+set +e
+make -C "$ROOT" -s fuzz-smoke PG_CONFIG=$PGBIN/pg_config >"$WORK/fuzz.out" 2>&1
+fuzz_rc=$?
+set -e
+if [ "$fuzz_rc" -eq 0 ]; then
+	echo "ok - fuzz smoke: $(ls "$ROOT"/test/fuzz/crashers 2>/dev/null | wc -l) regression inputs" \
+		"and $(ls "$ROOT"/test/fuzz/corpus | wc -l) seeds replayed," \
+		"$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/fuzz.out" | tail -n 1) runs of fuzzing, no crash"
+	passed=$((passed + 1))
+else
+	echo "not ok - fuzz smoke: make fuzz-smoke exited $fuzz_rc (the input is in test/fuzz/findings):"
+	grep -E "^==[0-9]+==|SUMMARY|check failed|runtime error|Test unit written" "$WORK/fuzz.out" | head -20
+	failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
