@@ -4,7 +4,9 @@
 \getenv sim TEMPO_SIM_URL
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SHOW shared_preload_libraries;
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 -- two servers on the same host with the same token: one budget
 \set ta :sim '/@tag=rl_a,ds=gen,n=800/4'
 \set tb :sim '/@tag=rl_b,ds=gen,n=800/4'

@@ -87,7 +87,9 @@ SELECT count(*) AS servers_with_secrets FROM pg_foreign_server
   WHERE srvname = 'sec_srv' AND array_to_string(srvoptions, ',') ~ 'token';
 
 -- pg_stat_activity, while a scan waits on Tempo in another backend
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
+RESET client_min_messages;
 \set t :sim '/@tag=sec,fault=hang,slow_ms=5000/4'
 ALTER SERVER sec_srv OPTIONS (SET tempo_url :'t');
 SELECT dblink_connect('sec_waiter', format('dbname=%s port=%s host=%s user=%s', current_database(),
