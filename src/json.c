@@ -567,13 +567,6 @@ print_json(cJSON *v)
 	return result;
 }
 
-/* jsonb from JSON text (UTF-8). */
-static Datum
-jsonb_from_text(const char *json)
-{
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(server_string(json)));
-}
-
 /*
  * convert
  *		The Datum of one column of one row.
@@ -601,9 +594,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			text = pstrdup(plan->request_key);
 			break;
 		case TEMPO_COL_RAW:
-			text = print_json(row);
 			if (col->natural)
-				return jsonb_from_text(text);
+				return tempo_cjson_to_jsonb(row);
+			text = print_json(row);
 			break;
 		case TEMPO_COL_NULL:
 			*isnull = true;
@@ -632,6 +625,14 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					if (!cJSON_IsArray(v))
 						bad_value(plan, row, "an array of {key, value}",
 								  tempo_json_type_name(v));
+					if (col->natural)
+					{
+						bool		bad_key;
+						Datum		d = tempo_attr_map_to_jsonb(v, &bad_key);
+
+						if (!bad_key)
+							return d;
+					}
 					init_buf(&buf);
 					switch (tempo_json_attr_map(v, &buf, &key))
 					{
@@ -646,8 +647,6 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 									 errmsg("out of memory while printing JSON")));
 					}
 					text = buf.data;
-					if (col->natural)
-						return jsonb_from_text(text);
 					break;
 				}
 			case TEMPO_COL_ADF_TEXT:
@@ -773,7 +772,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							return TimestampTzGetDatum(ts);
 						}
 					case JSONBOID:
-						return jsonb_from_text(print_json(v));
+						return tempo_cjson_to_jsonb(v);
 					default:
 						elog(ERROR, "unexpected natural type %u", def->type);
 				}

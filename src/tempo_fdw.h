@@ -341,6 +341,11 @@ extern ForeignScan *tempoGetForeignPlan(PlannerInfo *root,
 										ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+/* in jsonb.c (cJSON trees, declared without cJSON's header) */
+struct cJSON;
+extern Datum tempo_cjson_to_jsonb(struct cJSON *item);
+extern Datum tempo_attr_map_to_jsonb(struct cJSON *values, bool *bad_key);
+
 /* in scan.c */
 extern void tempoBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *tempoIterateForeignScan(ForeignScanState *node);
