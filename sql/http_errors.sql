@@ -88,6 +88,8 @@ SELECT * FROM err.matrix(ARRAY['400', '401', '403', '404', '429', '500', '502', 
 ALTER SERVER err_srv OPTIONS (SET max_retries '2');
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SELECT * FROM err.matrix(ARRAY['429', '502', '503', '504', 'reset', 'truncate'], ',fault_times=1');
+-- a slow body (a byte every 200 ms for 600 ms, then the rest) is just slow
+SELECT * FROM err.matrix(ARRAY['slow'], ',slow_ms=600');
 -- ... and the simulator saw the failed page asked for again, not the scan restarted
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=err_503_1"`
 SELECT e ->> 'query' AS query, e ->> 'status' AS status FROM jsonb_array_elements(:'log'::jsonb) e;

@@ -13,7 +13,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
 DROP SCHEMA IF EXISTS sy CASCADE;
 CREATE EXTENSION tempo_fdw;
-SELECT plan(24);
+SELECT plan(26);
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 \set t :sim '/@tag=sy/4'
@@ -111,6 +111,17 @@ SELECT results_eq(format($$SELECT last_outcome, watermark = %L::timestamptz FROM
 SELECT is((SELECT count(*) FROM sy.worklog_store WHERE worklog_id = 990102), 0::bigint, 'nothing of the failed run is in the store');
 SELECT results_eq($$SELECT kind, outcome FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   $$VALUES ('sync'::text, 'failed'::text)$$, 'the run log has the failure');
+-- ... and so does a cancel (statement_timeout while Tempo does not answer)
+\set t :sim '/@tag=sy,fault=hang,slow_ms=5000/4'
+ALTER SERVER sy_srv OPTIONS (SET tempo_url :'t');
+SET statement_timeout = '700ms';
+\set ON_ERROR_STOP off
+CALL tempo_fdw.sync('sy');
+\set ON_ERROR_STOP on
+RESET statement_timeout;
+SELECT results_eq(format($$SELECT watermark = %L::timestamptz FROM tempo_fdw.sync_status WHERE schema_name = 'sy'$$, :'w1'),
+                  $$VALUES (true)$$, 'a cancelled run leaves the watermark');
+SELECT is((SELECT count(*) FROM sy.worklog_store WHERE worklog_id = 990102), 0::bigint, 'and the store');
 \set t :sim '/@tag=sy/4'
 ALTER SERVER sy_srv OPTIONS (SET tempo_url :'t');
 CALL tempo_fdw.sync('sy');
