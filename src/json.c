@@ -19,8 +19,10 @@
  *
  * Text that PostgreSQL cannot hold is cleaned before parsing: a \u0000
  * escape, and a lone UTF-16 surrogate, become U+FFFD (the replacement
- * character).  Invalid UTF-8 is an ERROR.  cJSON keeps numbers as doubles,
- * so integers beyond 2^53 cannot be exact and are refused.
+ * character).  A raw NUL byte, and a \u escape without four hex digits
+ * (which cJSON would read as U+0000, cutting the string short), make the
+ * body invalid JSON.  Invalid UTF-8 is an ERROR.  cJSON keeps numbers as
+ * doubles, so integers beyond 2^53 cannot be exact and are refused.
  *
  * What needs no PostgreSQL (cleaning, the arena parse, the strict readers
  * of dates, times, timestamps and integers, work attributes, ADF) is in

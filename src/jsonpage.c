@@ -8,7 +8,9 @@
  * can be fuzzed on its own (test/fuzz/fuzz_page.c) with the sanitizers:
  *
  * - tempo_sanitize_json rewrites, in place, the escapes PostgreSQL text
- *   cannot hold (\u0000, lone UTF-16 surrogates) into \uFFFD;
+ *   cannot hold (\u0000, lone UTF-16 surrogates) into \uFFFD, and \u
+ *   escapes without four hex digits (which cJSON would read as U+0000)
+ *   into escapes cJSON refuses;
  * - tempo_json_parse parses a body with cJSON into an arena whose blocks
  *   come from the caller's allocator (a memory context in the backend).
  *   cJSON's allocation hooks are process-wide: they point at the arena for
@@ -74,7 +76,8 @@ static TempoJsonArena *current_arena = NULL;
 /*
  * tempo_sanitize_json
  *		Replace, in place, every \u0000 escape and every lone surrogate
- *		escape inside a JSON string with \uFFFD (same length).
+ *		escape inside a JSON string with \uFFFD (same length), and make a
+ *		\u escape without four hex digits one that cJSON refuses.
  */
 void
 tempo_sanitize_json(char *s, size_t len)
@@ -105,7 +108,18 @@ tempo_sanitize_json(char *s, size_t len)
 		}
 		memcpy(hex, s + i + 2, 4);
 		hex[4] = '\0';
-		cp = strspn(hex, "0123456789abcdefABCDEF") == 4 ? strtol(hex, NULL, 16) : -1;
+		if (strspn(hex, "0123456789abcdefABCDEF") != 4)
+		{
+			/*
+			 * Not four hex digits: not JSON, but cJSON would read U+0000 and
+			 * cut the string short there.  An escape it refuses makes it
+			 * refuse the document.
+			 */
+			s[i + 1] = '?';
+			i++;
+			continue;
+		}
+		cp = strtol(hex, NULL, 16);
 		if (cp >= 0xD800 && cp <= 0xDBFF && i + 11 < len &&
 			s[i + 6] == '\\' && s[i + 7] == 'u')
 		{
@@ -211,8 +225,9 @@ arena_free(void *p)
  * tempo_json_parse
  *		cJSON_ParseWithLength with the tree in the arena.  On TEMPO_JSON_OK
  *		*root is the document; on TEMPO_JSON_INVALID *error_at is the byte
- *		offset where parsing stopped, or -1 if cJSON does not say.  Never
- *		cJSON_Delete the tree: release the arena.
+ *		offset where parsing stopped, or -1 if cJSON does not say.  A NUL
+ *		byte in the document is TEMPO_JSON_INVALID too.  Never cJSON_Delete
+ *		the tree: release the arena.
  */
 TempoJsonStatus
 tempo_json_parse(const char *body, size_t len, TempoJsonArena *arena,
@@ -220,12 +235,14 @@ tempo_json_parse(const char *body, size_t len, TempoJsonArena *arena,
 {
 	cJSON_Hooks hooks = {arena_malloc, arena_free};
 	cJSON	   *parsed;
+	const char *end = NULL;
+	const char *nul;
 
 	*root = NULL;
 	*error_at = -1;
 	current_arena = arena;
 	cJSON_InitHooks(&hooks);
-	parsed = cJSON_ParseWithLength(body, len);
+	parsed = cJSON_ParseWithLengthOpts(body, len, &end, false);
 	tempo_json_parse_abandon();
 
 	if (arena->exhausted)
@@ -236,6 +253,20 @@ tempo_json_parse(const char *body, size_t len, TempoJsonArena *arena,
 
 		if (err != NULL && err >= body && err <= body + len)
 			*error_at = (long) (err - body);
+		return TEMPO_JSON_INVALID;
+	}
+
+	/*
+	 * A NUL byte is not JSON, but cJSON takes it for white space between
+	 * tokens and keeps it inside a string, which would cut the string short
+	 * without a word: refuse the document instead.
+	 */
+	if (end == NULL || end < body || end > body + len)
+		end = body + len;
+	nul = memchr(body, '\0', (size_t) (end - body));
+	if (nul != NULL)
+	{
+		*error_at = (long) (nul - body);
 		return TEMPO_JSON_INVALID;
 	}
 	*root = parsed;

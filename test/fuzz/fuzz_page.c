@@ -349,6 +349,85 @@ read_page(const cJSON *root, const TempoJsonAlloc *alloc, bool check_json)
 	}
 }
 
+/* Four hex digits at s (n bytes available), into *cp. */
+static bool
+hex4(const char *s, size_t n, unsigned *cp)
+{
+	unsigned	v = 0;
+
+	if (n < 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+	{
+		char		c = s[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned) (c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned) (c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned) (c - 'A' + 10);
+		else
+			return false;
+	}
+	*cp = v;
+	return true;
+}
+
+/*
+ * text_clean
+ *		What json.c needs of a body cJSON accepted, up to where cJSON stopped
+ *		(end): in its strings, no raw NUL byte and no \u escape that is not
+ *		four hex digits, is U+0000 or is a lone surrogate.  Any of these
+ *		would reach PostgreSQL as a string cut short at a NUL (cJSON keeps a
+ *		raw NUL, and decodes \u0000 and escapes with other than hex digits
+ *		to one): a row silently different from the API's.  (Outside strings
+ *		cJSON takes a NUL for white space.)
+ */
+static bool
+text_clean(const char *s, size_t end)
+{
+	bool		in_string = false;
+
+	for (size_t i = 0; i < end; i++)
+	{
+		unsigned	cp,
+					lo;
+
+		if (!in_string)
+		{
+			in_string = (s[i] == '"');
+			continue;
+		}
+		if (s[i] == '"')
+			in_string = false;
+		if (s[i] == '\0')
+			return false;
+		if (s[i] != '\\')
+			continue;
+		if (i + 1 >= end)
+			return false;
+		if (s[i + 1] != 'u')
+		{
+			i++;
+			continue;
+		}
+		if (!hex4(s + i + 2, end - i - 2, &cp) || cp == 0 ||
+			(cp >= 0xDC00 && cp <= 0xDFFF))
+			return false;
+		if (cp >= 0xD800 && cp <= 0xDBFF)
+		{
+			if (end - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+				!hex4(s + i + 8, 4, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+				return false;
+			i += 6;
+		}
+		i += 5;
+	}
+	return true;
+}
+
 /* One pass over the input with the allocator fa. */
 static void
 run(const uint8_t *data, size_t size, FuzzAlloc *fa)
@@ -382,6 +461,16 @@ run(const uint8_t *data, size_t size, FuzzAlloc *fa)
 	if (status == TEMPO_JSON_OK)
 	{
 		CHECK(root != NULL);
+		if (fa->fail_at == 0)
+		{
+			/* where cJSON stopped: a second parse, with malloc */
+			const char *end = NULL;
+			cJSON	   *again = cJSON_ParseWithLengthOpts(body, size, &end, 0);
+
+			CHECK(again != NULL && end != NULL && end >= body && end <= body + size);
+			CHECK(text_clean(body, (size_t) (end - body)));
+			cJSON_Delete(again);
+		}
 		read_page(root, &alloc, fa->fail_at == 0);
 	}
 	else if (status == TEMPO_JSON_INVALID)
