@@ -79,3 +79,10 @@ fuzz-coverage: test/fuzz/fuzz_page_cov
 	llvm-profdata-14 merge -sparse test/fuzz/findings/cov.profraw -o test/fuzz/findings/cov.profdata
 	llvm-cov-14 report test/fuzz/fuzz_page_cov -instr-profile=test/fuzz/findings/cov.profdata \
 		src/jsonpage.c
+
+# The regression suite with every backend under valgrind memcheck (slow:
+# about ten minutes; the timing-bound tests are skipped); summary of the
+# definite leaks and invalid reads/writes, ours apart.  See test/valgrind/run.sh.
+.PHONY: valgrind
+valgrind:
+	bash test/valgrind/run.sh
