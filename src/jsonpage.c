@@ -82,24 +82,21 @@ static TempoJsonArena *current_arena = NULL;
 void
 tempo_sanitize_json(char *s, size_t len)
 {
-	bool		in_string = false;
-
+	/*
+	 * A backslash stands only inside a string in JSON (anywhere else cJSON
+	 * refuses the document whatever happens here), so memchr from one to the
+	 * next is enough: no need to follow where strings start and end.
+	 */
 	for (size_t i = 0; i < len; i++)
 	{
+		char	   *p = memchr(s + i, '\\', len - i);
 		long		cp;
 		char		hex[5];
 
-		if (!in_string)
-		{
-			in_string = (s[i] == '"');
-			continue;
-		}
-		if (s[i] == '"')
-		{
-			in_string = false;
-			continue;
-		}
-		if (s[i] != '\\' || i + 1 >= len)
+		if (p == NULL)
+			break;
+		i = p - s;
+		if (i + 1 >= len)
 			continue;
 		if (s[i + 1] != 'u' || i + 5 >= len)
 		{
