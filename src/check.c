@@ -98,6 +98,10 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 				hint = psprintf("Check \"%s\", DNS and the network path from the database server.",
 								check->jira ? "jira_url" : "tempo_url");
 				break;
+			case TEMPO_HTTP_TLS:
+				problem = psprintf("TLS failed: %s", resp.error);
+				hint = "The server's certificate is not trusted, or the TLS handshake failed: check the system's certificate authorities and proxies that intercept TLS.";
+				break;
 			case TEMPO_HTTP_TIMEOUT:
 				problem = "timed out";
 				hint = "The host did not answer in time; check the network, or raise \"timeout_ms\".";

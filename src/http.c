@@ -257,6 +257,10 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 		resp->outcome = TEMPO_HTTP_CONNECT;
 	else if (rc == CURLE_OPERATION_TIMEDOUT)
 		resp->outcome = TEMPO_HTTP_TIMEOUT;
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+			 rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE ||
+			 rc == CURLE_SSL_ENGINE_NOTFOUND || rc == CURLE_SSL_CIPHER)
+		resp->outcome = TEMPO_HTTP_TLS;
 	else if (rc != CURLE_OK)
 		resp->outcome = TEMPO_HTTP_TRANSFER;
 	else if (resp->status < 200 || resp->status > 299)
@@ -641,6 +645,8 @@ tempo_http_cause(const TempoHttpResponse *resp)
 			return pstrdup("could not connect");
 		case TEMPO_HTTP_TIMEOUT:
 			return pstrdup("timed out");
+		case TEMPO_HTTP_TLS:
+			return pstrdup("TLS failed");
 		case TEMPO_HTTP_TOO_BIG:
 			return pstrdup("response too large");
 		case TEMPO_HTTP_TRANSFER:
@@ -697,6 +703,14 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			hint = pstrdup(jira
 						   ? "Set \"jira_email\" and \"jira_token\" in the user mapping."
 						   : "CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');");
+			break;
+		case TEMPO_HTTP_TLS:
+			code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			msg = psprintf("TLS with %s failed for %s %s", req->service,
+						   req->method, req->what);
+			detail = pstrdup(resp->error);
+			hint = psprintf("The server's certificate is not trusted, or the TLS handshake failed: check \"%s\", the system's certificate authorities (ca-certificates), and proxies that intercept TLS.",
+							url_option);
 			break;
 		case TEMPO_HTTP_TOO_BIG:
 			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;

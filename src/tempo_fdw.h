@@ -240,6 +240,7 @@ typedef enum TempoHttpOutcome
 	TEMPO_HTTP_TIMEOUT,			/* timeout_ms or connect_timeout_ms hit */
 	TEMPO_HTTP_TRANSFER,		/* reset, truncated, or other transfer error */
 	TEMPO_HTTP_TOO_BIG,			/* body over max_response_bytes */
+	TEMPO_HTTP_TLS,				/* TLS handshake or peer verification failed */
 	TEMPO_HTTP_NO_CREDENTIALS	/* not sent: no token for this service */
 } TempoHttpOutcome;
 
