@@ -64,13 +64,13 @@ SELECT count(*) FROM err.worklogs;
 -- none returns fewer rows
 SELECT set_config('err.sim', :'sim', false) IS NOT NULL AS sim_set;
 ALTER SERVER err_srv OPTIONS (ADD page_size '1000');
-CREATE FUNCTION err.matrix(faults text[], suffix text DEFAULT '')
+CREATE FUNCTION err.matrix(faults text[], suffix text DEFAULT '', tag text DEFAULT 'err')
 RETURNS TABLE (fault text, at text, outcome text) LANGUAGE plpgsql AS $$
 BEGIN
   FOREACH fault IN ARRAY faults LOOP
     FOREACH at IN ARRAY ARRAY['0', '1', 'last'] LOOP
       EXECUTE format('ALTER SERVER err_srv OPTIONS (SET tempo_url %L)',
-                     current_setting('err.sim') || '/@tag=err_' || fault || '_' || at
+                     current_setting('err.sim') || '/@tag=' || tag || '_' || fault || '_' || at
                      || ',ds=gen,n=3500,fault=' || fault || ',fault_at=' || at || suffix || '/4');
       outcome := err.outcome('SELECT count(*) FROM err.worklogs');
       IF outcome = 'ok' THEN
@@ -88,6 +88,14 @@ SELECT * FROM err.matrix(ARRAY['400', '401', '403', '404', '429', '500', '502', 
 ALTER SERVER err_srv OPTIONS (SET max_retries '2');
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SELECT * FROM err.matrix(ARRAY['429', '502', '503', '504', 'reset', 'truncate'], ',fault_times=1');
+-- a 429 with Retry-After: 1 waits that second, then resumes at the same page
+SELECT * FROM err.matrix(ARRAY['429'], ',fault_times=1,retry_after=1', 'errra');
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=errra_429_1"`
+SELECT string_agg(e ->> 'query' || ' ' || (e ->> 'status'), ', ' ORDER BY (e ->> 'seq')::int) FILTER (WHERE e ->> 'query' LIKE 'offset=1000%') AS page_1,
+       min((e ->> 't')::float8) FILTER (WHERE e ->> 'query' LIKE 'offset=1000%' AND e ->> 'status' = '200')
+         - min((e ->> 't')::float8) FILTER (WHERE e ->> 'query' LIKE 'offset=1000%' AND e ->> 'status' = '429') >= 0.9
+         AS waited_retry_after
+  FROM jsonb_array_elements(:'log'::jsonb) e;
 -- a slow body (a byte every 200 ms for 600 ms, then the rest) is just slow
 SELECT * FROM err.matrix(ARRAY['slow'], ',slow_ms=600');
 -- ... and the simulator saw the failed page asked for again, not the scan restarted
