@@ -57,8 +57,10 @@ as_pg() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u tempo_fdw_test -- "$@"; else "$@"; fi
 }
 
-# A fresh cluster with pg_cron preloaded; exports PGHOST, PGPORT, PGUSER.
-start_cluster() {
+# A fresh, configured data directory (pg_cron and tempo_fdw preloaded, the
+# rate budget in shared memory); sets WORK and PGPORT.  Extra settings can be
+# appended to "$WORK/data/postgresql.conf" before the cluster starts.
+init_cluster() {
 	WORK=$(mktemp -d /tmp/tempo_fdw.XXXXXX)
 	chmod 755 "$WORK"
 	if [ "$(id -u)" -eq 0 ]; then
@@ -67,7 +69,6 @@ start_cluster() {
 		chown tempo_fdw_test "$WORK"
 	fi
 	PGPORT=$(free_port)
-	log "starting PostgreSQL on port $PGPORT ($WORK)"
 	as_pg $PGBIN/initdb -D "$WORK/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
 	mkdir -p "$WORK/sock" && { [ "$(id -u)" -ne 0 ] || chown tempo_fdw_test "$WORK/sock"; }
 	cat >>"$WORK/data/postgresql.conf" <<CONF
@@ -82,9 +83,20 @@ fsync = off
 log_min_messages = ${TEMPO_LOG_MIN_MESSAGES:-warning}
 timezone = 'UTC'
 CONF
-	as_pg $PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+}
+
+# Point psql at the running cluster and make the tests' database.
+use_cluster() {
 	export PGHOST="$WORK/sock" PGPORT PGUSER=postgres PGDATABASE=postgres
 	psql -qX -c "CREATE DATABASE tempo_test" >/dev/null
+}
+
+# A fresh cluster, started; exports PGHOST, PGPORT, PGUSER.
+start_cluster() {
+	init_cluster
+	log "starting PostgreSQL on port $PGPORT ($WORK)"
+	as_pg $PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+	use_cluster
 }
 
 # The simulator; exports TEMPO_SIM_URL (http://127.0.0.1:PORT, no slash) and

@@ -53,34 +53,14 @@ ensure_packages
 build_and_install
 
 # --- the cluster, as in lib.sh's start_cluster, with the postmaster under valgrind
-WORK=$(mktemp -d /tmp/tempo_fdw.XXXXXX)
-chmod 755 "$WORK"
-if [ "$(id -u)" -eq 0 ]; then
-	id tempo_fdw_test >/dev/null 2>&1 ||
-		useradd --system --no-create-home --shell /usr/sbin/nologin tempo_fdw_test
-	chown tempo_fdw_test "$WORK"
-fi
+init_cluster
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/tempo_fdw-valgrind.XXXXXX)
-PGPORT=$(free_port)
 log "starting PostgreSQL under valgrind on port $PGPORT ($WORK, logs kept in $OUT)"
-as_pg $PGBIN/initdb -D "$WORK/data" -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
-as_pg mkdir -p "$WORK/sock" "$WORK/valgrind"
+as_pg mkdir -p "$WORK/valgrind"
 cp "$ROOT/test/valgrind/postgres.supp" "$WORK/postgres.supp"
 chmod 644 "$WORK/postgres.supp"
-# The settings of lib.sh's start_cluster (pg_cron and tempo_fdw preloaded: the
-# shared rate budget, and sql/ratelimit.sql shows the list), plus JIT and
-# autovacuum off: less noise, less time.
+# JIT and autovacuum off: less noise, less time.
 cat >>"$WORK/data/postgresql.conf" <<CONF
-port = $PGPORT
-listen_addresses = ''
-unix_socket_directories = '$WORK/sock'
-shared_preload_libraries = 'pg_cron, tempo_fdw'
-cron.database_name = 'tempo_test'
-cron.use_background_workers = on
-max_worker_processes = 16
-fsync = off
-log_min_messages = ${TEMPO_LOG_MIN_MESSAGES:-warning}
-timezone = 'UTC'
 jit = off
 autovacuum = off
 huge_pages = off
@@ -101,8 +81,7 @@ for _ in $(seq 1 600); do
 	sleep 0.5
 done
 $PGBIN/pg_isready -q -h "$WORK/sock" -p "$PGPORT" || { log "the postmaster did not start"; exit 1; }
-export PGHOST="$WORK/sock" PGPORT PGUSER=postgres PGDATABASE=postgres
-psql -qX -c "CREATE DATABASE tempo_test" >/dev/null
+use_cluster
 
 start_sim
 
