@@ -4,11 +4,17 @@
  *		  From a response body to rows: parse a page with cJSON and turn each
  *		  JSON object into the Datums of a foreign table's columns.
  *
- * A page's cJSON tree is allocated in an arena in the page's memory
- * context: cJSON's allocation hooks point at the arena while the page is
- * parsed and are restored right after (they are process-wide).  Nothing is
- * freed node by node; the tree goes with the page context, when the next
- * page replaces it and when an ERROR unwinds the query.
+ * A page's cJSON tree is allocated in an arena (TempoParser) whose blocks
+ * live in a memory context of the scan: cJSON's allocation hooks point at
+ * the arena while the page is parsed and are restored right after (they
+ * are process-wide).  Nothing is freed node by node; the next page rewinds
+ * the arena and reuses its blocks (no fresh memory to fault in), and the
+ * blocks go with the scan's context, also when an ERROR unwinds the query.
+ *
+ * Each row is read in one pass over its members (tempo_json_find_keys) for
+ * the first keys of every column used, not one lookup per column.  When
+ * the database encoding is UTF-8 and the query converts strings, a page's
+ * whole body is checked once; its strings are not checked one by one.
  *
  * Values go straight from JSON to Datums for the natural column types
  * (bigint, integer, text, boolean, date, time, timestamptz, jsonb), with
@@ -64,6 +70,7 @@ struct TempoPage
 	cJSON	   *rows;			/* the array of row objects */
 	cJSON	   *cursor;			/* next row to return */
 	int			nrows;			/* rows in the array */
+	bool		verified;		/* its strings are valid in the database encoding */
 	const char *service;		/* "Tempo" or "Jira", for messages */
 	const char *what;			/* method and path, for messages */
 };
@@ -76,10 +83,18 @@ typedef struct TempoColumnPlan
 	bool		natural;		/* declared with the natural type */
 	int			nkeys;			/* path split into keys */
 	const char *keys[MAX_PATH_KEYS];
+	int			top;			/* keys[0] in the plan's top_keys, or -1 */
 	FmgrInfo	input;			/* input function, if !natural */
 	Oid			typioparam;
 	int32		typmod;
 } TempoColumnPlan;
+
+/* What parses pages: an arena kept from page to page */
+struct TempoParser
+{
+	TempoJsonArena arena;		/* the tree of the current page */
+	bool		check_text;		/* check a whole body's text at once */
+};
 
 struct TempoRowPlan
 {
@@ -91,6 +106,11 @@ struct TempoRowPlan
 	const char *idkeys[MAX_PATH_KEYS];
 	const char *source;			/* value of a TEMPO_COL_SOURCE column */
 	const char *request_key;	/* value of a TEMPO_COL_REQUEST_KEY column */
+	int			ntop;			/* distinct first keys of the used paths */
+	const char **top_keys;
+	cJSON	  **top_found;		/* their members in the current row */
+	bool		top_ordered;	/* top_keys are in the order of a row's members */
+	bool		verified;		/* the current page's strings need no check */
 	/* what the error context callback reports */
 	const char *cur_column;
 	cJSON	   *cur_row;
@@ -134,23 +154,41 @@ init_buf(TempoJsonBuf *buf)
 }
 
 /*
+ * tempo_parser_create
+ *		A parser for the pages of one scan, its arena's blocks in a context
+ *		of their own below cxt, kept from page to page.  check_text: the
+ *		query converts strings of the body, so check the whole body's text
+ *		at once rather than string by string.
+ */
+TempoParser *
+tempo_parser_create(MemoryContext cxt, bool check_text)
+{
+	TempoParser *parser = MemoryContextAllocZero(cxt, sizeof(TempoParser));
+	TempoJsonAlloc alloc = {context_alloc, context_free,
+	AllocSetContextCreate(cxt, "tempo_fdw JSON tree", ALLOCSET_SMALL_SIZES)};
+
+	tempo_json_arena_init(&parser->arena, &alloc, ARENA_BLOCK_SIZE);
+	parser->check_text = check_text;
+	return parser;
+}
+
+/*
  * parse_in_arena
- *		cJSON_ParseWithLength with the tree in an arena in cxt (jsonpage.c
- *		points cJSON's process-wide hooks at it for this call only).  NULL
- *		when the body is not JSON; *error_at is where parsing stopped, or -1.
+ *		cJSON_ParseWithLength with the tree in the parser's arena, emptied
+ *		first (jsonpage.c points cJSON's process-wide hooks at it for this
+ *		call only).  NULL when the body is not JSON; *error_at is where
+ *		parsing stopped, or -1.
  */
 static cJSON *
-parse_in_arena(const char *body, size_t len, MemoryContext cxt, long *error_at)
+parse_in_arena(const char *body, size_t len, TempoParser *parser, long *error_at)
 {
-	TempoJsonAlloc alloc = {context_alloc, NULL, cxt};
-	TempoJsonArena arena;
 	volatile TempoJsonStatus status = TEMPO_JSON_INVALID;
 	cJSON	   *root = NULL;
 
-	tempo_json_arena_init(&arena, &alloc, ARENA_BLOCK_SIZE);
+	tempo_json_arena_rewind(&parser->arena);
 	PG_TRY();
 	{
-		status = tempo_json_parse(body, len, &arena, &root, error_at);
+		status = tempo_json_parse(body, len, &parser->arena, &root, error_at);
 	}
 	PG_CATCH();
 	{
@@ -167,14 +205,35 @@ parse_in_arena(const char *body, size_t len, MemoryContext cxt, long *error_at)
 }
 
 /*
+ * body_is_server_text
+ *		Whether every string of the body, as cJSON decodes it, is valid in
+ *		the database encoding without conversion: the encoding is UTF-8 (or
+ *		SQL_ASCII, where PostgreSQL checks UTF-8 too) and the whole body is
+ *		valid UTF-8.  Escapes cannot spoil that once tempo_sanitize_json
+ *		has replaced \u0000 and lone surrogates.  When false, each string
+ *		is checked as it is converted, so that an ERROR names its row.
+ */
+static bool
+body_is_server_text(const char *body, size_t len)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if ((enc != PG_UTF8 && enc != PG_SQL_ASCII) || len > (size_t) PG_INT32_MAX)
+		return false;
+	return pg_encoding_verifymbstr(PG_UTF8, body, (int) len) == (int) len;
+}
+
+/*
  * tempo_parse_page
- *		Parse a body into a page whose rows are the array at array_key of
- *		the top-level object (or the top-level array when array_key is NULL).
- *		The tree lives as long as cxt.
+ *		Parse a body into a page (in cxt) whose rows are the array at
+ *		array_key of the top-level object (or the top-level array when
+ *		array_key is NULL).  The tree lives until the parser's next page:
+ *		one page at a time.
  */
 TempoPage *
-tempo_parse_page(char *body, size_t len, const char *array_key,
-				 const char *service, const char *what, MemoryContext cxt)
+tempo_parse_page(TempoParser *parser, char *body, size_t len,
+				 const char *array_key, const char *service, const char *what,
+				 MemoryContext cxt)
 {
 	TempoPage  *page = MemoryContextAllocZero(cxt, sizeof(TempoPage));
 	cJSON	   *root;
@@ -184,7 +243,8 @@ tempo_parse_page(char *body, size_t len, const char *array_key,
 	page->what = what;
 
 	tempo_sanitize_json(body, len);
-	root = parse_in_arena(body, len, cxt, &at);
+	page->verified = parser->check_text && body_is_server_text(body, len);
+	root = parse_in_arena(body, len, parser, &at);
 	if (root == NULL)
 	{
 		ereport(ERROR,
@@ -316,6 +376,17 @@ split_path(const char *path, const char **keys)
 	return n;
 }
 
+/* The index of a first key in the plan's top_keys, added if new. */
+static int
+top_key(TempoRowPlan *plan, const char *key)
+{
+	for (int i = 0; i < plan->ntop; i++)
+		if (strcmp(plan->top_keys[i], key) == 0)
+			return i;
+	plan->top_keys[plan->ntop] = key;
+	return plan->ntop++;
+}
+
 /*
  * tempo_make_row_plan
  *		Match the foreign table's columns to the resource's by name and note
@@ -335,6 +406,8 @@ tempo_make_row_plan(Relation rel, const TempoResourceDef *resource,
 	plan->relname = pstrdup(RelationGetRelationName(rel));
 	plan->natts = tupdesc->natts;
 	plan->cols = palloc0(sizeof(TempoColumnPlan) * tupdesc->natts);
+	plan->top_keys = palloc0(sizeof(char *) * tupdesc->natts);
+	plan->top_found = palloc0(sizeof(cJSON *) * tupdesc->natts);
 	plan->nidkeys = split_path(plan->resource->id_path, plan->idkeys);
 	plan->source = "tempo";
 
@@ -367,6 +440,9 @@ tempo_make_row_plan(Relation rel, const TempoResourceDef *resource,
 			bms_is_member(i + 1 - FirstLowInvalidHeapAttributeNumber, attrs_used);
 		col->natural = (att->atttypid == col->def->type);
 		col->nkeys = split_path(col->def->path, col->keys);
+		col->top = -1;
+		if (col->needed && col->nkeys > 0)
+			col->top = top_key(plan, col->keys[0]);
 		if (!col->natural)
 		{
 			Oid			infunc;
@@ -377,6 +453,44 @@ tempo_make_row_plan(Relation rel, const TempoResourceDef *resource,
 		}
 	}
 	return plan;
+}
+
+/*
+ * tempo_row_plan_uses_text
+ *		Whether the plan converts strings (or whole values) of the body:
+ *		then checking each page's text at once pays (see TempoParser).
+ */
+bool
+tempo_row_plan_uses_text(TempoRowPlan *plan)
+{
+	for (int i = 0; i < plan->natts; i++)
+	{
+		TempoColumnPlan *col = &plan->cols[i];
+
+		if (col->def == NULL || !col->needed)
+			continue;
+		switch (col->def->kind)
+		{
+			case TEMPO_COL_SOURCE:
+			case TEMPO_COL_REQUEST_KEY:
+			case TEMPO_COL_NULL:
+				break;			/* not from the body */
+			case TEMPO_COL_LOCAL_DATE:
+			case TEMPO_COL_LOCAL_TIME:
+			case TEMPO_COL_IS_APP:
+				if (!col->natural)
+					return true;
+				break;
+			case TEMPO_COL_PATH:
+				if (!col->natural || col->def->type == TEXTOID ||
+					col->def->type == JSONBOID)
+					return true;
+				break;
+			default:
+				return true;
+		}
+	}
+	return false;
 }
 
 /*
@@ -422,6 +536,45 @@ conversion_error_callback(void *arg)
 }
 
 /*
+ * order_top_keys
+ *		Put the plan's first keys in the order of the members of a row (the
+ *		scan's first), so that tempo_json_find_keys's guess of the next key
+ *		holds for the rows of the same shape that follow.
+ */
+static void
+order_top_keys(TempoRowPlan *plan, cJSON *row)
+{
+	const char **keys = palloc(sizeof(char *) * Max(plan->ntop, 1));
+	int		   *moved_to = palloc(sizeof(int) * Max(plan->ntop, 1));
+	bool	   *placed = palloc0(sizeof(bool) * Max(plan->ntop, 1));
+	int			n = 0;
+	cJSON	   *m;
+
+	cJSON_ArrayForEach(m, row)
+	{
+		for (int j = 0; j < plan->ntop && m->string; j++)
+			if (!placed[j] && strcmp(plan->top_keys[j], m->string) == 0)
+			{
+				placed[j] = true;
+				moved_to[j] = n;
+				keys[n++] = plan->top_keys[j];
+				break;
+			}
+	}
+	for (int j = 0; j < plan->ntop; j++)
+		if (!placed[j])
+		{
+			moved_to[j] = n;
+			keys[n++] = plan->top_keys[j];
+		}
+	memcpy(plan->top_keys, keys, sizeof(char *) * plan->ntop);
+	for (int i = 0; i < plan->natts; i++)
+		if (plan->cols[i].top >= 0)
+			plan->cols[i].top = moved_to[plan->cols[i].top];
+	plan->top_ordered = true;
+}
+
+/*
  * tempo_page_next_row
  *		Convert the page's next row into values/nulls; false at the end.
  */
@@ -447,6 +600,10 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
 	plan->cur_row = row;
+	plan->verified = page->verified;
+	if (!plan->top_ordered)
+		order_top_keys(plan, row);
+	tempo_json_find_keys(row, plan->ntop, plan->top_keys, plan->top_found);
 
 	for (int i = 0; i < plan->natts; i++)
 	{
@@ -488,6 +645,13 @@ static char *
 server_string(const char *s)
 {
 	return pg_any_to_server(s, strlen(s), PG_UTF8);
+}
+
+/* The same for a string of the current row, not checked again if its page was. */
+static char *
+row_string(TempoRowPlan *plan, char *s)
+{
+	return plan->verified ? s : server_string(s);
 }
 
 /* "YYYY-MM-DD" at s into a PostgreSQL date; false if not exactly that. */
@@ -597,14 +761,15 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			break;
 		case TEMPO_COL_RAW:
 			if (col->natural)
-				return tempo_cjson_to_jsonb(row);
+				return tempo_cjson_to_jsonb(row, plan->verified);
 			text = print_json(row);
 			break;
 		case TEMPO_COL_NULL:
 			*isnull = true;
 			return (Datum) 0;
 		default:
-			v = tempo_json_follow(row, col->nkeys, col->keys);
+			v = col->top < 0 ? NULL :
+				tempo_json_follow(plan->top_found[col->top], col->nkeys - 1, col->keys + 1);
 			if (v == NULL || cJSON_IsNull(v))
 			{
 				if (def->required)
@@ -630,7 +795,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					if (col->natural)
 					{
 						bool		bad_key;
-						Datum		d = tempo_attr_map_to_jsonb(v, &bad_key);
+						Datum		d = tempo_attr_map_to_jsonb(v, plan->verified, &bad_key);
 
 						if (!bad_key)
 							return d;
@@ -739,7 +904,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					case TEXTOID:
 						if (!cJSON_IsString(v))
 							bad_value(plan, row, "a string", tempo_json_type_name(v));
-						return CStringGetTextDatum(server_string(v->valuestring));
+						return CStringGetTextDatum(row_string(plan, v->valuestring));
 					case DATEOID:
 						{
 							DateADT		d;
@@ -774,7 +939,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							return TimestampTzGetDatum(ts);
 						}
 					case JSONBOID:
-						return tempo_cjson_to_jsonb(v);
+						return tempo_cjson_to_jsonb(v, plan->verified);
 					default:
 						elog(ERROR, "unexpected natural type %u", def->type);
 				}
@@ -783,7 +948,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 
 	/* a text form: the natural text type, or another type's input function */
 	if (col->natural)
-		return CStringGetTextDatum(server_string(text));
-	return InputFunctionCall(&col->input, server_string(text), col->typioparam,
+		return CStringGetTextDatum(row_string(plan, text));
+	return InputFunctionCall(&col->input, row_string(plan, text), col->typioparam,
 							 col->typmod);
 }

@@ -1,15 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * jsonb.c
- *		  cJSON trees straight into jsonb, without printing them as text
- *		  and parsing that text again.
+ *		  cJSON trees straight into jsonb's binary format.
  *
  * The raw and attributes columns are jsonb.  Printing a worklog with cJSON
- * and handing the text to jsonb_in parses every page twice; building the
- * JsonbValue tree with pushJsonbValue from the parsed cJSON tree does the
- * same work once.  Strings are checked (and converted) for the database
- * encoding as jsonb_in would; numbers become numeric exactly for integers,
- * through float8 otherwise (cJSON holds numbers as doubles).
+ * and handing the text to jsonb_in parses every page twice; going through
+ * pushJsonbValue builds a JsonbValue tree, sorts it with qsort and copies
+ * it once more.  Here the binary format (utils/jsonb.h) is written in one
+ * pass over the cJSON tree, as convertToJsonb would write it: a container
+ * header, its JEntries (a length each, an end offset every
+ * JB_OFFSET_STRIDE'th), then the children's data, numerics and containers
+ * aligned to 4 bytes; an object's keys sorted by length, then bytes, and
+ * of a key given twice the last value kept, as jsonb_in does.  The tests
+ * compare the result with the same text through jsonb_in (sql/jsonb.sql).
+ *
+ * Strings are checked (and converted) for the database encoding as
+ * jsonb_in would, unless the caller says the whole body was already found
+ * valid UTF-8 in a UTF-8 (or SQL_ASCII) database.  Numbers become numeric
+ * exactly for integers, through float8 otherwise (cJSON holds numbers as
+ * doubles).
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -25,6 +34,7 @@
 #include <cjson/cJSON.h>
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -37,98 +47,391 @@
 /* Largest integer a double holds exactly */
 #define EXACT_INT_LIMIT 9007199254740992.0
 
-/* A JSON string as a jsonb string, in the database encoding. */
-static void
-string_value(const char *s, JsonbValue *v)
-{
-	char	   *str = pg_any_to_server(s, strlen(s), PG_UTF8);
+/* Objects with at most this many keys are sorted on the stack */
+#define SMALL_OBJECT 32
 
-	v->type = jbvString;
-	v->val.string.val = str;
-	v->val.string.len = strlen(str);
+/* One key and its value, while an object's keys are sorted */
+typedef struct Pair
+{
+	uint64		sortkey;		/* see set_sortkey */
+	const char *key;			/* in the database encoding */
+	int			keylen;
+	int			order;			/* position in the object */
+	cJSON	   *value;			/* NULL: JSON null */
+} Pair;
+
+/* The jsonb being written */
+typedef struct Writer
+{
+	StringInfoData buf;
+	bool		verified;		/* strings are valid in the database encoding */
+} Writer;
+
+static JEntry write_value(Writer *w, cJSON *item);
+
+/* A JSON string in the database encoding, and its length. */
+static const char *
+server_text(Writer *w, const char *s, int *len)
+{
+	size_t		n = strlen(s);
+	const char *str = s;
+
+	if (!w->verified)
+	{
+		str = pg_any_to_server(s, n, PG_UTF8);
+		if (str != s)
+			n = strlen(str);
+	}
+	if (n > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("string too long to represent as jsonb string"),
+				 errdetail("Due to an implementation restriction, jsonb strings cannot exceed %d bytes.",
+						   JENTRY_OFFLENMASK)));
+	*len = (int) n;
+	return str;
 }
 
-/* A cJSON scalar as a JsonbValue. */
-static void
-scalar_value(cJSON *item, JsonbValue *v)
+/* Append n bytes (appendBinaryStringInfo, without a call when they fit). */
+static inline void
+put(Writer *w, const void *data, int n)
 {
+	if (w->buf.len + n >= w->buf.maxlen)
+		enlargeStringInfo(&w->buf, n);
+	memcpy(w->buf.data + w->buf.len, data, n);
+	w->buf.len += n;
+}
+
+/* Zero bytes up to a 4-byte boundary; how many were added. */
+static int
+pad_to_int(StringInfo buf)
+{
+	int			padlen = INTALIGN(buf->len) - buf->len;
+
+	if (padlen > 0)
+	{
+		enlargeStringInfo(buf, padlen);
+		memset(buf->data + buf->len, 0, padlen);
+		buf->len += padlen;
+	}
+	return padlen;
+}
+
+/* Room for n JEntries (or a header) at the end of buf; their offset. */
+static int
+reserve(StringInfo buf, int nbytes)
+{
+	int			at = buf->len;
+
+	enlargeStringInfo(buf, nbytes);
+	buf->len += nbytes;
+	return at;
+}
+
+/* The JEntry of a child, the running length of the data before it added. */
+static JEntry
+child_entry(JEntry meta, int index, int *totallen)
+{
+	*totallen += JBE_OFFLENFLD(meta);
+	if (*totallen > JENTRY_OFFLENMASK)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("total size of jsonb elements exceeds the maximum of %d bytes",
+						JENTRY_OFFLENMASK)));
+	if (index % JB_OFFSET_STRIDE == 0)
+		meta = (meta & JENTRY_TYPEMASK) | *totallen | JENTRY_HAS_OFF;
+	return meta;
+}
+
+/* A numeric for a JSON number. */
+static Numeric
+number_numeric(double d)
+{
+	if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT)
+		return int64_to_numeric((int64) d);
+	return DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(d)));
+}
+
+/* A scalar's data; its JEntry. */
+static JEntry
+write_scalar(Writer *w, cJSON *item)
+{
+	if (item == NULL || cJSON_IsNull(item))
+		return JENTRY_ISNULL;
 	if (cJSON_IsString(item))
-		string_value(item->valuestring, v);
-	else if (cJSON_IsNumber(item))
 	{
-		double		d = item->valuedouble;
+		int			len;
+		const char *s = server_text(w, item->valuestring, &len);
 
-		v->type = jbvNumeric;
-		if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT)
-			v->val.numeric = int64_to_numeric((int64) d);
-		else
-			v->val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-																 Float8GetDatum(d)));
+		put(w, s, len);
+		return JENTRY_ISSTRING | len;
 	}
-	else if (cJSON_IsBool(item))
+	if (cJSON_IsNumber(item))
 	{
-		v->type = jbvBool;
-		v->val.boolean = cJSON_IsTrue(item);
+		Numeric		num = number_numeric(item->valuedouble);
+		int			numlen = VARSIZE_ANY(num);
+		int			padlen = pad_to_int(&w->buf);
+
+		put(w, num, numlen);
+		pfree(num);
+		return JENTRY_ISNUMERIC | (padlen + numlen);
 	}
-	else
-		v->type = jbvNull;
+	if (cJSON_IsTrue(item))
+		return JENTRY_ISBOOL_TRUE;
+	return JENTRY_ISBOOL_FALSE;
 }
 
-/* Push a cJSON value: a container through its tokens, a scalar as tok. */
-static JsonbValue *
-push(JsonbParseState **state, cJSON *item, JsonbIteratorToken tok)
+/* jsonb's order of keys: shorter first, then bytewise; of equal keys, the later first. */
+static int
+pair_cmp(const void *a, const void *b)
 {
-	JsonbValue *result = NULL;
+	const Pair *pa = (const Pair *) a;
+	const Pair *pb = (const Pair *) b;
+	int			r;
+
+	if (pa->keylen != pb->keylen)
+		return pa->keylen < pb->keylen ? -1 : 1;
+	r = memcmp(pa->key, pb->key, pa->keylen);
+	if (r != 0)
+		return r;
+	return pa->order > pb->order ? -1 : (pa->order < pb->order ? 1 : 0);
+}
+
+/*
+ * A pair's key's length and first six bytes as one integer, so that most
+ * comparisons are one: a smaller sortkey sorts first, equal ones are
+ * compared in full.  Keys of 65535 bytes or more all get the same sortkey.
+ */
+static void
+set_sortkey(Pair *p)
+{
+	uint64		k = 0;
+
+	if (p->keylen >= 0xFFFF)
+	{
+		p->sortkey = (uint64) 0xFFFF << 48;
+		return;
+	}
+	for (int i = 0; i < 6; i++)
+		k = (k << 8) | (i < p->keylen ? (unsigned char) p->key[i] : 0);
+	p->sortkey = ((uint64) p->keylen << 48) | k;
+}
+
+/* pair_cmp, through the sortkeys first. */
+static inline int
+pair_order(const Pair *a, const Pair *b)
+{
+	if (a->sortkey != b->sortkey)
+		return a->sortkey < b->sortkey ? -1 : 1;
+	return pair_cmp(a, b);
+}
+
+/* Sort pairs into jsonb's order: insertion sort for the usual few keys. */
+static void
+sort_pairs(Pair *pairs, int n)
+{
+	if (n > SMALL_OBJECT)
+	{
+		qsort(pairs, n, sizeof(Pair), pair_cmp);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		set_sortkey(&pairs[i]);
+	for (int i = 1; i < n; i++)
+	{
+		Pair		p = pairs[i];
+		int			j = i;
+
+		while (j > 0 && pair_order(&pairs[j - 1], &p) > 0)
+		{
+			pairs[j] = pairs[j - 1];
+			j--;
+		}
+		pairs[j] = p;
+	}
+}
+
+/* Keep the first of each run of equal keys (the last given); the new count. */
+static int
+unique_pairs(Pair *pairs, int n)
+{
+	int			kept = n > 0 ? 1 : 0;
+
+	for (int i = 1; i < n; i++)
+	{
+		Pair	   *last = &pairs[kept - 1];
+
+		if (pairs[i].keylen == last->keylen &&
+			memcmp(pairs[i].key, last->key, last->keylen) == 0)
+			continue;
+		pairs[kept++] = pairs[i];
+	}
+	return kept;
+}
+
+/*
+ * The start of a container: alignment, its header (count and flags) and
+ * room for nentries JEntries, whose offset in the buffer is returned.
+ */
+static int
+begin_container(Writer *w, int count, uint32 flags, int nentries)
+{
+	uint32		header;
+
+	if (count > JB_CMASK || nentries > (int) (MaxAllocSize / sizeof(JEntry)))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("number of jsonb elements exceeds the maximum allowed (%d)",
+						JB_CMASK)));
+	pad_to_int(&w->buf);
+	header = (uint32) count | flags;
+	put(w, &header, sizeof(header));
+	return reserve(&w->buf, sizeof(JEntry) * nentries);
+}
+
+/* Store a JEntry at its place (buf may have moved since it was reserved). */
+static void
+set_entry(Writer *w, int at, JEntry meta)
+{
+	memcpy(w->buf.data + at, &meta, sizeof(JEntry));
+}
+
+/* An object of n pairs (keys in the database encoding already); its JEntry. */
+static JEntry
+write_object(Writer *w, Pair *pairs, int n)
+{
+	int			base = w->buf.len;
+	int			jentries;
+	int			totallen = 0;
+
+	sort_pairs(pairs, n);
+	n = unique_pairs(pairs, n);
+	/* the keys' JEntries, then the values' */
+	jentries = begin_container(w, n, JB_FOBJECT, n * 2);
+	for (int i = 0; i < n; i++)
+	{
+		put(w, pairs[i].key, pairs[i].keylen);
+		set_entry(w, jentries + i * sizeof(JEntry),
+				  child_entry(JENTRY_ISSTRING | pairs[i].keylen, i, &totallen));
+	}
+	for (int i = 0; i < n; i++)
+	{
+		JEntry		meta = write_value(w, pairs[i].value);
+
+		set_entry(w, jentries + (n + i) * sizeof(JEntry),
+				  child_entry(meta, n + i, &totallen));
+	}
+	return JENTRY_ISCONTAINER | (w->buf.len - base);
+}
+
+/* The pairs of a cJSON object, into a caller's array of at least its size. */
+static int
+object_pairs(Writer *w, cJSON *object, Pair *pairs)
+{
+	int			n = 0;
 	cJSON	   *child;
 
+	cJSON_ArrayForEach(child, object)
+	{
+		pairs[n].key = server_text(w, child->string ? child->string : "", &pairs[n].keylen);
+		pairs[n].order = n;
+		pairs[n].value = child;
+		n++;
+	}
+	return n;
+}
+
+/* Number of children of a cJSON container. */
+static int
+count_children(cJSON *item)
+{
+	int			n = 0;
+	cJSON	   *child;
+
+	cJSON_ArrayForEach(child, item)
+		n++;
+	return n;
+}
+
+/* A container's or a scalar's data; its JEntry. */
+static JEntry
+write_value(Writer *w, cJSON *item)
+{
+	int			n;
+
+	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+		return write_scalar(w, item);
+
 	check_stack_depth();
+	n = count_children(item);
 	if (cJSON_IsObject(item))
 	{
-		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-		cJSON_ArrayForEach(child, item)
-		{
-			JsonbValue	key;
+		Pair		small[SMALL_OBJECT];
+		Pair	   *pairs = n <= SMALL_OBJECT ? small : palloc(sizeof(Pair) * n);
+		JEntry		meta = write_object(w, pairs, object_pairs(w, item, pairs));
 
-			string_value(child->string ? child->string : "", &key);
-			pushJsonbValue(state, WJB_KEY, &key);
-			result = push(state, child, WJB_VALUE);
-		}
-		result = pushJsonbValue(state, WJB_END_OBJECT, NULL);
-	}
-	else if (cJSON_IsArray(item))
-	{
-		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
-		cJSON_ArrayForEach(child, item)
-			result = push(state, child, WJB_ELEM);
-		result = pushJsonbValue(state, WJB_END_ARRAY, NULL);
+		if (pairs != small)
+			pfree(pairs);
+		return meta;
 	}
 	else
 	{
-		JsonbValue	v;
+		int			base = w->buf.len;
+		int			jentries = begin_container(w, n, JB_FARRAY, n);
+		int			totallen = 0;
+		int			i = 0;
+		cJSON	   *child;
 
-		scalar_value(item, &v);
-		result = pushJsonbValue(state, tok, &v);
+		cJSON_ArrayForEach(child, item)
+		{
+			JEntry		meta = write_value(w, child);
+
+			set_entry(w, jentries + i * sizeof(JEntry), child_entry(meta, i, &totallen));
+			i++;
+		}
+		return JENTRY_ISCONTAINER | (w->buf.len - base);
 	}
-	return result;
+}
+
+/* A new jsonb, its varlena header to be set by finish. */
+static void
+start(Writer *w, bool verified)
+{
+	initStringInfo(&w->buf);
+	w->verified = verified;
+	(void) reserve(&w->buf, VARHDRSZ);
+}
+
+/* The jsonb written, as a Datum. */
+static Datum
+finish(Writer *w)
+{
+	SET_VARSIZE(w->buf.data, w->buf.len);
+	return PointerGetDatum(w->buf.data);
 }
 
 /*
  * tempo_cjson_to_jsonb
- *		A cJSON value (object, array or scalar) as a jsonb Datum.
+ *		A cJSON value (object, array or scalar) as a jsonb Datum.  verified:
+ *		its strings are known to be valid in the database encoding.
  */
 Datum
-tempo_cjson_to_jsonb(cJSON *item)
+tempo_cjson_to_jsonb(cJSON *item, bool verified)
 {
-	JsonbParseState *state = NULL;
+	Writer		w;
 
-	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+	start(&w, verified);
+	if (cJSON_IsObject(item) || cJSON_IsArray(item))
+		(void) write_value(&w, item);
+	else
 	{
-		JsonbValue	v;
+		/* a scalar is stored as a one-element array marked scalar */
+		int			jentries = begin_container(&w, 1, JB_FARRAY | JB_FSCALAR, 1);
+		int			totallen = 0;
 
-		scalar_value(item, &v);
-		return JsonbPGetDatum(JsonbValueToJsonb(&v));
+		set_entry(&w, jentries, child_entry(write_scalar(&w, item), 0, &totallen));
 	}
-	return JsonbPGetDatum(JsonbValueToJsonb(push(&state, item, WJB_VALUE)));
+	return finish(&w);
 }
 
 /*
@@ -137,37 +440,33 @@ tempo_cjson_to_jsonb(cJSON *item)
  *		when an element has no string key (the caller reports it).
  */
 Datum
-tempo_attr_map_to_jsonb(cJSON *values, bool *bad_key)
+tempo_attr_map_to_jsonb(cJSON *values, bool verified, bool *bad_key)
 {
-	JsonbParseState *state = NULL;
-	JsonbValue *result;
+	Writer		w;
+	int			n = count_children(values);
+	Pair		small[SMALL_OBJECT];
+	Pair	   *pairs = n <= SMALL_OBJECT ? small : palloc(sizeof(Pair) * n);
 	cJSON	   *item;
+	int			i = 0;
 
 	*bad_key = false;
-	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	start(&w, verified);
 	cJSON_ArrayForEach(item, values)
 	{
 		cJSON	   *key = cJSON_GetObjectItemCaseSensitive(item, "key");
-		cJSON	   *value = cJSON_GetObjectItemCaseSensitive(item, "value");
-		JsonbValue	k;
 
 		if (!cJSON_IsString(key))
 		{
 			*bad_key = true;
 			return (Datum) 0;
 		}
-		string_value(key->valuestring, &k);
-		pushJsonbValue(&state, WJB_KEY, &k);
-		if (value == NULL)
-		{
-			JsonbValue	null;
-
-			null.type = jbvNull;
-			pushJsonbValue(&state, WJB_VALUE, &null);
-		}
-		else
-			(void) push(&state, value, WJB_VALUE);
+		pairs[i].key = server_text(&w, key->valuestring, &pairs[i].keylen);
+		pairs[i].order = i;
+		pairs[i].value = cJSON_GetObjectItemCaseSensitive(item, "value");
+		i++;
 	}
-	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
-	return JsonbPGetDatum(JsonbValueToJsonb(result));
+	(void) write_object(&w, pairs, i);
+	if (pairs != small)
+		pfree(pairs);
+	return finish(&w);
 }

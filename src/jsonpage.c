@@ -60,6 +60,7 @@ typedef union ArenaAlign
 typedef struct ArenaBlock
 {
 	struct ArenaBlock *next;	/* the block allocated before */
+	size_t		size;			/* bytes, this head included */
 } ArenaBlock;
 
 #define BLOCK_HEADER	ARENA_ROUND(sizeof(ArenaBlock))
@@ -148,6 +149,51 @@ tempo_json_arena_init(TempoJsonArena *arena, const TempoJsonAlloc *alloc,
 	arena->alloc = *alloc;
 	arena->block_size = block_size;
 	arena->blocks = NULL;
+	arena->spare = NULL;
+	arena->next = NULL;
+	arena->avail = 0;
+	arena->exhausted = false;
+}
+
+/* Give back a chain of blocks (when the allocator can free). */
+static void
+free_blocks(TempoJsonArena *arena, ArenaBlock *b)
+{
+	while (b != NULL)
+	{
+		ArenaBlock *next = b->next;
+
+		if (arena->alloc.free_fn)
+			arena->alloc.free_fn(arena->alloc.ctx, b);
+		b = next;
+	}
+}
+
+/*
+ * tempo_json_arena_rewind
+ *		Empty the arena for the next page, keeping its usual-sized blocks
+ *		(larger ones, made for one big value, are given back when the
+ *		allocator can free).  Whatever was allocated from it before is gone.
+ */
+void
+tempo_json_arena_rewind(TempoJsonArena *arena)
+{
+	ArenaBlock *b = arena->blocks;
+
+	while (b != NULL)
+	{
+		ArenaBlock *next = b->next;
+
+		if (b->size == arena->block_size + BLOCK_HEADER)
+		{
+			b->next = arena->spare;
+			arena->spare = b;
+		}
+		else if (arena->alloc.free_fn)
+			arena->alloc.free_fn(arena->alloc.ctx, b);
+		b = next;
+	}
+	arena->blocks = NULL;
 	arena->next = NULL;
 	arena->avail = 0;
 	arena->exhausted = false;
@@ -161,17 +207,10 @@ tempo_json_arena_init(TempoJsonArena *arena, const TempoJsonAlloc *alloc,
 void
 tempo_json_arena_release(TempoJsonArena *arena)
 {
-	ArenaBlock *b = arena->blocks;
-
-	while (b != NULL)
-	{
-		ArenaBlock *next = b->next;
-
-		if (arena->alloc.free_fn)
-			arena->alloc.free_fn(arena->alloc.ctx, b);
-		b = next;
-	}
+	free_blocks(arena, arena->blocks);
+	free_blocks(arena, arena->spare);
 	arena->blocks = NULL;
+	arena->spare = NULL;
 	arena->next = NULL;
 	arena->avail = 0;
 }
@@ -194,13 +233,16 @@ arena_malloc(size_t n)
 	if (n > a->avail)
 	{
 		size_t		size = (n > a->block_size ? n : a->block_size) + BLOCK_HEADER;
-		ArenaBlock *b = a->alloc.alloc_fn(a->alloc.ctx, size);
+		ArenaBlock *b = a->spare;
 
-		if (b == NULL)
+		if (b != NULL && size == b->size)
+			a->spare = b->next;
+		else if ((b = a->alloc.alloc_fn(a->alloc.ctx, size)) == NULL)
 		{
 			a->exhausted = true;
 			return NULL;
 		}
+		b->size = size;
 		b->next = a->blocks;
 		a->blocks = b;
 		a->next = (char *) b + BLOCK_HEADER;
@@ -291,6 +333,48 @@ tempo_json_follow(const cJSON *obj, int nkeys, const char *const *keys)
 	for (int i = 0; i < nkeys && v != NULL; i++)
 		v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, keys[i]) : NULL;
 	return v;
+}
+
+/*
+ * tempo_json_find_keys
+ *		For each of keys (distinct), the first member of obj with that name,
+ *		or NULL: what cJSON_GetObjectItemCaseSensitive finds, in one pass
+ *		over the members for all keys instead of a pass per key.  The members of one
+ *		page's objects come in the same order, so each is first compared
+ *		with the key after the one its predecessor matched.
+ */
+void
+tempo_json_find_keys(const cJSON *obj, int nkeys, const char *const *keys,
+					 cJSON **found)
+{
+	int			nfound = 0;
+	int			guess = 0;
+
+	for (int i = 0; i < nkeys; i++)
+		found[i] = NULL;
+	if (!cJSON_IsObject(obj) || nkeys == 0)
+		return;
+	for (cJSON *m = obj->child; m != NULL && nfound < nkeys; m = m->next)
+	{
+		const char *name = m->string;
+
+		if (name == NULL)
+			continue;
+		for (int t = 0; t < nkeys; t++)
+		{
+			int			j = guess + t < nkeys ? guess + t : guess + t - nkeys;
+
+			if (keys[j][0] != name[0] || strcmp(keys[j], name) != 0)
+				continue;
+			if (found[j] == NULL)
+			{
+				found[j] = m;
+				nfound++;
+			}
+			guess = j + 1 < nkeys ? j + 1 : 0;
+			break;
+		}
+	}
 }
 
 /* Name of a JSON value's type, for messages ("null" for NULL too). */

@@ -52,12 +52,16 @@ typedef struct TempoJsonAlloc
 	void	   *ctx;
 } TempoJsonAlloc;
 
-/* A bump allocator for one page's cJSON tree */
+/*
+ * A bump allocator for one page's cJSON tree.  Rewound, it keeps its
+ * usual-sized blocks for the next page (no new memory to fault in).
+ */
 typedef struct TempoJsonArena
 {
 	TempoJsonAlloc alloc;		/* where blocks come from */
 	size_t		block_size;		/* usual size of a block */
-	void	   *blocks;			/* chain of blocks, newest first */
+	void	   *blocks;			/* chain of blocks in use, newest first */
+	void	   *spare;			/* chain of blocks kept by a rewind */
 	char	   *next;			/* free space in the newest block */
 	size_t		avail;			/* bytes free there */
 	bool		exhausted;		/* an allocation failed */
@@ -78,6 +82,7 @@ extern void tempo_sanitize_json(char *body, size_t len);
 extern void tempo_json_arena_init(TempoJsonArena *arena,
 								  const TempoJsonAlloc *alloc,
 								  size_t block_size);
+extern void tempo_json_arena_rewind(TempoJsonArena *arena);
 extern void tempo_json_arena_release(TempoJsonArena *arena);
 extern TempoJsonStatus tempo_json_parse(const char *body, size_t len,
 										TempoJsonArena *arena, cJSON **root,
@@ -87,6 +92,8 @@ extern void tempo_json_parse_abandon(void);
 /* Finding values */
 extern cJSON *tempo_json_follow(const cJSON *obj, int nkeys,
 								const char *const *keys);
+extern void tempo_json_find_keys(const cJSON *obj, int nkeys,
+								 const char *const *keys, cJSON **found);
 extern const char *tempo_json_type_name(const cJSON *v);
 
 /* Strict readers of values: true when the value is exactly what is expected */

@@ -64,6 +64,7 @@ struct TempoPager
 	TempoFdwOptions *opts;
 	TempoConn  *conn;
 	TempoScanStats *stats;
+	TempoParser *parser;		/* parses the pages, one at a time */
 	MemoryContext cxt;			/* the pass: streams, links, ids */
 	char	   *tempo_auth;		/* "Authorization: Bearer ..." or NULL */
 	char	   *jira_auth;		/* "Authorization: Basic ..." or NULL */
@@ -109,10 +110,11 @@ tempo_basic_auth(const char *email, const char *token)
 /*
  * tempo_pager_create
  *		A pager for one scan; cxt must outlive it (the scan's context).
+ *		check_text: the rows' strings are converted (see tempo_parser_create).
  */
 TempoPager *
 tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats,
-				   MemoryContext cxt)
+				   bool check_text, MemoryContext cxt)
 {
 	TempoPager *p = MemoryContextAllocZero(cxt, sizeof(TempoPager));
 	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
@@ -121,6 +123,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->conn = conn;
 	p->stats = stats;
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
+	p->parser = tempo_parser_create(cxt, check_text);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)
@@ -264,7 +267,7 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 	*what = psprintf("GET %s", tempo_url_path(a->url));
 	if (resp.outcome != TEMPO_HTTP_OK)
 		(void) request(p, "GET", a->url, NULL, &resp, what, NULL);	/* retries, or raises */
-	page = tempo_parse_page(resp.body, resp.len, "results", "Tempo", *what, page_cxt);
+	page = tempo_parse_page(p->parser, resp.body, resp.len, "results", "Tempo", *what, page_cxt);
 	MemoryContextDelete(a->cxt);
 
 	if (tempo_page_has_number(page, "metadata.count", &n) && n != tempo_page_nrows(page))
@@ -485,7 +488,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					MemoryContextSwitchTo(oldcxt);
 					return NULL;
 				}
-				page = tempo_parse_page(resp.body, resp.len, "results",
+				page = tempo_parse_page(p->parser, resp.body, resp.len, "results",
 										"Tempo", what, page_cxt);
 				pfree(resp.body);
 				if (tempo_page_has_number(page, "metadata.count", &n) &&
@@ -513,7 +516,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					double		total;
 
 					(void) request(p, "GET", url, NULL, &resp, &what, NULL);
-					page = tempo_parse_page(resp.body, resp.len, "worklogs",
+					page = tempo_parse_page(p->parser, resp.body, resp.len, "worklogs",
 											"Jira", what, page_cxt);
 					pfree(resp.body);
 					if (!tempo_page_has_number(page, "total", &total))
@@ -542,7 +545,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 						continue;
 					}
 					(void) request(p, "GET", p->next_url, NULL, &resp, &what, NULL);
-					idpage = tempo_parse_page(resp.body, resp.len, "values",
+					idpage = tempo_parse_page(p->parser, resp.body, resp.len, "values",
 											  "Jira", what, page_cxt);
 					ids = tempo_page_ids(idpage, "worklogId");
 					last = tempo_page_bool(idpage, "lastPage", true);
@@ -579,7 +582,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					body = next_id_batch(p);
 					MemoryContextSwitchTo(page_cxt);
 					(void) request(p, "POST", url, body, &resp, &what, NULL);
-					page = tempo_parse_page(resp.body, resp.len, NULL, "Jira", what, page_cxt);
+					page = tempo_parse_page(p->parser, resp.body, resp.len, NULL, "Jira", what, page_cxt);
 					pfree(resp.body);
 					MemoryContextSwitchTo(p->cxt);
 				}
@@ -590,7 +593,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					const char *token;
 
 					(void) request(p, "POST", p->next_url, p->cur->body, &resp, &what, NULL);
-					page = tempo_parse_page(resp.body, resp.len, "results", "Tempo", what, page_cxt);
+					page = tempo_parse_page(p->parser, resp.body, resp.len, "results", "Tempo", what, page_cxt);
 					pfree(resp.body);
 					token = tempo_page_string(page, "metadata.nextPageToken");
 					MemoryContextSwitchTo(p->cxt);

@@ -140,7 +140,8 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->limit = intVal(list_nth(fsplan->fdw_private, TempoScanPrivateLimit));
 	st->pager = tempo_pager_create(st->opts,
 								   tempo_get_connection(table->serverid, userid),
-								   &st->stats, st->scan_cxt);
+								   &st->stats, tempo_row_plan_uses_text(st->rowplan),
+								   st->scan_cxt);
 	MemoryContextSwitchTo(oldcxt);
 }
 

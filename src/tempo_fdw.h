@@ -187,8 +187,9 @@ typedef enum TempoTarget
 /* An HTTP connection: opaque outside connection.c and http.c */
 typedef struct TempoConn TempoConn;
 
-/* A parsed page: opaque outside json.c */
+/* A parsed page, and what parses pages: opaque outside json.c */
 typedef struct TempoPage TempoPage;
+typedef struct TempoParser TempoParser;
 
 /* Per-column conversion plan built once per scan (json.c) */
 typedef struct TempoRowPlan TempoRowPlan;
@@ -277,7 +278,8 @@ extern bool tempo_same_origin(const char *base, const char *url);
 /* in pager.c */
 typedef struct TempoPager TempoPager;
 extern TempoPager *tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn,
-									  TempoScanStats *stats, MemoryContext cxt);
+									  TempoScanStats *stats, bool check_text,
+									  MemoryContext cxt);
 extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
 							  int window, int limit);
 extern void tempo_pager_end(TempoPager *p);
@@ -291,7 +293,8 @@ extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);
-extern TempoPage *tempo_parse_page(char *body, size_t len,
+extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text);
+extern TempoPage *tempo_parse_page(TempoParser *parser, char *body, size_t len,
 								   const char *array_key,
 								   const char *service, const char *what,
 								   MemoryContext cxt);
@@ -303,6 +306,7 @@ extern bool tempo_page_bool(TempoPage *page, const char *path, bool dflt);
 extern TempoRowPlan *tempo_make_row_plan(Relation rel,
 										 const TempoResourceDef *resource,
 										 Bitmapset *attrs_used);
+extern bool tempo_row_plan_uses_text(TempoRowPlan *plan);
 extern List *tempo_page_ids(TempoPage *page, const char *key);
 extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
 							   const char *request_key);
@@ -344,8 +348,9 @@ extern ForeignScan *tempoGetForeignPlan(PlannerInfo *root,
 										Plan *outer_plan);
 /* in jsonb.c (cJSON trees, declared without cJSON's header) */
 struct cJSON;
-extern Datum tempo_cjson_to_jsonb(struct cJSON *item);
-extern Datum tempo_attr_map_to_jsonb(struct cJSON *values, bool *bad_key);
+extern Datum tempo_cjson_to_jsonb(struct cJSON *item, bool verified);
+extern Datum tempo_attr_map_to_jsonb(struct cJSON *values, bool verified,
+									 bool *bad_key);
 
 /* in scan.c */
 extern void tempoBeginForeignScan(ForeignScanState *node, int eflags);

@@ -279,6 +279,48 @@ read_field(const char *name, const cJSON *v, const TempoJsonAlloc *alloc,
 			read_field(child->string, child, alloc, check_json, depth + 1);
 }
 
+/*
+ * tempo_json_find_keys finds, for every key, the member that
+ * cJSON_GetObjectItemCaseSensitive finds: for the keys of the columns and
+ * for the row's own member names (each once, as json.c passes them; the
+ * row may have a name twice), in two orders.
+ */
+static void
+check_find_keys(const cJSON *row)
+{
+	enum
+	{
+		MAX_KEYS = 24
+	};
+	static const char *const fixed[] = {"tempoWorklogId", "issue", "author", "startDate",
+	"attributes", "self", "id", ""};
+	const char *keys[MAX_KEYS];
+	const char *reversed[MAX_KEYS];
+	cJSON	   *found[MAX_KEYS];
+	int			n = 0;
+	const cJSON *m;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		keys[n++] = fixed[i];
+	cJSON_ArrayForEach(m, row)
+	{
+		bool		known = false;
+
+		for (int i = 0; i < n && m->string != NULL; i++)
+			known = known || strcmp(keys[i], m->string) == 0;
+		if (m->string != NULL && !known && n < MAX_KEYS)
+			keys[n++] = m->string;
+	}
+	for (int i = 0; i < n; i++)
+		reversed[i] = keys[n - 1 - i];
+	tempo_json_find_keys(row, n, keys, found);
+	for (int i = 0; i < n; i++)
+		CHECK(found[i] == cJSON_GetObjectItemCaseSensitive(row, keys[i]));
+	tempo_json_find_keys(row, n, reversed, found);
+	for (int i = 0; i < n; i++)
+		CHECK(found[i] == cJSON_GetObjectItemCaseSensitive(row, reversed[i]));
+}
+
 /* One row object, as tempo_page_next_row converts it. */
 static void
 read_row(const cJSON *row, const TempoJsonAlloc *alloc, bool check_json)
@@ -298,6 +340,7 @@ read_row(const cJSON *row, const TempoJsonAlloc *alloc, bool check_json)
 
 		(void) tempo_json_type_name(v);
 	}
+	check_find_keys(row);
 	read_raw(row);
 	cJSON_ArrayForEach(field, row)
 		read_field(field->string, field, alloc, check_json, 1);
@@ -428,6 +471,65 @@ text_clean(const char *s, size_t end)
 	return true;
 }
 
+/* Whether s[0..len) is UTF-8 as PostgreSQL takes it (no overlong forms, no surrogates). */
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		unsigned char c = s[i];
+		size_t		n;
+		unsigned	cp;
+
+		if (c < 0x80)
+		{
+			if (c == 0)
+				return false;
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			n = 2, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			n = 3, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			n = 4, cp = c & 0x07;
+		else
+			return false;
+		if (len - i < n)
+			return false;
+		for (size_t k = 1; k < n; k++)
+		{
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+			(n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+/*
+ * Every string (and member name) cJSON decoded is valid UTF-8: json.c
+ * relies on it when the body it came from was (body_is_server_text).
+ */
+static void
+check_strings_utf8(const cJSON *v, int depth)
+{
+	const cJSON *child;
+
+	if (v->string != NULL)
+		CHECK(utf8_valid((const unsigned char *) v->string, strlen(v->string)));
+	if (cJSON_IsString(v) && v->valuestring != NULL)
+		CHECK(utf8_valid((const unsigned char *) v->valuestring, strlen(v->valuestring)));
+	if (depth < 64)
+		cJSON_ArrayForEach(child, v)
+			check_strings_utf8(child, depth + 1);
+}
+
 /* One pass over the input with the allocator fa. */
 static void
 run(const uint8_t *data, size_t size, FuzzAlloc *fa)
@@ -470,6 +572,8 @@ run(const uint8_t *data, size_t size, FuzzAlloc *fa)
 			CHECK(again != NULL && end != NULL && end >= body && end <= body + size);
 			CHECK(text_clean(body, (size_t) (end - body)));
 			cJSON_Delete(again);
+			if (utf8_valid((const unsigned char *) body, size))
+				check_strings_utf8(root, 0);
 		}
 		read_page(root, &alloc, fa->fail_at == 0);
 	}
@@ -477,6 +581,18 @@ run(const uint8_t *data, size_t size, FuzzAlloc *fa)
 		CHECK(root == NULL && error_at >= -1 && error_at <= (long) size);
 	else
 		CHECK(status == TEMPO_JSON_NO_MEMORY && root == NULL);
+
+	/* json.c parses every page into the same arena, rewound: the same answer */
+	{
+		TempoJsonStatus first = status;
+
+		tempo_json_arena_rewind(&arena);
+		status = tempo_json_parse(body, size, &arena, &root, &error_at);
+		if (fa->fail_at == 0)
+			CHECK(status == first);
+		if (status == TEMPO_JSON_OK && first == TEMPO_JSON_OK)
+			read_page(root, &alloc, false);
+	}
 	tempo_json_arena_release(&arena);
 	free(body);
 }
