@@ -55,6 +55,7 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 
 	memset(&resp, 0, sizeof(resp));
 	memset(&stats, 0, sizeof(stats));
+	memset(&req, 0, sizeof(req));
 	if (check->jira && opts->jira_email && opts->jira_token)
 		auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	else if (!check->jira && opts->token)

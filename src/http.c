@@ -50,6 +50,7 @@ typedef struct BodyBuffer
 	size_t		len;			/* bytes received */
 	size_t		cap;			/* allocated size of data */
 	size_t		max;			/* max_response_bytes */
+	size_t		hint;			/* first allocation: the body's likely size */
 	bool		too_big;		/* stopped: over max */
 	bool		no_memory;		/* stopped: allocation failed */
 } BodyBuffer;
@@ -80,6 +81,8 @@ write_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char	   *p;
 
 		newcap = Max(newcap, 65536);
+		if (buf->data == NULL)
+			newcap = Max(newcap, buf->hint);	/* no copying as it grows */
 		newcap = Min(newcap, buf->max + 1);
 		p = MemoryContextAllocExtended(buf->cxt, newcap,
 									   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
@@ -188,6 +191,26 @@ build_headers(const TempoHttpRequest *req)
 }
 
 /*
+ * init_body
+ *		An empty body buffer for req: the buffer it brings, or none yet (the
+ *		first bytes allocate size_hint at least), in req's body context.
+ */
+static void
+init_body(BodyBuffer *buf, const TempoFdwOptions *opts, const TempoHttpRequest *req)
+{
+	memset(buf, 0, sizeof(*buf));
+	buf->cxt = req->body_cxt ? req->body_cxt : CurrentMemoryContext;
+	buf->max = (size_t) opts->max_response_bytes;
+	buf->hint = req->size_hint;
+	if (req->buffer != NULL && req->buffer_size > 0)
+	{
+		buf->data = req->buffer;
+		buf->cap = req->buffer_size;
+		buf->data[0] = '\0';
+	}
+}
+
+/*
  * setup_handle
  *		Set every option of a request on an easy handle (after a reset, so
  *		nothing of an earlier request lingers).
@@ -272,6 +295,7 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 
 	resp->body = buf->data ? buf->data : MemoryContextAllocZero(buf->cxt, 1);
 	resp->len = buf->len;
+	resp->cap = buf->data ? buf->cap : 1;
 	stats->bytes += buf->len;
 }
 
@@ -286,9 +310,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 {
 	BodyBuffer	buf;
 
-	memset(&buf, 0, sizeof(buf));
-	buf.cxt = CurrentMemoryContext;
-	buf.max = (size_t) opts->max_response_bytes;
+	init_body(&buf, opts, req);
 
 	for (int attempt = 0;; attempt++)
 	{
@@ -428,8 +450,7 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 	t->req = *req;
 	t->req.url = pstrdup(req->url);
 	t->req.what = pstrdup(req->what);
-	t->buf.cxt = CurrentMemoryContext;
-	t->buf.max = (size_t) opts->max_response_bytes;
+	init_body(&t->buf, opts, req);
 
 	slot->headers = build_headers(req);
 	if (slot->headers == NULL)
@@ -557,7 +578,13 @@ tempo_http_abandon(TempoTransfer *t)
 	TempoSlot  *slot = &t->conn->slots[t->slot];
 
 	if (slot->owner == t)
+	{
 		release_slot(t->conn, slot);
+		/* the body it had so far (in a context that may outlive t) */
+		if (t->buf.data)
+			pfree(t->buf.data);
+		t->buf.data = NULL;
+	}
 }
 
 /*

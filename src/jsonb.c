@@ -37,6 +37,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "port/pg_bswap.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -92,39 +93,46 @@ server_text(Writer *w, const char *s, int *len)
 	return str;
 }
 
+/* Room for n more bytes. */
+static inline void
+room(Writer *w, int n)
+{
+	if (w->buf.len + n >= w->buf.maxlen)
+		enlargeStringInfo(&w->buf, n);
+}
+
 /* Append n bytes (appendBinaryStringInfo, without a call when they fit). */
 static inline void
 put(Writer *w, const void *data, int n)
 {
-	if (w->buf.len + n >= w->buf.maxlen)
-		enlargeStringInfo(&w->buf, n);
+	room(w, n);
 	memcpy(w->buf.data + w->buf.len, data, n);
 	w->buf.len += n;
 }
 
 /* Zero bytes up to a 4-byte boundary; how many were added. */
-static int
-pad_to_int(StringInfo buf)
+static inline int
+pad_to_int(Writer *w)
 {
-	int			padlen = INTALIGN(buf->len) - buf->len;
+	int			padlen = INTALIGN(w->buf.len) - w->buf.len;
 
 	if (padlen > 0)
 	{
-		enlargeStringInfo(buf, padlen);
-		memset(buf->data + buf->len, 0, padlen);
-		buf->len += padlen;
+		room(w, padlen);
+		memset(w->buf.data + w->buf.len, 0, padlen);
+		w->buf.len += padlen;
 	}
 	return padlen;
 }
 
-/* Room for n JEntries (or a header) at the end of buf; their offset. */
-static int
-reserve(StringInfo buf, int nbytes)
+/* Room for nbytes at the end of the buffer, filled later; their offset. */
+static inline int
+reserve(Writer *w, int nbytes)
 {
-	int			at = buf->len;
+	int			at = w->buf.len;
 
-	enlargeStringInfo(buf, nbytes);
-	buf->len += nbytes;
+	room(w, nbytes);
+	w->buf.len += nbytes;
 	return at;
 }
 
@@ -170,7 +178,7 @@ write_scalar(Writer *w, cJSON *item)
 	{
 		Numeric		num = number_numeric(item->valuedouble);
 		int			numlen = VARSIZE_ANY(num);
-		int			padlen = pad_to_int(&w->buf);
+		int			padlen = pad_to_int(w);
 
 		put(w, num, numlen);
 		pfree(num);
@@ -212,8 +220,16 @@ set_sortkey(Pair *p)
 		p->sortkey = (uint64) 0xFFFF << 48;
 		return;
 	}
-	for (int i = 0; i < 6; i++)
-		k = (k << 8) | (i < p->keylen ? (unsigned char) p->key[i] : 0);
+	if (p->keylen >= 6)
+	{
+		memcpy(&k, p->key, 6);
+		k = pg_ntoh64(k) >> 16; /* the six bytes, the first the highest */
+	}
+	else
+	{
+		for (int i = 0; i < 6; i++)
+			k = (k << 8) | (i < p->keylen ? (unsigned char) p->key[i] : 0);
+	}
 	p->sortkey = ((uint64) p->keylen << 48) | k;
 }
 
@@ -264,7 +280,9 @@ unique_pairs(Pair *pairs, int n)
 		if (pairs[i].keylen == last->keylen &&
 			memcmp(pairs[i].key, last->key, last->keylen) == 0)
 			continue;
-		pairs[kept++] = pairs[i];
+		if (kept != i)
+			pairs[kept] = pairs[i];
+		kept++;
 	}
 	return kept;
 }
@@ -283,10 +301,10 @@ begin_container(Writer *w, int count, uint32 flags, int nentries)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("number of jsonb elements exceeds the maximum allowed (%d)",
 						JB_CMASK)));
-	pad_to_int(&w->buf);
+	pad_to_int(w);
 	header = (uint32) count | flags;
 	put(w, &header, sizeof(header));
-	return reserve(&w->buf, sizeof(JEntry) * nentries);
+	return reserve(w, sizeof(JEntry) * nentries);
 }
 
 /* Store a JEntry at its place (buf may have moved since it was reserved). */
@@ -399,7 +417,7 @@ start(Writer *w, bool verified)
 {
 	initStringInfo(&w->buf);
 	w->verified = verified;
-	(void) reserve(&w->buf, VARHDRSZ);
+	(void) reserve(w, VARHDRSZ);
 }
 
 /* The jsonb written, as a Datum. */

@@ -85,6 +85,10 @@ struct TempoPager
 	char	   *stream_url;		/* its first page's URL */
 	int64		launch_offset;	/* offset of the next page to start */
 	List	   *inflight;		/* Ahead pages started, in offset order */
+	size_t		body_hint;		/* the last page's size and a little more */
+	MemoryContext body_cxt;		/* bodies of pages read by offset */
+	char	   *spare_body;		/* a parsed page's buffer, for the next one */
+	size_t		spare_size;
 	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
 };
 
@@ -124,6 +128,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->stats = stats;
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
 	p->parser = tempo_parser_create(cxt, check_text);
+	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)
@@ -221,6 +226,50 @@ url_offset(const char *url)
 	return -1;
 }
 
+/*
+ * note_size
+ *		Remember a page's size: the next pages are about as big, and their
+ *		bodies are received into a buffer that size, without regrowing.
+ */
+static void
+note_size(TempoPager *p, const TempoHttpResponse *resp)
+{
+	p->body_hint = resp->len + resp->len / 8;
+}
+
+/*
+ * The pages of a stream read by offset (its first and those ahead) are
+ * received in body_cxt, and each buffer, once its page is parsed, receives
+ * a later page: no fresh memory to fault in, no copying as a body grows.
+ */
+static void
+use_spare_body(TempoPager *p, TempoHttpRequest *req)
+{
+	req->body_cxt = p->body_cxt;
+	req->buffer = p->spare_body;
+	req->buffer_size = p->spare_size;
+	p->spare_body = NULL;
+	p->spare_size = 0;
+}
+
+/* A body of body_cxt done with: kept for the next page (the larger of two). */
+static void
+recycle_body(TempoPager *p, TempoHttpResponse *resp)
+{
+	if (resp->body == NULL)
+		return;
+	if (p->spare_body != NULL && p->spare_size >= resp->cap)
+		pfree(resp->body);
+	else
+	{
+		if (p->spare_body != NULL)
+			pfree(p->spare_body);
+		p->spare_body = resp->body;
+		p->spare_size = resp->cap;
+	}
+	resp->body = NULL;
+}
+
 /* Request the next page ahead. */
 static void
 launch_ahead(TempoPager *p)
@@ -233,6 +282,9 @@ launch_ahead(TempoPager *p)
 	p->launch_offset += p->limit;
 	a->url = psprintf("%s&offset=" INT64_FORMAT, p->stream_url, a->offset);
 	a->cxt = AllocSetContextCreate(p->cxt, "tempo_fdw page ahead", ALLOCSET_DEFAULT_SIZES);
+	memset(&req, 0, sizeof(req));
+	req.size_hint = p->body_hint;
+	use_spare_body(p, &req);
 	req.method = "GET";
 	req.url = a->url;
 	req.body = NULL;
@@ -266,8 +318,14 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 	MemoryContextSwitchTo(page_cxt);
 	*what = psprintf("GET %s", tempo_url_path(a->url));
 	if (resp.outcome != TEMPO_HTTP_OK)
+	{
+		recycle_body(p, &resp);
 		(void) request(p, "GET", a->url, NULL, &resp, what, NULL);	/* retries, or raises */
+	}
+	else
+		note_size(p, &resp);
 	page = tempo_parse_page(p->parser, resp.body, resp.len, "results", "Tempo", *what, page_cxt);
+	recycle_body(p, &resp);
 	MemoryContextDelete(a->cxt);
 
 	if (tempo_page_has_number(page, "metadata.count", &n) && n != tempo_page_nrows(page))
@@ -318,6 +376,10 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	TempoHttpRequest req;
 	bool		jira = p->cur->jira;
 
+	memset(&req, 0, sizeof(req));
+	req.size_hint = p->body_hint;
+	if (p->cur->paging == TEMPO_PAGING_NEXT_LINK)
+		use_spare_body(p, &req);	/* the caller recycles the body */
 	req.method = method;
 	req.url = url;
 	req.body = body;
@@ -349,7 +411,10 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	p->any_request = true;
 	tempo_http_perform(p->conn, p->opts, &req, resp, p->stats);
 	if (resp->outcome == TEMPO_HTTP_OK)
+	{
+		note_size(p, resp);
 		return true;
+	}
 	if (failure)
 	{
 		*failure = *resp;
@@ -490,7 +555,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 				}
 				page = tempo_parse_page(p->parser, resp.body, resp.len, "results",
 										"Tempo", what, page_cxt);
-				pfree(resp.body);
+				recycle_body(p, &resp);
 				if (tempo_page_has_number(page, "metadata.count", &n) &&
 					n != tempo_page_nrows(page))
 					bad_paging(p, what, psprintf("metadata.count is %.0f but the page holds %d results.",

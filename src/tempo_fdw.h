@@ -231,6 +231,11 @@ typedef struct TempoHttpRequest
 	const char *what;			/* what is asked, for messages (no host) */
 	const char *service;		/* "Tempo" or "Jira" */
 	const char *prefix;			/* leads error messages, or NULL */
+	/* where the body goes; all optional (zeroed: a new buffer in CurrentMemoryContext) */
+	MemoryContext body_cxt;		/* the body's context, if not the current one */
+	char	   *buffer;			/* a buffer of body_cxt to receive into, or NULL */
+	size_t		buffer_size;	/* its size */
+	size_t		size_hint;		/* else: the body's likely size (0: unknown) */
 } TempoHttpRequest;
 
 typedef enum TempoHttpOutcome
@@ -251,6 +256,7 @@ typedef struct TempoHttpResponse
 	long		status;			/* HTTP status, 0 if none */
 	char	   *body;			/* NUL-terminated body (palloc'd) */
 	size_t		len;			/* body length */
+	size_t		cap;			/* bytes allocated for body */
 	char		error[256];		/* libcurl's error text, if any */
 } TempoHttpResponse;
 
