@@ -105,6 +105,7 @@ struct TempoRowPlan
 	int			nidkeys;		/* path of the row id, for messages */
 	const char *idkeys[MAX_PATH_KEYS];
 	const char *source;			/* value of a TEMPO_COL_SOURCE column */
+	Datum		source_text;	/* the same as text, made once */
 	const char *request_key;	/* value of a TEMPO_COL_REQUEST_KEY column */
 	int			ntop;			/* distinct first keys of the used paths */
 	const char **top_keys;
@@ -500,6 +501,13 @@ tempo_row_plan_uses_text(TempoRowPlan *plan)
 void
 tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_key)
 {
+	if (plan->source_text == (Datum) 0 || strcmp(plan->source, source) != 0)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(plan));
+
+		plan->source_text = CStringGetTextDatum(source);
+		MemoryContextSwitchTo(oldcxt);
+	}
 	plan->source = source;
 	plan->request_key = request_key;
 }
@@ -749,6 +757,8 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 	switch (def->kind)
 	{
 		case TEMPO_COL_SOURCE:
+			if (col->natural && plan->source_text != (Datum) 0)
+				return plan->source_text;	/* the same for every row */
 			text = pstrdup(plan->source);
 			break;
 		case TEMPO_COL_REQUEST_KEY:

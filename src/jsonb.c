@@ -242,17 +242,24 @@ pair_order(const Pair *a, const Pair *b)
 	return pair_cmp(a, b);
 }
 
+/* pair_order for qsort. */
+static int
+pair_order_cmp(const void *a, const void *b)
+{
+	return pair_order((const Pair *) a, (const Pair *) b);
+}
+
 /* Sort pairs into jsonb's order: insertion sort for the usual few keys. */
 static void
 sort_pairs(Pair *pairs, int n)
 {
-	if (n > SMALL_OBJECT)
-	{
-		qsort(pairs, n, sizeof(Pair), pair_cmp);
-		return;
-	}
 	for (int i = 0; i < n; i++)
 		set_sortkey(&pairs[i]);
+	if (n > SMALL_OBJECT)
+	{
+		qsort(pairs, n, sizeof(Pair), pair_order_cmp);
+		return;
+	}
 	for (int i = 1; i < n; i++)
 	{
 		Pair		p = pairs[i];
@@ -267,7 +274,10 @@ sort_pairs(Pair *pairs, int n)
 	}
 }
 
-/* Keep the first of each run of equal keys (the last given); the new count. */
+/*
+ * Keep the first of each run of equal keys (the last given); the new count.
+ * Sorted pairs with their sortkeys set.
+ */
 static int
 unique_pairs(Pair *pairs, int n)
 {
@@ -277,7 +287,8 @@ unique_pairs(Pair *pairs, int n)
 	{
 		Pair	   *last = &pairs[kept - 1];
 
-		if (pairs[i].keylen == last->keylen &&
+		if (pairs[i].sortkey == last->sortkey &&
+			pairs[i].keylen == last->keylen &&
 			memcmp(pairs[i].key, last->key, last->keylen) == 0)
 			continue;
 		if (kept != i)
