@@ -78,6 +78,14 @@ SELECT raw ->> 'esc' = E'\u00e9 \U0001F600 "q" back\\slash\nline\ttab' AS escape
        (SELECT array_agg(length(k)) FROM jsonb_object_keys(raw) AS k WHERE length(k) > 60000) AS long_keys
   FROM jb.got WHERE worklog_id = 5;
 
+-- a number beyond the range of double (cJSON makes it infinite) is an
+-- ERROR naming the column and the worklog, not a jsonb holding Infinity
+\set turl :sim '/@tag=jsonb,ds=raw:raw_huge_number/4'
+ALTER SERVER jsonb_srv OPTIONS (SET tempo_url :'turl');
+SELECT worklog_id, time_spent_seconds FROM jb.worklogs;
+SELECT raw FROM jb.worklogs;  -- ERROR
+SELECT attributes FROM jb.worklogs;  -- ERROR
+
 DROP SCHEMA jb CASCADE;
 DROP EXTENSION pageinspect;
 DROP SERVER jsonb_srv CASCADE;

@@ -151,10 +151,18 @@ child_entry(JEntry meta, int index, int *totallen)
 	return meta;
 }
 
-/* A numeric for a JSON number. */
+/*
+ * A numeric for a JSON number.  cJSON makes a number beyond the range of a
+ * double infinite: an ERROR, rather than a jsonb holding Infinity (not JSON).
+ */
 static Numeric
 number_numeric(double d)
 {
+	if (!isfinite(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("a JSON number is beyond the range of double precision"),
+				 errdetail("Such numbers cannot be kept exactly.")));
 	if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT)
 		return int64_to_numeric((int64) d);
 	return DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(d)));
