@@ -81,7 +81,7 @@ write_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
 		char	   *p;
 
 		newcap = Max(newcap, 65536);
-		if (buf->data == NULL)
+		if (buf->len == 0)
 			newcap = Max(newcap, buf->hint);	/* no copying as it grows */
 		newcap = Min(newcap, buf->max + 1);
 		p = MemoryContextAllocExtended(buf->cxt, newcap,
