@@ -69,6 +69,7 @@ SELECT raw -> 'arr' -> 0 AS a0, raw -> 'arr' -> 31 AS a31, raw -> 'arr' -> 32 AS
        raw -> 'arr' -> 33 AS a33, raw -> 'arr' -> 99 AS a99, jsonb_array_length(raw -> 'arr') AS len,
        raw -> 'empty' AS empty, raw -> 'none' AS none
   FROM jb.got WHERE worklog_id = 4;
+SELECT raw -> 'ints' AS ints FROM jb.got WHERE worklog_id = 4;
 SELECT raw -> 'arr' -> 2 AS minus_zero, raw -> 'arr' -> 4 AS big, raw -> 'arr' -> 5 AS tiny,
        raw -> 'arr' -> 6 AS two_53, raw -> 'arr' -> 3 AS fraction
   FROM jb.got WHERE worklog_id = 4;

@@ -48,6 +48,9 @@
 /* Largest integer a double holds exactly */
 #define EXACT_INT_LIMIT 9007199254740992.0
 
+/* A cJSON value's type, without a call per test (cJSON_IsString and friends are functions) */
+#define JSON_TYPE(item) ((item) == NULL ? cJSON_NULL : ((item)->type & 0xFF))
+
 /* Objects with at most this many keys are sorted on the stack */
 #define SMALL_OBJECT 32
 
@@ -168,33 +171,121 @@ number_numeric(double d)
 	return DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(d)));
 }
 
+/*
+ * Integers are most of the numbers of a worklog (ids, seconds), and
+ * int64_to_numeric costs some 350 instructions and a palloc.  Their numeric
+ * is written here directly in numeric's short format: a varlena header, a
+ * 16-bit header (the short flag, the sign and the weight), then the base
+ * 10000 digits, without trailing zero digits.  That format is private to
+ * numeric.c, so it is checked once per backend against int64_to_numeric
+ * (short_ints_ok); if it ever differs, int64_to_numeric is used.
+ */
+#define NUMERIC_SHORT_FLAG		0x8000
+#define NUMERIC_SHORT_NEG		0x2000
+#define NUMERIC_SHORT_WEIGHT	0x003F
+#define MAX_INT_DIGITS			4	/* base 10000 digits of |v| <= 2^53 */
+
+/* The short numeric of v (|v| <= 2^53) into out; its length. */
+static int
+short_int_numeric(int64 v, char *out)
+{
+	uint64		u = v < 0 ? -(uint64) v : (uint64) v;
+	int16		digits[MAX_INT_DIGITS];	/* least significant first */
+	int			n = 0;
+	int			low = 0;
+	uint16		header = NUMERIC_SHORT_FLAG;
+	char	   *p = out + VARHDRSZ + sizeof(uint16);
+
+	while (u > 0)
+	{
+		digits[n++] = (int16) (u % 10000);
+		u /= 10000;
+	}
+	/* the weight counts every digit; zero ones at the low end are not stored */
+	while (low < n && digits[low] == 0)
+		low++;
+	if (n > 0)					/* zero: no digits, weight 0, positive */
+		header |= (v < 0 ? NUMERIC_SHORT_NEG : 0) | ((n - 1) & NUMERIC_SHORT_WEIGHT);
+	memcpy(out + VARHDRSZ, &header, sizeof(uint16));
+	for (int i = n - 1; i >= low; i--, p += sizeof(int16))
+		memcpy(p, &digits[i], sizeof(int16));
+	SET_VARSIZE(out, p - out);
+	return p - out;
+}
+
+/* Whether short_int_numeric writes what int64_to_numeric makes (checked once). */
+static bool
+short_ints_ok(void)
+{
+	static int	ok = -1;
+
+	if (ok < 0)
+	{
+		static const int64 probes[] = {0, 1, -1, 7, 9999, 10000, -10000, 10001, 16200,
+			100000000, 123456789, -987654321, 1000000000000LL, 9007199254740992LL,
+		-9007199254740992LL};
+
+		ok = 1;
+		for (size_t i = 0; i < lengthof(probes) && ok; i++)
+		{
+			char		mine[VARHDRSZ + sizeof(uint16) + MAX_INT_DIGITS * sizeof(int16)];
+			Numeric		theirs = int64_to_numeric(probes[i]);
+			int			len = short_int_numeric(probes[i], mine);
+
+			ok = (len == (int) VARSIZE(theirs) && memcmp(mine, theirs, len) == 0);
+			pfree(theirs);
+		}
+	}
+	return ok == 1;
+}
+
+/* A JSON number's data; its JEntry. */
+static JEntry
+write_number(Writer *w, double d)
+{
+	int			padlen = pad_to_int(w);
+	int			numlen;
+
+	if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT && short_ints_ok())
+	{
+		room(w, VARHDRSZ + sizeof(uint16) + MAX_INT_DIGITS * sizeof(int16));
+		numlen = short_int_numeric((int64) d, w->buf.data + w->buf.len);
+		w->buf.len += numlen;
+	}
+	else
+	{
+		Numeric		num = number_numeric(d);
+
+		numlen = VARSIZE_ANY(num);
+		put(w, num, numlen);
+		pfree(num);
+	}
+	return JENTRY_ISNUMERIC | (padlen + numlen);
+}
+
 /* A scalar's data; its JEntry. */
 static JEntry
 write_scalar(Writer *w, cJSON *item)
 {
-	if (item == NULL || cJSON_IsNull(item))
-		return JENTRY_ISNULL;
-	if (cJSON_IsString(item))
+	switch (JSON_TYPE(item))
 	{
-		int			len;
-		const char *s = server_text(w, item->valuestring, &len);
+		case cJSON_String:
+			{
+				int			len;
+				const char *s = server_text(w, item->valuestring, &len);
 
-		put(w, s, len);
-		return JENTRY_ISSTRING | len;
+				put(w, s, len);
+				return JENTRY_ISSTRING | len;
+			}
+		case cJSON_Number:
+			return write_number(w, item->valuedouble);
+		case cJSON_True:
+			return JENTRY_ISBOOL_TRUE;
+		case cJSON_False:
+			return JENTRY_ISBOOL_FALSE;
+		default:
+			return JENTRY_ISNULL;	/* null (cJSON has no other scalar) */
 	}
-	if (cJSON_IsNumber(item))
-	{
-		Numeric		num = number_numeric(item->valuedouble);
-		int			numlen = VARSIZE_ANY(num);
-		int			padlen = pad_to_int(w);
-
-		put(w, num, numlen);
-		pfree(num);
-		return JENTRY_ISNUMERIC | (padlen + numlen);
-	}
-	if (cJSON_IsTrue(item))
-		return JENTRY_ISBOOL_TRUE;
-	return JENTRY_ISBOOL_FALSE;
 }
 
 /* jsonb's order of keys: shorter first, then bytewise; of equal keys, the later first. */
@@ -394,14 +485,15 @@ count_children(cJSON *item)
 static JEntry
 write_value(Writer *w, cJSON *item)
 {
+	int			type = JSON_TYPE(item);
 	int			n;
 
-	if (!cJSON_IsObject(item) && !cJSON_IsArray(item))
+	if (type != cJSON_Object && type != cJSON_Array)
 		return write_scalar(w, item);
 
 	check_stack_depth();
 	n = count_children(item);
-	if (cJSON_IsObject(item))
+	if (type == cJSON_Object)
 	{
 		Pair		small[SMALL_OBJECT];
 		Pair	   *pairs = n <= SMALL_OBJECT ? small : palloc(sizeof(Pair) * n);
