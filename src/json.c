@@ -597,7 +597,7 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 		return false;
 	page->cursor = row->next;
 
-	if (!cJSON_IsObject(row))
+	if (!tempo_json_is(row, cJSON_Object))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
@@ -778,9 +778,13 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			*isnull = true;
 			return (Datum) 0;
 		default:
-			v = col->top < 0 ? NULL :
-				tempo_json_follow(plan->top_found[col->top], col->nkeys - 1, col->keys + 1);
-			if (v == NULL || cJSON_IsNull(v))
+			if (col->top < 0)
+				v = NULL;
+			else if (col->nkeys == 1)
+				v = plan->top_found[col->top];
+			else
+				v = tempo_json_follow(plan->top_found[col->top], col->nkeys - 1, col->keys + 1);
+			if (v == NULL || tempo_json_is(v, cJSON_NULL))
 			{
 				if (def->required)
 					bad_value(plan, row, "a value", "none (the field is missing)");
@@ -799,7 +803,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					TempoJsonBuf buf;
 					const cJSON *key;
 
-					if (!cJSON_IsArray(v))
+					if (!tempo_json_is(v, cJSON_Array))
 						bad_value(plan, row, "an array of {key, value}",
 								  tempo_json_type_name(v));
 					if (col->natural)
@@ -827,9 +831,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					break;
 				}
 			case TEMPO_COL_ADF_TEXT:
-				if (cJSON_IsString(v))
+				if (tempo_json_is(v, cJSON_String))
 					text = v->valuestring;
-				else if (cJSON_IsObject(v))
+				else if (tempo_json_is(v, cJSON_Object))
 				{
 					TempoJsonBuf buf;
 
@@ -852,7 +856,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					bad_value(plan, row, "a document or a string", tempo_json_type_name(v));
 				break;
 			case TEMPO_COL_IS_APP:
-				if (!cJSON_IsString(v))
+				if (!tempo_json_is(v, cJSON_String))
 					bad_value(plan, row, "a string", tempo_json_type_name(v));
 				if (col->natural)
 					return BoolGetDatum(strcmp(v->valuestring, "app") == 0);
@@ -863,10 +867,10 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					TimeADT		t;
 					const char *end;
 
-					if (!cJSON_IsString(v) || strlen(v->valuestring) < 19 ||
+					if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) < 19 ||
 						!parse_time(v->valuestring + 11, &t, &end))
 						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
-								  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return TimeADTGetDatum(t);
@@ -877,9 +881,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 				{
 					DateADT		d;
 
-					if (!cJSON_IsString(v) || !parse_date(v->valuestring, &d))
+					if (!tempo_json_is(v, cJSON_String) || !parse_date(v->valuestring, &d))
 						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
-								  cJSON_IsString(v) ? quote_literal_cstr(v->valuestring)
+								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(v->valuestring)
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return DateADTGetDatum(d);
@@ -889,9 +893,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 			default:
 				if (!col->natural)
 				{
-					if (cJSON_IsString(v))
+					if (tempo_json_is(v, cJSON_String))
 						text = v->valuestring;
-					else if (cJSON_IsNumber(v) && json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+					else if (tempo_json_is(v, cJSON_Number) && json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
 						text = psprintf(INT64_FORMAT, n);
 					else
 						text = print_json(v);
@@ -902,27 +906,27 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					case INT8OID:
 						if (!json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
 							bad_value(plan, row, "an integer of at most 2^53",
-									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
+									  tempo_json_is(v, cJSON_Number) ? psprintf("%g", v->valuedouble)
 									  : tempo_json_type_name(v));
 						return Int64GetDatum(n);
 					case INT4OID:
-						if (!cJSON_IsNumber(v) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
+						if (!tempo_json_is(v, cJSON_Number) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
 							bad_value(plan, row, "an integer within the range of integer",
-									  cJSON_IsNumber(v) ? psprintf("%g", v->valuedouble)
+									  tempo_json_is(v, cJSON_Number) ? psprintf("%g", v->valuedouble)
 									  : tempo_json_type_name(v));
 						return Int32GetDatum((int32) n);
 					case TEXTOID:
-						if (!cJSON_IsString(v))
+						if (!tempo_json_is(v, cJSON_String))
 							bad_value(plan, row, "a string", tempo_json_type_name(v));
 						return CStringGetTextDatum(row_string(plan, v->valuestring));
 					case DATEOID:
 						{
 							DateADT		d;
 
-							if (!cJSON_IsString(v) || strlen(v->valuestring) != 10 ||
+							if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) != 10 ||
 								!parse_date(v->valuestring, &d))
 								bad_value(plan, row, "a date YYYY-MM-DD",
-										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
 										  : tempo_json_type_name(v));
 							return DateADTGetDatum(d);
 						}
@@ -931,10 +935,10 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							TimeADT		t;
 							const char *end;
 
-							if (!cJSON_IsString(v) || !parse_time(v->valuestring, &t, &end) ||
+							if (!tempo_json_is(v, cJSON_String) || !parse_time(v->valuestring, &t, &end) ||
 								*end != '\0')
 								bad_value(plan, row, "a time HH:MM:SS",
-										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
 										  : tempo_json_type_name(v));
 							return TimeADTGetDatum(t);
 						}
@@ -942,9 +946,9 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 						{
 							TimestampTz ts;
 
-							if (!cJSON_IsString(v) || !parse_timestamptz(v->valuestring, &ts))
+							if (!tempo_json_is(v, cJSON_String) || !parse_timestamptz(v->valuestring, &ts))
 								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
-										  cJSON_IsString(v) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
 										  : tempo_json_type_name(v));
 							return TimestampTzGetDatum(ts);
 						}

@@ -43,6 +43,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "jsonpage.h"
 #include "tempo_fdw.h"
 
 /* Largest integer a double holds exactly */
@@ -290,10 +291,8 @@ write_scalar(Writer *w, cJSON *item)
 
 /* jsonb's order of keys: shorter first, then bytewise; of equal keys, the later first. */
 static int
-pair_cmp(const void *a, const void *b)
+pair_cmp(const Pair *pa, const Pair *pb)
 {
-	const Pair *pa = (const Pair *) a;
-	const Pair *pb = (const Pair *) b;
 	int			r;
 
 	if (pa->keylen != pb->keylen)
@@ -326,8 +325,8 @@ set_sortkey(Pair *p)
 	}
 	else
 	{
-		for (int i = 0; i < 6; i++)
-			k = (k << 8) | (i < p->keylen ? (unsigned char) p->key[i] : 0);
+		for (int i = 0; i < p->keylen; i++)
+			k |= (uint64) (unsigned char) p->key[i] << (40 - 8 * i);
 	}
 	p->sortkey = ((uint64) p->keylen << 48) | k;
 }
@@ -341,58 +340,64 @@ pair_order(const Pair *a, const Pair *b)
 	return pair_cmp(a, b);
 }
 
-/* pair_order for qsort. */
+/* pair_order of the pairs at two positions, for qsort_arg. */
 static int
-pair_order_cmp(const void *a, const void *b)
+position_cmp(const void *a, const void *b, void *arg)
 {
-	return pair_order((const Pair *) a, (const Pair *) b);
+	const Pair *pairs = (const Pair *) arg;
+
+	return pair_order(&pairs[*(const int *) a], &pairs[*(const int *) b]);
 }
 
-/* Sort pairs into jsonb's order: insertion sort for the usual few keys. */
+/*
+ * The positions of pairs in jsonb's order, into order[0..n): insertion
+ * sort for the usual few keys.  Positions move, not the pairs.
+ */
 static void
-sort_pairs(Pair *pairs, int n)
+sort_pairs(Pair *pairs, int n, int *order)
 {
 	for (int i = 0; i < n; i++)
+	{
 		set_sortkey(&pairs[i]);
+		order[i] = i;
+	}
 	if (n > SMALL_OBJECT)
 	{
-		qsort(pairs, n, sizeof(Pair), pair_order_cmp);
+		qsort_arg(order, n, sizeof(int), position_cmp, pairs);
 		return;
 	}
 	for (int i = 1; i < n; i++)
 	{
-		Pair		p = pairs[i];
+		int			p = order[i];
 		int			j = i;
 
-		while (j > 0 && pair_order(&pairs[j - 1], &p) > 0)
+		while (j > 0 && pair_order(&pairs[order[j - 1]], &pairs[p]) > 0)
 		{
-			pairs[j] = pairs[j - 1];
+			order[j] = order[j - 1];
 			j--;
 		}
-		pairs[j] = p;
+		order[j] = p;
 	}
 }
 
 /*
- * Keep the first of each run of equal keys (the last given); the new count.
- * Sorted pairs with their sortkeys set.
+ * Keep the first of each run of equal keys in order (the last given); the
+ * new count.
  */
 static int
-unique_pairs(Pair *pairs, int n)
+unique_pairs(const Pair *pairs, int *order, int n)
 {
 	int			kept = n > 0 ? 1 : 0;
 
 	for (int i = 1; i < n; i++)
 	{
-		Pair	   *last = &pairs[kept - 1];
+		const Pair *p = &pairs[order[i]];
+		const Pair *last = &pairs[order[kept - 1]];
 
-		if (pairs[i].sortkey == last->sortkey &&
-			pairs[i].keylen == last->keylen &&
-			memcmp(pairs[i].key, last->key, last->keylen) == 0)
+		if (p->sortkey == last->sortkey && p->keylen == last->keylen &&
+			memcmp(p->key, last->key, last->keylen) == 0)
 			continue;
-		if (kept != i)
-			pairs[kept] = pairs[i];
-		kept++;
+		order[kept++] = order[i];
 	}
 	return kept;
 }
@@ -429,26 +434,32 @@ static JEntry
 write_object(Writer *w, Pair *pairs, int n)
 {
 	int			base = w->buf.len;
+	int			small[SMALL_OBJECT];
+	int		   *order = n <= SMALL_OBJECT ? small : palloc(sizeof(int) * n);
 	int			jentries;
 	int			totallen = 0;
 
-	sort_pairs(pairs, n);
-	n = unique_pairs(pairs, n);
+	sort_pairs(pairs, n, order);
+	n = unique_pairs(pairs, order, n);
 	/* the keys' JEntries, then the values' */
 	jentries = begin_container(w, n, JB_FOBJECT, n * 2);
 	for (int i = 0; i < n; i++)
 	{
-		put(w, pairs[i].key, pairs[i].keylen);
+		const Pair *p = &pairs[order[i]];
+
+		put(w, p->key, p->keylen);
 		set_entry(w, jentries + i * sizeof(JEntry),
-				  child_entry(JENTRY_ISSTRING | pairs[i].keylen, i, &totallen));
+				  child_entry(JENTRY_ISSTRING | p->keylen, i, &totallen));
 	}
 	for (int i = 0; i < n; i++)
 	{
-		JEntry		meta = write_value(w, pairs[i].value);
+		JEntry		meta = write_value(w, pairs[order[i]].value);
 
 		set_entry(w, jentries + (n + i) * sizeof(JEntry),
 				  child_entry(meta, n + i, &totallen));
 	}
+	if (order != small)
+		pfree(order);
 	return JENTRY_ISCONTAINER | (w->buf.len - base);
 }
 
@@ -582,16 +593,18 @@ tempo_attr_map_to_jsonb(cJSON *values, bool verified, bool *bad_key)
 	start(&w, verified);
 	cJSON_ArrayForEach(item, values)
 	{
-		cJSON	   *key = cJSON_GetObjectItemCaseSensitive(item, "key");
+		static const char *const names[] = {"key", "value"};
+		cJSON	   *found[2];
 
-		if (!cJSON_IsString(key))
+		tempo_json_find_keys(item, 2, names, found);
+		if (!tempo_json_is(found[0], cJSON_String))
 		{
 			*bad_key = true;
 			return (Datum) 0;
 		}
-		pairs[i].key = server_text(&w, key->valuestring, &pairs[i].keylen);
+		pairs[i].key = server_text(&w, found[0]->valuestring, &pairs[i].keylen);
 		pairs[i].order = i;
-		pairs[i].value = cJSON_GetObjectItemCaseSensitive(item, "value");
+		pairs[i].value = found[1];
 		i++;
 	}
 	(void) write_object(&w, pairs, i);

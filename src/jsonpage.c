@@ -331,7 +331,7 @@ tempo_json_follow(const cJSON *obj, int nkeys, const char *const *keys)
 	cJSON	   *v = (cJSON *) obj;
 
 	for (int i = 0; i < nkeys && v != NULL; i++)
-		v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, keys[i]) : NULL;
+		v = tempo_json_is(v, cJSON_Object) ? cJSON_GetObjectItemCaseSensitive(v, keys[i]) : NULL;
 	return v;
 }
 
@@ -352,7 +352,7 @@ tempo_json_find_keys(const cJSON *obj, int nkeys, const char *const *keys,
 
 	for (int i = 0; i < nkeys; i++)
 		found[i] = NULL;
-	if (!cJSON_IsObject(obj) || nkeys == 0)
+	if (!tempo_json_is(obj, cJSON_Object) || nkeys == 0)
 		return;
 	for (cJSON *m = obj->child; m != NULL && nfound < nkeys; m = m->next)
 	{
@@ -402,7 +402,7 @@ tempo_json_type_name(const cJSON *v)
 bool
 tempo_json_integer(const cJSON *v, int64_t min, int64_t max, int64_t *out)
 {
-	if (cJSON_IsNumber(v))
+	if (tempo_json_is(v, cJSON_Number))
 	{
 		double		d = v->valuedouble;
 
@@ -412,7 +412,7 @@ tempo_json_integer(const cJSON *v, int64_t min, int64_t max, int64_t *out)
 		*out = (int64_t) d;
 		return true;
 	}
-	if (cJSON_IsString(v) && v->valuestring != NULL)
+	if (tempo_json_is(v, cJSON_String) && v->valuestring != NULL)
 	{
 		char	   *end;
 		long long	n;

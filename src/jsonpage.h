@@ -89,6 +89,17 @@ extern TempoJsonStatus tempo_json_parse(const char *body, size_t len,
 										long *error_at);
 extern void tempo_json_parse_abandon(void);
 
+/*
+ * cJSON's type tests are functions of the shared library: this one is
+ * inline, for the code that runs for every value (same meaning: a NULL
+ * item has no type).  type is one of cJSON_String, cJSON_Number, ...
+ */
+static inline bool
+tempo_json_is(const cJSON *item, int type)
+{
+	return item != NULL && (item->type & 0xFF) == type;
+}
+
 /* Finding values */
 extern cJSON *tempo_json_follow(const cJSON *obj, int nkeys,
 								const char *const *keys);
