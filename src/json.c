@@ -558,10 +558,12 @@ order_top_keys(TempoRowPlan *plan, cJSON *row)
 	int			n = 0;
 	cJSON	   *m;
 
+	/* the keys in the order of the members tempo_json_find_keys finds */
+	tempo_json_find_keys(row, plan->ntop, plan->top_keys, plan->top_found);
 	cJSON_ArrayForEach(m, row)
 	{
-		for (int j = 0; j < plan->ntop && m->string; j++)
-			if (!placed[j] && strcmp(plan->top_keys[j], m->string) == 0)
+		for (int j = 0; j < plan->ntop; j++)
+			if (plan->top_found[j] == m)
 			{
 				placed[j] = true;
 				moved_to[j] = n;

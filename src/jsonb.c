@@ -46,12 +46,6 @@
 #include "jsonpage.h"
 #include "tempo_fdw.h"
 
-/* Largest integer a double holds exactly */
-#define EXACT_INT_LIMIT 9007199254740992.0
-
-/* A cJSON value's type, without a call per test (cJSON_IsString and friends are functions) */
-#define JSON_TYPE(item) ((item) == NULL ? cJSON_NULL : ((item)->type & 0xFF))
-
 /* Objects with at most this many keys are sorted on the stack */
 #define SMALL_OBJECT 32
 
@@ -156,23 +150,6 @@ child_entry(JEntry meta, int index, int *totallen)
 }
 
 /*
- * A numeric for a JSON number.  cJSON makes a number beyond the range of a
- * double infinite: an ERROR, rather than a jsonb holding Infinity (not JSON).
- */
-static Numeric
-number_numeric(double d)
-{
-	if (!isfinite(d))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("a JSON number is beyond the range of double precision"),
-				 errdetail("Such numbers cannot be kept exactly.")));
-	if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT)
-		return int64_to_numeric((int64) d);
-	return DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(d)));
-}
-
-/*
  * Integers are most of the numbers of a worklog (ids, seconds), and
  * int64_to_numeric costs some 350 instructions and a palloc.  Their numeric
  * is written here directly in numeric's short format: a varlena header, a
@@ -240,27 +217,39 @@ short_ints_ok(void)
 	return ok == 1;
 }
 
-/* A JSON number's data; its JEntry. */
+/*
+ * A JSON number's data; its JEntry.  An integer is exact, other numbers go
+ * through float8.  cJSON makes a number beyond the range of a double
+ * infinite: an ERROR, rather than a jsonb holding Infinity (not JSON).
+ */
 static JEntry
 write_number(Writer *w, double d)
 {
 	int			padlen = pad_to_int(w);
 	int			numlen;
+	Numeric		num;
 
-	if (d == floor(d) && fabs(d) <= EXACT_INT_LIMIT && short_ints_ok())
+	if (!isfinite(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("a JSON number is beyond the range of double precision"),
+				 errdetail("Such numbers cannot be kept exactly.")));
+	if (d == floor(d) && fabs(d) <= TEMPO_JSON_EXACT_INT_LIMIT)
 	{
-		room(w, VARHDRSZ + sizeof(uint16) + MAX_INT_DIGITS * sizeof(int16));
-		numlen = short_int_numeric((int64) d, w->buf.data + w->buf.len);
-		w->buf.len += numlen;
+		if (short_ints_ok())
+		{
+			room(w, VARHDRSZ + sizeof(uint16) + MAX_INT_DIGITS * sizeof(int16));
+			numlen = short_int_numeric((int64) d, w->buf.data + w->buf.len);
+			w->buf.len += numlen;
+			return JENTRY_ISNUMERIC | (padlen + numlen);
+		}
+		num = int64_to_numeric((int64) d);
 	}
 	else
-	{
-		Numeric		num = number_numeric(d);
-
-		numlen = VARSIZE_ANY(num);
-		put(w, num, numlen);
-		pfree(num);
-	}
+		num = DatumGetNumeric(DirectFunctionCall1(float8_numeric, Float8GetDatum(d)));
+	numlen = VARSIZE_ANY(num);
+	put(w, num, numlen);
+	pfree(num);
 	return JENTRY_ISNUMERIC | (padlen + numlen);
 }
 
@@ -268,7 +257,7 @@ write_number(Writer *w, double d)
 static JEntry
 write_scalar(Writer *w, cJSON *item)
 {
-	switch (JSON_TYPE(item))
+	switch (tempo_json_type(item))
 	{
 		case cJSON_String:
 			{
@@ -496,7 +485,7 @@ count_children(cJSON *item)
 static JEntry
 write_value(Writer *w, cJSON *item)
 {
-	int			type = JSON_TYPE(item);
+	int			type = tempo_json_type(item);
 	int			n;
 
 	if (type != cJSON_Object && type != cJSON_Array)

@@ -42,9 +42,6 @@
 
 #include "jsonpage.h"
 
-/* Largest integer a double holds exactly */
-#define EXACT_INT_LIMIT 9007199254740992.0
-
 /* Alignment of what the arena hands out (PostgreSQL's MAXALIGN on 64 bits) */
 typedef union ArenaAlign
 {
@@ -207,12 +204,9 @@ tempo_json_arena_rewind(TempoJsonArena *arena)
 void
 tempo_json_arena_release(TempoJsonArena *arena)
 {
-	free_blocks(arena, arena->blocks);
+	tempo_json_arena_rewind(arena);
 	free_blocks(arena, arena->spare);
-	arena->blocks = NULL;
 	arena->spare = NULL;
-	arena->next = NULL;
-	arena->avail = 0;
 }
 
 /* cJSON's malloc during a parse: NULL when out of memory. */
@@ -339,9 +333,9 @@ tempo_json_follow(const cJSON *obj, int nkeys, const char *const *keys)
  * tempo_json_find_keys
  *		For each of keys (distinct), the first member of obj with that name,
  *		or NULL: what cJSON_GetObjectItemCaseSensitive finds, in one pass
- *		over the members for all keys instead of a pass per key.  The members of one
- *		page's objects come in the same order, so each is first compared
- *		with the key after the one its predecessor matched.
+ *		over the members for all keys instead of a pass per key.  The
+ *		members of one page's objects come in the same order, so each is
+ *		first compared with the key after the one its predecessor matched.
  */
 void
 tempo_json_find_keys(const cJSON *obj, int nkeys, const char *const *keys,
@@ -406,7 +400,7 @@ tempo_json_integer(const cJSON *v, int64_t min, int64_t max, int64_t *out)
 	{
 		double		d = v->valuedouble;
 
-		if (!isfinite(d) || d != floor(d) || fabs(d) > EXACT_INT_LIMIT ||
+		if (!isfinite(d) || d != floor(d) || fabs(d) > TEMPO_JSON_EXACT_INT_LIMIT ||
 			d < (double) min || d > (double) max)
 			return false;
 		*out = (int64_t) d;

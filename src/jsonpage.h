@@ -89,11 +89,21 @@ extern TempoJsonStatus tempo_json_parse(const char *body, size_t len,
 										long *error_at);
 extern void tempo_json_parse_abandon(void);
 
+/* Largest integer a double (so a cJSON number) holds exactly: 2^53 */
+#define TEMPO_JSON_EXACT_INT_LIMIT 9007199254740992.0
+
 /*
- * cJSON's type tests are functions of the shared library: this one is
- * inline, for the code that runs for every value (same meaning: a NULL
- * item has no type).  type is one of cJSON_String, cJSON_Number, ...
+ * cJSON's type tests are functions of the shared library: these are
+ * inline, for the code that runs for every value.  tempo_json_type is one
+ * of cJSON_String, cJSON_Number, ... (cJSON_NULL for a missing item too);
+ * tempo_json_is means what the cJSON_Is... test of that type means.
  */
+static inline int
+tempo_json_type(const cJSON *item)
+{
+	return item == NULL ? cJSON_NULL : (item->type & 0xFF);
+}
+
 static inline bool
 tempo_json_is(const cJSON *item, int type)
 {
