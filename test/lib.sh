@@ -43,6 +43,10 @@ ensure_packages() {
 
 # Build with warnings as errors and install into the PostgreSQL tree.
 build_and_install() {
+	# one run at a time per machine: the extension is installed into the one
+	# PostgreSQL tree, so two checkouts testing at once would swap libraries
+	exec 9>/tmp/tempo_fdw_install.lock
+	flock 9
 	log "building tempo_fdw"
 	make -C "$ROOT" -s COPT=-Werror PG_CONFIG=$PGBIN/pg_config >/dev/null
 	as_root make -C "$ROOT" -s install PG_CONFIG=$PGBIN/pg_config >/dev/null
