@@ -155,14 +155,18 @@ rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 		wait_ms(ms);
 }
 
-/* Is this outcome worth another try? */
-static bool
-is_transient(const TempoHttpResponse *resp)
+/*
+ * tempo_http_retryable
+ *		Is this outcome worth another try (one policy for every request)?
+ */
+bool
+tempo_http_retryable(const TempoHttpResponse *resp)
 {
 	if (resp->outcome == TEMPO_HTTP_TRANSFER)
 		return true;
+	/* 500 too: as often a passing fault of one node as 502/503 are */
 	return resp->outcome == TEMPO_HTTP_STATUS &&
-		(resp->status == 429 || resp->status == 502 ||
+		(resp->status == 429 || resp->status == 500 || resp->status == 502 ||
 		 resp->status == 503 || resp->status == 504);
 }
 
@@ -312,7 +316,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 
 	init_body(&buf, opts, req);
 
-	for (int attempt = 0;; attempt++)
+	for (int attempt = req->sent_before;; attempt++)
 	{
 		CURLcode	rc;
 		long		wait;
@@ -330,8 +334,9 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 		stats->requests++;
 		requests_made++;
 		finish_response(h, rc, &buf, req, resp, stats);
+		resp->sent = attempt + 1;
 
-		if (!is_transient(resp) || attempt >= opts->max_retries)
+		if (!tempo_http_retryable(resp) || attempt >= opts->max_retries)
 			return;
 
 		/* transient: wait as asked, or back off exponentially */
@@ -415,7 +420,10 @@ struct TempoTransfer
 
 /*
  * tempo_http_start
- *		Start a request without waiting for it.
+ *		Start a request without waiting for it; NULL when the connection
+ *		runs TEMPO_MAX_SLOTS transfers already (many scans of one query read
+ *		ahead at once): nothing was sent, and the caller sends the request
+ *		with tempo_http_perform when it needs the answer.
  */
 TempoTransfer *
 tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
@@ -436,7 +444,7 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 			break;
 		}
 	if (slot == NULL)
-		elog(ERROR, "no free tempo_fdw transfer slot");
+		return NULL;			/* every slot busy: the caller asks later */
 	if (slot->easy == NULL && (slot->easy = curl_easy_init()) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -560,6 +568,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 	PG_TRY();
 	{
 		finish_response(slot->easy, slot->result, &t->buf, &t->req, resp, stats);
+		resp->sent = 1;
 	}
 	PG_FINALLY();
 	{
@@ -575,8 +584,11 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 void
 tempo_http_abandon(TempoTransfer *t)
 {
-	TempoSlot  *slot = &t->conn->slots[t->slot];
+	TempoSlot  *slot;
 
+	if (t == NULL)
+		return;
+	slot = &t->conn->slots[t->slot];
 	if (slot->owner == t)
 	{
 		release_slot(t->conn, slot);
@@ -748,7 +760,7 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			break;
 		case TEMPO_HTTP_TRANSFER:
 			msg = psprintf("%s request %s %s failed after %d retries",
-						   req->service, req->method, req->what, opts->max_retries);
+						   req->service, req->method, req->what, Max(resp->sent - 1, 0));
 			detail = pstrdup(resp->error);
 			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
 			break;
@@ -793,8 +805,10 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 				msg = psprintf("%s answered HTTP %ld for %s %s",
 							   req->service, resp->status, req->method, req->what);
 				if (resp->status == 429 || resp->status >= 500)
-					hint = psprintf("The request was sent %d time%s; raise \"max_retries\" or try again later.",
-									opts->max_retries + 1, opts->max_retries ? "s" : "");
+					hint = psprintf(resp->sent == 1
+									? "The request was sent %d time; raise \"max_retries\" or try again later."
+									: "The request was sent %d times; raise \"max_retries\" or try again later.",
+									Max(resp->sent, 1));
 			}
 			break;
 	}

@@ -90,6 +90,8 @@ struct TempoPager
 	char	   *spare_body;		/* a parsed page's buffer, for the next one */
 	size_t		spare_size;
 	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
+	bool		key_missing;	/* the last request found no such key */
+	int			sent_before;	/* times the next request was sent already */
 };
 
 /*
@@ -295,6 +297,12 @@ launch_ahead(TempoPager *p)
 	oldcxt = MemoryContextSwitchTo(a->cxt);
 	a->transfer = tempo_http_start(p->conn, p->opts, &req, p->stats);
 	MemoryContextSwitchTo(oldcxt);
+	if (a->transfer == NULL)
+	{
+		/* no transfer slot free: the page is asked for when it is read */
+		p->spare_body = req.buffer;
+		p->spare_size = req.buffer_size;
+	}
 	p->inflight = lappend(p->inflight, a);
 }
 
@@ -314,12 +322,28 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 
 	p->inflight = list_delete_first(p->inflight);
 	MemoryContextSwitchTo(a->cxt);
-	tempo_http_finish(a->transfer, &resp, p->stats);
+	memset(&resp, 0, sizeof(resp));
+	if (a->transfer != NULL)
+		tempo_http_finish(a->transfer, &resp, p->stats);
 	MemoryContextSwitchTo(page_cxt);
 	*what = psprintf("GET %s", tempo_url_path(a->url));
-	if (resp.outcome != TEMPO_HTTP_OK)
+	if (a->transfer != NULL && resp.outcome != TEMPO_HTTP_OK && !tempo_http_retryable(&resp))
 	{
+		/* not worth a retry: the error it would have been one at a time */
+		memset(&p->last_req, 0, sizeof(p->last_req));
+		p->last_req.method = "GET";
+		p->last_req.url = a->url;
+		p->last_req.what = tempo_url_path(a->url);
+		p->last_req.service = "Tempo";
+		p->last_req.auth_header = p->tempo_auth;
+		p->last_req.prefix = p->prefix;
+		tempo_pager_raise(p, &resp);
+	}
+	if (a->transfer == NULL || resp.outcome != TEMPO_HTTP_OK)
+	{
+		/* not sent (no slot free), or worth a retry: the rest of its tries */
 		recycle_body(p, &resp);
+		p->sent_before = resp.sent;
 		(void) request(p, "GET", a->url, NULL, &resp, what, NULL);	/* retries, or raises */
 	}
 	else
@@ -365,6 +389,27 @@ tempo_pager_key(TempoPager *p)
 }
 
 /*
+ * key_is_missing
+ *		Is a failed answer the API's documented "no such key" for the current
+ *		stream (Tempo: a user that cannot be found; Jira: an issue that does
+ *		not exist or may not be seen)?  Only a 404 with a JSON error body to
+ *		the stream's first request counts: an HTML 404 (a wrong base URL, a
+ *		proxy) stays an error.
+ */
+static bool
+key_is_missing(TempoPager *p, const TempoHttpResponse *resp)
+{
+	const char *b = resp->body;
+
+	if (!p->cur->missing_is_empty || p->seen_urls != NIL || p->start_at != 0 ||
+		resp->outcome != TEMPO_HTTP_STATUS || resp->status != 404 || b == NULL)
+		return false;
+	while (*b == ' ' || *b == '\t' || *b == '\r' || *b == '\n')
+		b++;
+	return *b == '{';
+}
+
+/*
  * request
  *		Send one request of the current stream.  On failure: raise, or, if
  *		failure is not NULL, return false with the response in *failure.
@@ -378,6 +423,8 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 
 	memset(&req, 0, sizeof(req));
 	req.size_hint = p->body_hint;
+	req.sent_before = p->sent_before;
+	p->sent_before = 0;
 	if (p->cur->paging == TEMPO_PAGING_NEXT_LINK)
 		use_spare_body(p, &req);	/* the caller recycles the body */
 	req.method = method;
@@ -409,11 +456,22 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	}
 
 	p->any_request = true;
+	p->key_missing = false;
 	tempo_http_perform(p->conn, p->opts, &req, resp, p->stats);
 	if (resp->outcome == TEMPO_HTTP_OK)
 	{
 		note_size(p, resp);
 		return true;
+	}
+	if (key_is_missing(p, resp))
+	{
+		p->key_missing = true;
+		if (p->cur->paging == TEMPO_PAGING_NEXT_LINK)
+			recycle_body(p, resp);
+		else
+			pfree(resp->body);
+		resp->body = NULL;
+		return false;
 	}
 	if (failure)
 	{
@@ -549,8 +607,13 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 				if (!request(p, "GET", p->next_url, NULL, &resp, &what,
 							 first ? failure : NULL))
 				{
-					*failed = true;
 					MemoryContextSwitchTo(oldcxt);
+					if (p->key_missing)
+					{
+						p->cur_done = true; /* no such key: no rows */
+						continue;
+					}
+					*failed = true;
 					return NULL;
 				}
 				page = tempo_parse_page(p->parser, resp.body, resp.len, "results",
@@ -580,7 +643,13 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					char	   *url = psprintf("%s&startAt=" INT64_FORMAT, p->next_url, p->start_at);
 					double		total;
 
-					(void) request(p, "GET", url, NULL, &resp, &what, NULL);
+					if (!request(p, "GET", url, NULL, &resp, &what, NULL))
+					{
+						MemoryContextReset(page_cxt);
+						MemoryContextSwitchTo(oldcxt);
+						p->cur_done = true; /* no such issue: no rows */
+						continue;
+					}
 					page = tempo_parse_page(p->parser, resp.body, resp.len, "worklogs",
 											"Jira", what, page_cxt);
 					pfree(resp.body);

@@ -312,6 +312,10 @@ tempo_classify(RelOptInfo *baserel, Oid relid, TempoResource resource,
 	f->kind = filter_kind(resource, column, coltype, op, &f->exact);
 	if (f->kind < 0)
 		return false;
+	/* = ANY of dates or instants fetches the range from the least to the
+	 * greatest value: more than the list, checked locally */
+	if (f->array && f->kind != TEMPO_FILTER_ISSUE && f->kind != TEMPO_FILTER_AUTHOR)
+		f->exact = false;
 	f->text = filter_text(column, op, f->array, value);
 	f->strict = (op == CMP_LT || op == CMP_GT);
 	f->value = value;
@@ -420,6 +424,53 @@ int_datum(Datum d, Oid type)
 	return DatumGetInt64(d);
 }
 
+/*
+ * The dates and instants the APIs can express: years 1 to 9999.  A bound
+ * outside them is dropped (it excludes nothing the API serves) or makes the
+ * scan empty (it excludes everything), so that the answer stays the one
+ * without pushdown.
+ */
+#define FIRST_DATE		(-POSTGRES_EPOCH_JDATE + 1721426)	/* 0001-01-01 */
+#define LAST_DATE		(-POSTGRES_EPOCH_JDATE + 5373484)	/* 9999-12-31 */
+#define FIRST_INSTANT	((TimestampTz) FIRST_DATE * USECS_PER_DAY)
+#define LAST_INSTANT	((TimestampTz) (LAST_DATE + 1) * USECS_PER_DAY - 1)
+
+/* The day after d (infinity stays as it is). */
+static DateADT
+date_after(DateADT d)
+{
+	return DATE_NOT_FINITE(d) ? d : d + 1;
+}
+
+/* The day before d (infinity stays as it is). */
+static DateADT
+date_before(DateADT d)
+{
+	return DATE_NOT_FINITE(d) ? d : d - 1;
+}
+
+/* Raise *from to d; false when no servable date is that late. */
+static bool
+narrow_from(DateADT *from, DateADT d)
+{
+	if (DATE_IS_NOEND(d) || d > LAST_DATE)
+		return false;
+	if (d > FIRST_DATE)
+		*from = Max(*from, d);
+	return true;
+}
+
+/* Lower *to to d; false when no servable date is that early. */
+static bool
+narrow_to(DateADT *to, DateADT d)
+{
+	if (DATE_IS_NOBEGIN(d) || d < FIRST_DATE)
+		return false;
+	if (d < LAST_DATE)
+		*to = Min(*to, d);
+	return true;
+}
+
 /* Bits of the "unknown" mask: values not known before execution */
 #define UNKNOWN_FROM	1
 #define UNKNOWN_TO		2
@@ -505,47 +556,55 @@ tempo_build_requests(TempoTarget target, List *filters, int limit)
 			case TEMPO_FILTER_DATE_LOWER:
 			case TEMPO_FILTER_DATE_UPPER:
 			case TEMPO_FILTER_DATE_EQ:
-				foreach(lc2, vals)
 				{
-					DateADT		d = DatumGetDateADT((Datum) lfirst(lc2));
+					/* several values (= ANY) are OR-ed: their least and greatest */
+					DateADT		lo = DATEVAL_NOEND;
+					DateADT		hi = DATEVAL_NOBEGIN;
 
-					if (f->kind != TEMPO_FILTER_DATE_UPPER)
+					foreach(lc2, vals)
 					{
-						if (DATE_IS_NOEND(d) && f->kind == TEMPO_FILTER_DATE_LOWER)
-							return NIL;
-						if (!DATE_NOT_FINITE(d))
-							from = Max(from, f->strict ? d + 1 : d);
-					}
-					if (f->kind != TEMPO_FILTER_DATE_LOWER)
-					{
-						if (DATE_IS_NOBEGIN(d) && f->kind == TEMPO_FILTER_DATE_UPPER)
-							return NIL;
-						if (!DATE_NOT_FINITE(d))
-							to = Min(to, f->strict ? d - 1 : d);
-					}
-				}
-				break;
-			case TEMPO_FILTER_UPDATED_LOWER:
-				foreach(lc2, vals)
-				{
-					TimestampTz ts = DatumGetTimestampTz((Datum) lfirst(lc2));
+						DateADT		d = DatumGetDateADT((Datum) lfirst(lc2));
 
-					if (TIMESTAMP_IS_NOEND(ts))
+						lo = Min(lo, d);
+						hi = Max(hi, d);
+					}
+					if (f->kind != TEMPO_FILTER_DATE_UPPER &&
+						!narrow_from(&from, f->strict ? date_after(lo) : lo))
 						return NIL;
-					if (!TIMESTAMP_NOT_FINITE(ts))
-						updated = Max(updated, ts);
+					if (f->kind != TEMPO_FILTER_DATE_LOWER &&
+						!narrow_to(&to, f->strict ? date_before(hi) : hi))
+						return NIL;
+					break;
 				}
-				break;
+			case TEMPO_FILTER_UPDATED_LOWER:
+				{
+					/* several values (= ANY): the least is the bound */
+					TimestampTz lo = DT_NOEND;
+
+					foreach(lc2, vals)
+						lo = Min(lo, DatumGetTimestampTz((Datum) lfirst(lc2)));
+					if (lo > LAST_INSTANT)
+						return NIL;		/* no instant the API serves is later */
+					if (lo >= FIRST_INSTANT)
+						updated = Max(updated, lo);
+					break;
+				}
 			case TEMPO_FILTER_ISSUE:
 			case TEMPO_FILTER_AUTHOR:
 				{
 					bool		issue = (f->kind == TEMPO_FILTER_ISSUE);
 					List	   *ids = NIL;
 
+					/* ids no issue or person can have (<= 0, empty) match nothing */
 					foreach(lc2, vals)
-						ids = append_unique_str(ids, issue
-												? psprintf(INT64_FORMAT, int_datum((Datum) lfirst(lc2), type))
-												: TextDatumGetCString((Datum) lfirst(lc2)));
+					{
+						Datum		v = (Datum) lfirst(lc2);
+
+						if (issue && int_datum(v, type) > 0)
+							ids = append_unique_str(ids, psprintf(INT64_FORMAT, int_datum(v, type)));
+						else if (!issue && VARSIZE_ANY_EXHDR(DatumGetPointer(v)) > 0)
+							ids = append_unique_str(ids, TextDatumGetCString(v));
+					}
 					/* several conditions: keep the ids all of them allow */
 					if (issue)
 					{
@@ -648,11 +707,13 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 		{
 			char	   *id = lfirst(lc);
 
-			streams = lappend(streams,
-							  make_stream(TEMPO_PAGING_NEXT_LINK, false,
-										  psprintf("/worklogs/user/%s?%slimit=%d",
-												   path_id(id), q.data, limit),
-										  NULL));
+			TempoStream *s = make_stream(TEMPO_PAGING_NEXT_LINK, false,
+										 psprintf("/worklogs/user/%s?%slimit=%d",
+												  path_id(id), q.data, limit),
+										 NULL);
+
+			s->missing_is_empty = true; /* "User cannot be found in the system" */
+			streams = lappend(streams, s);
 		}
 		return streams;
 	}
@@ -744,7 +805,8 @@ deletion_streams(TimestampTz since, int unknown)
 	{
 		TimestampTz oldest = GetCurrentTimestamp() - (TimestampTz) AUDIT_DAYS * USECS_PER_DAY;
 
-		from = format_instant(since == DT_NOBEGIN ? oldest : since);
+		/* the audit log holds nothing older, and refuses to be asked for it */
+		from = format_instant(since == DT_NOBEGIN ? oldest : Max(since, oldest));
 	}
 	s = make_stream(TEMPO_PAGING_TOKEN, false, pstrdup("/papertrail/search?limit=1000"), NULL);
 	s->body = psprintf("{\"from\":\"%s\",\"entityType\":[\"worklog\"],\"action\":[\"Deleted\"]}", from);
@@ -788,11 +850,16 @@ jira_streams(DateADT from, DateADT to, TimestampTz updated, List *issues,
 		if (unknown & UNKNOWN_ISSUES)
 			issues = list_make1("$param");
 		foreach(lc, issues)
-			streams = lappend(streams,
-							  make_stream(TEMPO_PAGING_START_AT, true,
-										  psprintf("/rest/api/3/issue/%s/worklog?maxResults=%d%s",
-												   (char *) lfirst(lc), limit, q.data),
-										  NULL));
+		{
+			TempoStream *s = make_stream(TEMPO_PAGING_START_AT, true,
+										 psprintf("/rest/api/3/issue/%s/worklog?maxResults=%d%s",
+												  (char *) lfirst(lc), limit, q.data),
+										 NULL);
+
+			/* "the issue is not found or the user does not have permission" */
+			s->missing_is_empty = true;
+			streams = lappend(streams, s);
+		}
 		return streams;
 	}
 	if (unknown & UNKNOWN_UPDATED)

@@ -173,6 +173,8 @@ typedef struct TempoStream
 	char	   *path;			/* path and query after the base URL */
 	char	   *key;			/* account id of a user-schedule stream */
 	char	   *body;			/* JSON body of a POST stream, or NULL */
+	bool		missing_is_empty;	/* a 404 of its first page: the key (user,
+									 * issue) does not exist, so no rows */
 } TempoStream;
 
 /* What a set of request streams reads */
@@ -236,6 +238,8 @@ typedef struct TempoHttpRequest
 	char	   *buffer;			/* a buffer of body_cxt to receive into, or NULL */
 	size_t		buffer_size;	/* its size */
 	size_t		size_hint;		/* else: the body's likely size (0: unknown) */
+	int			sent_before;	/* times it went out already (a transfer
+								 * started ahead): counts against max_retries */
 } TempoHttpRequest;
 
 typedef enum TempoHttpOutcome
@@ -258,6 +262,7 @@ typedef struct TempoHttpResponse
 	size_t		len;			/* body length */
 	size_t		cap;			/* bytes allocated for body */
 	char		error[256];		/* libcurl's error text, if any */
+	int			sent;			/* times the request went out */
 } TempoHttpResponse;
 
 extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
@@ -276,6 +281,7 @@ extern void tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp,
 extern void tempo_http_abandon(TempoTransfer *t);
 extern void tempo_http_pump(TempoConn *conn);
 extern char *tempo_http_cause(const TempoHttpResponse *resp);
+extern bool tempo_http_retryable(const TempoHttpResponse *resp);
 extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
 extern char *tempo_url_encode(const char *s);

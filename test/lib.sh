@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
 PACKAGES="make gcc python3 curl ca-certificates postgresql-15 postgresql-server-dev-15
   libcurl4-openssl-dev libcjson-dev postgresql-15-pgtap postgresql-15-cron
-  libtap-parser-sourcehandler-pgtap-perl openssl clang-14 libclang-rt-14-dev"
+  libtap-parser-sourcehandler-pgtap-perl openssl clang-14 libclang-rt-14-dev python3-psycopg2"
 WORK=""
 SIM_PID=""
 

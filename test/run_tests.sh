@@ -57,6 +57,17 @@ passed=$((passed + total - sub))
 failed=$((failed + sub))
 if [ "$pgtap_rc" -ne 0 ] && [ "$sub" -eq 0 ]; then failed=$((failed + 1)); fi
 
+log "pushdown equivalence: random queries with pushdown on and off (fixed seed; test/equivalence.sh runs more)"
+set +e
+/usr/bin/python3 "$ROOT/test/equivalence.py" --seed 20261201 --count 400 >"$WORK/equiv.out" 2>&1
+set -e
+grep -v '^[0-9]* passed, [0-9]* failed' "$WORK/equiv.out" || true
+ok=$(grep -c '^ok - ' "$WORK/equiv.out" || true)
+bad=$(grep -c '^not ok - ' "$WORK/equiv.out" || true)
+if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+passed=$((passed + ok))
+failed=$((failed + bad))
+
 log "pg_dump and restore of contracts"
 if bash "$ROOT/test/dump_restore.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 

@@ -1462,7 +1462,9 @@ def tempo_ids(name, values):
         return None
     out = []
     for v in values:
-        if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, str) and re.match(r"^\d{1,18}$", v))):
+        # int64 ids (the OpenAPI's format), positive
+        if isinstance(v, bool) or not (isinstance(v, int) or (isinstance(v, str) and re.match(r"^\d{1,19}$", v))) \
+                or not 0 <= int(v) < 2 ** 63:
             raise tempo_fail(400, "'%s' must contain only numeric ids" % name)
         out.append(int(v))
     return tuple(sorted(set(out)))
