@@ -45,6 +45,31 @@ SELECT worklog_id, issue_id, author_account_id, author_is_app, comment, start_da
 SELECT e ->> 'method' AS method, e ->> 'path' AS path, e ->> 'query' AS query
   FROM jsonb_array_elements(:'log'::jsonb) e;
 
+-- a bulk import: runs of 7 worklogs share one update millisecond and pages of
+-- 50 ids cut through them; the pages overlap by a millisecond, so that every
+-- worklog comes once whether the server reads "since" as "after which" (the
+-- OpenAPI's words) or as "from which"
+\! curl -s "$TEMPO_SIM_URL/_reset?ds=fixture:equiv" >/dev/null
+\set stats `curl -s "$TEMPO_SIM_URL/_stats?ds=fixture:equiv"`
+CREATE FUNCTION jira.read_all(scenario text) RETURNS TABLE (worklogs bigint, distinct_ids bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER SERVER jira_srv OPTIONS (SET jira_url %L)', current_setting('jira.sim') || '/@' || scenario);
+  RETURN QUERY SELECT count(*), count(DISTINCT worklog_id) FROM jira.jira_worklogs;
+END $$;
+SELECT set_config('jira.sim', :'sim', false) IS NOT NULL AS sim_set;
+SELECT (:'stats'::jsonb ->> 'count')::bigint AS tempo_worklogs;
+SELECT s, (jira.read_all('tag=jira_ties' || k || ',ds=fixture:equiv,jira_page=50,' || s)).*
+  FROM unnest(ARRAY['jira_ties=1', 'jira_ties=7', 'jira_ties=7,jira_since=from', 'jira_ties=25',
+                    'jira_ties=49,jira_since=from']) WITH ORDINALITY u(s, k);
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=jira_ties2"`
+SELECT e ->> 'query' AS query, jsonb_array_length((e ->> 'body')::jsonb -> 'ids') AS ids
+  FROM jsonb_array_elements(:'log'::jsonb) e LIMIT 5;
+-- more worklogs in one millisecond than fit a page: an error, not a short answer
+SELECT * FROM jira.read_all('tag=jira_ties_long,ds=fixture:equiv,jira_page=50,jira_ties=51');
+\set jurl :sim '/@tag=jira_small,ds=tiny,jira_page=2'
+ALTER SERVER jira_srv OPTIONS (SET jira_url :'jurl');
+
 -- an issue filter uses the per-issue endpoint, start_date a window a day wider
 \set jurl :sim '/@tag=jira_issue'
 ALTER SERVER jira_srv OPTIONS (SET jira_url :'jurl');

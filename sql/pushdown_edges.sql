@@ -101,6 +101,11 @@ SELECT edge.requests(format('SELECT count(*) FROM edge.worklogs WHERE author_acc
 SELECT count(*) FROM edge.worklogs WHERE author_account_id = 'former-employee';
 SELECT edge.same('SELECT worklog_id FROM edge.jira_worklogs WHERE issue_id IN (10001, 99999)');
 SELECT edge.requests('SELECT count(*) FROM edge.jira_worklogs WHERE issue_id IN (99999, 10001)');
+-- account ids go into paths with their ':' as it is (RFC 3986 allows it in a
+-- segment), for servers that do not decode %3A; the simulator takes both
+SELECT edge.requests($$SELECT count(*) FROM edge.worklogs WHERE author_account_id = '712020:0b0b/ x' AND start_date = '2024-03-01'$$);
+\! curl -s -o /dev/null -w '%{http_code}\n' -H 'Authorization: Bearer tempo-test-token' "$TEMPO_SIM_URL/@tag=edge_colon,ds=fixture:equiv/4/worklogs/user/712020:11111111-2222-4333-8444-555555555555?limit=1"
+\! curl -s -o /dev/null -w '%{http_code}\n' -H 'Authorization: Bearer tempo-test-token' "$TEMPO_SIM_URL/@tag=edge_colon,ds=fixture:equiv/4/worklogs/user/712020%3A11111111-2222-4333-8444-555555555555?limit=1"
 -- ids no issue or person can have are not sent
 SELECT edge.requests('SELECT count(*) FROM edge.worklogs WHERE issue_id IN (-1, 0, 10001)');
 SELECT edge.requests($$SELECT count(*) FROM edge.worklogs WHERE author_account_id = ''$$);

@@ -861,17 +861,21 @@ tempo_same_origin(const char *base, const char *url)
 
 /*
  * tempo_url_encode
- *		Percent-encode everything but RFC 3986's unreserved characters.
+ *		Percent-encode everything but RFC 3986's unreserved characters (and,
+ *		in a path segment, ':' and '@', which a segment may hold as they are:
+ *		account ids such as 712020:8cd7... then reach servers that do not
+ *		decode %3A).
  */
 char *
-tempo_url_encode(const char *s)
+tempo_url_encode(const char *s, bool segment)
 {
 	StringInfoData buf;
 
 	initStringInfo(&buf);
 	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
 	{
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
+			(segment && (*p == ':' || *p == '@')))
 			appendStringInfoChar(&buf, (char) *p);
 		else
 			appendStringInfo(&buf, "%%%02X", *p);

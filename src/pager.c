@@ -90,6 +90,9 @@ struct TempoPager
 	char	   *spare_body;		/* a parsed page's buffer, for the next one */
 	size_t		spare_size;
 	TempoHttpRequest last_req;	/* the last request, for tempo_pager_raise */
+	int64		jira_until;		/* JIRA_UPDATED: "until" of the last id page */
+	int64	   *jira_seen;		/* ... the ids read at or after it, sorted */
+	int			jira_nseen;
 	bool		key_missing;	/* the last request found no such key */
 	int			sent_before;	/* times the next request was sent already */
 };
@@ -532,6 +535,82 @@ follow_link(TempoPager *p, const char *link, const char *what)
 	p->next_url = pstrdup(link);
 }
 
+/* qsort and bsearch comparator of int64s. */
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * jira_take_ids
+ *		Take one page of Jira's worklog/updated: its ids not read before join
+ *		the pending ids, and the next page is asked from one millisecond
+ *		before this page's "until".  Jira pages by time alone, and a bulk
+ *		import gives thousands of worklogs one millisecond: asking from
+ *		"until" itself would skip those of the boundary millisecond not on
+ *		this page when the server reads "since" as "after which", so the
+ *		pages overlap by a millisecond and the ids seen there are skipped,
+ *		whichever way the server reads it.  nextPage is not followed.  In
+ *		p->cxt.
+ */
+static void
+jira_take_ids(TempoPager *p, TempoPage *idpage, List *ids, bool last, const char *what)
+{
+	int			n = list_length(ids);
+	int64	   *page = palloc(sizeof(int64) * Max(n, 1));
+	int			fresh = 0;
+	double		until;
+	ListCell   *lc;
+
+	foreach(lc, ids)
+	{
+		int64		id = strtoll(lfirst(lc), NULL, 10);
+
+		page[foreach_current_index(lc)] = id;
+		if (p->jira_nseen > 0 &&
+			bsearch(&id, p->jira_seen, p->jira_nseen, sizeof(int64), cmp_int64) != NULL)
+			continue;
+		p->pending_ids = lappend(p->pending_ids, pstrdup(lfirst(lc)));
+		fresh++;
+	}
+	if (last)
+	{
+		p->ids_done = true;
+		p->seen_urls = lappend(p->seen_urls, p->next_url);
+		return;
+	}
+	if (fresh == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("Jira's worklog/updated returned no new worklog on a page that is not the last, after %s",
+						what),
+				 errdetail("More worklogs share one update millisecond than fit a page, or the server's paging loops: the result would be incomplete."),
+				 errhint("Read these worklogs per issue: WHERE issue_id IN (...).")));
+	if (!tempo_page_has_number(idpage, "until", &until) || until < 1)
+		bad_paging(p, what, "lastPage is false but \"until\" is missing.");
+
+	/* the ids the next page may repeat: this page's, and the run before it */
+	if ((int64) until == p->jira_until)
+	{
+		page = repalloc(page, sizeof(int64) * (n + p->jira_nseen));
+		memcpy(page + n, p->jira_seen, sizeof(int64) * p->jira_nseen);
+		n += p->jira_nseen;
+	}
+	qsort(page, n, sizeof(int64), cmp_int64);
+	if (p->jira_seen)
+		pfree(p->jira_seen);
+	p->jira_seen = page;
+	p->jira_nseen = n;
+	p->jira_until = (int64) until;
+	p->seen_urls = lappend(p->seen_urls, p->next_url);
+	p->next_url = psprintf("%s/rest/api/3/worklog/updated?since=" INT64_FORMAT,
+						   p->opts->jira_url, (int64) until - 1);
+}
+
 /* The body of POST worklog/list for the next batch of pending ids. */
 static char *
 next_id_batch(TempoPager *p)
@@ -593,6 +672,9 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 			p->start_at = 0;
 			p->pending_ids = NIL;
 			p->ids_done = false;
+			p->jira_until = -1;
+			p->jira_seen = NULL;
+			p->jira_nseen = 0;
 		}
 		MemoryContextSwitchTo(page_cxt);
 
@@ -684,25 +766,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					ids = tempo_page_ids(idpage, "worklogId");
 					last = tempo_page_bool(idpage, "lastPage", true);
 					MemoryContextSwitchTo(p->cxt);
-					{
-						ListCell   *lc;
-
-						foreach(lc, ids)
-							p->pending_ids = lappend(p->pending_ids, pstrdup(lfirst(lc)));
-					}
-					if (last)
-					{
-						p->ids_done = true;
-						p->seen_urls = lappend(p->seen_urls, p->next_url);
-					}
-					else
-					{
-						const char *link = tempo_page_string(idpage, "nextPage");
-
-						if (link == NULL)
-							bad_paging(p, what, "lastPage is false but there is no nextPage.");
-						follow_link(p, link, what);
-					}
+					jira_take_ids(p, idpage, ids, last, what);
 					MemoryContextReset(page_cxt);
 					MemoryContextSwitchTo(oldcxt);
 					continue;
@@ -734,7 +798,7 @@ tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 					/* the next page: the same search with the token */
 					follow_link(p, token ? psprintf("%s%s&nextPageToken=%s",
 													p->cur->jira ? p->opts->jira_url : p->opts->tempo_url,
-													p->cur->path, tempo_url_encode(token)) : NULL,
+													p->cur->path, tempo_url_encode(token, false)) : NULL,
 								what);
 					break;
 				}

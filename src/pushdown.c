@@ -661,7 +661,7 @@ make_stream(TempoPaging paging, bool jira, char *path, char *key)
 static char *
 path_id(char *id)
 {
-	return strcmp(id, "$param") == 0 ? id : tempo_url_encode(id);
+	return strcmp(id, "$param") == 0 ? id : tempo_url_encode(id, true);
 }
 
 /* Tempo's query parameters for a date range and an update bound. */

@@ -284,7 +284,7 @@ extern char *tempo_http_cause(const TempoHttpResponse *resp);
 extern bool tempo_http_retryable(const TempoHttpResponse *resp);
 extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
-extern char *tempo_url_encode(const char *s);
+extern char *tempo_url_encode(const char *s, bool segment);
 extern bool tempo_same_origin(const char *base, const char *url);
 
 /* in pager.c */

@@ -80,6 +80,10 @@ answer 400 with a text/plain body starting "tempo_sim:".
   delay_ms=N      sleep N ms before answering
   slow_ms=N       duration of slow/hang (default 30000)
   jira_page=N     page size of Jira worklog/updated and /deleted (default 1000)
+  jira_ties=K     worklog/updated: runs of K consecutive worklogs share one updatedTime (the
+                  first's), as after a bulk import (default 1: every time unique)
+  jira_since=after|from  worklog/updated and /deleted read `since` as "after which" (the
+                  OpenAPI's words, default) or as "from which" (inclusive)
 
 Datasets (generated lazily from --seed, cached per (ds, n))
 -----------------------------------------------------------
@@ -1289,26 +1293,28 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "retry_after", "src",
-                 "delay_ms", "slow_ms", "jira_page")
+                 "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
-        self.slow_ms, self.jira_page = 30000, 1000
+        self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
-            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page") or (
+            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "jira_ties") or (
                     key == "fault_at" and value != "last"):
-                if not value.isdigit() or (key in ("n", "jira_page") and int(value) < 1):
+                if not value.isdigit() or (key in ("n", "jira_page", "jira_ties") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
                 value = int(value)
             elif key == "ds" and not DS_RE.match(value):
                 raise SimError(400, "tempo_sim: bad dataset %r" % value)
             elif key == "fault" and value not in FAULT_KINDS:
                 raise SimError(400, "tempo_sim: unknown fault %r" % value)
+            elif key == "jira_since" and value not in ("after", "from"):
+                raise SimError(400, "tempo_sim: jira_since must be after or from")
             elif key == "src" and value not in ("tempo", "jira", "both"):
                 raise SimError(400, "tempo_sim: src must be tempo, jira or both")
             elif key == "tag" and not TAG_RE.match(value):
@@ -1727,7 +1733,8 @@ def jira_changed(ctx, times, pairs, jira_page):
     if not re.match(r"^-?\d{1,18}$", raw):
         raise jira_fail(400, "The 'since' parameter must be a number.")
     since = int(raw)
-    start = bisect.bisect_right(times, since)
+    # "since": after which (the OpenAPI's words) or, read the other way, from which
+    start = (bisect.bisect_left if ctx.sc.jira_since == "from" else bisect.bisect_right)(times, since)
     chunk = pairs(slice(start, start + jira_page))
     last_page = start + jira_page >= len(times)
     until = chunk[-1][0] if chunk else since
@@ -1755,8 +1762,13 @@ def jira_changed(ctx, times, pairs, jira_page):
 def h_jira_updated(ctx, _m):
     ds = ctx.dataset()
     view = ds.snap.jira_view(ds)
-    return jira_changed(ctx, view.order_upd,
-                        lambda s: [(t, view.jid(r)) for t, r in zip(view.order_upd[s], view.order[s])],
+    times = view.order_upd
+    if ctx.sc.jira_ties > 1:
+        # a bulk import: runs of jira_ties worklogs share one updatedTime
+        k = ctx.sc.jira_ties
+        times = array("q", (times[i - i % k] for i in range(len(times))))
+    return jira_changed(ctx, times,
+                        lambda s: [(t, view.jid(r)) for t, r in zip(times[s], view.order[s])],
                         ctx.sc.jira_page)
 
 
