@@ -81,11 +81,12 @@ ALTER SERVER rf_srv OPTIONS (SET tempo_url :'t', SET jira_url :'sim');
 CALL tempo_fdw.refresh('rf');
 SELECT is((SELECT balance_seconds FROM rf.time_account_balance WHERE account_id = :'a'), :'a_now'::bigint, 'Tempo data again');
 
--- one run at a time: while another session holds the run, a second exits at once
+-- one run at a time: while another session holds the run (its row of
+-- time_accounts), a second exits at once
 SELECT dblink_connect('holder', format('dbname=%s port=%s host=%s user=%s', current_database(),
                       current_setting('port'), current_setting('unix_socket_directories'), current_user)) AS connected \gset
 SELECT dblink_exec('holder', 'BEGIN') AS began \gset
-SELECT * FROM dblink('holder', $$SELECT pg_advisory_xact_lock(hashtext('tempo_fdw.refresh'), hashtext('rf'))::text$$) AS t(x text);
+SELECT * FROM dblink('holder', $$SELECT 'locked' FROM tempo_fdw.time_accounts WHERE schema_name = 'rf' FOR UPDATE$$) AS t(x text);
 CALL tempo_fdw.refresh('rf');
 SELECT results_eq($$SELECT outcome, error FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   $$VALUES ('skipped', 'another refresh of this schema was running')$$,
