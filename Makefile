@@ -22,6 +22,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(OBJS): src/tempo_fdw.h src/compat.h
+# the User-Agent carries the version of the control file
+src/http.o: tempo_fdw.control
 src/json.o src/jsonpage.o: src/jsonpage.h
 
 .PHONY: pgtap
