@@ -29,7 +29,9 @@ deb_cleanup() {
 	local rc=$? r
 	for r in $ROOTS; do
 		unmount_under "$r"
-		rm -rf "$r"
+		# never remove a tree that still has /dev or /proc mounted in it
+		awk -v d="$r" 'index($2, d "/") == 1 { found = 1 } END { exit !found }' /proc/mounts ||
+			rm -rf "$r"
 	done
 	(exit $rc)
 	cleanup
@@ -69,11 +71,13 @@ make_base() {
 	mv "$BASE.new" "$BASE"
 }
 
-# A fresh copy of the base, mounted and ready for apt-get; prints its path.
+# A fresh copy of the base, mounted and ready for apt-get, in FRESH (not
+# through $(...): ROOTS must be kept in this shell, for deb_cleanup).
 fresh_root() {
 	local r
 	r=$(mktemp -d /var/tmp/tempo_fdw_deb.XXXXXX)
 	ROOTS="$ROOTS $r"
+	FRESH=$r
 	cp -a "$BASE/." "$r/"
 	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
 	chmod 755 "$r/usr/sbin/policy-rc.d"
@@ -81,7 +85,6 @@ fresh_root() {
 	mount -t proc proc "$r/proc"
 	mount --bind /dev "$r/dev"
 	mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
-	echo "$r"
 }
 
 in_root() {	# root, command...
@@ -97,7 +100,8 @@ WORK=$(mktemp -d /tmp/tempo_fdw.XXXXXX)
 start_sim || exit 1
 
 log "building the package in a fresh bookworm chroot (make deb)"
-b=$(fresh_root)
+fresh_root
+b=$FRESH
 mkdir "$b/src"
 tar -C "$ROOT" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' \
 	--exclude=results --exclude=regression.diffs --exclude=regression.out -cf - . | tar -C "$b/src" -xf -
@@ -111,7 +115,8 @@ check "make deb builds $(basename "${deb:-postgresql-15-tempo-fdw (none)}")" [ "
 [ -n "$deb" ] || { tail -n 30 "$WORK/build.log"; echo "$passed passed, $((failed + 3)) failed"; exit 1; }
 
 log "installing it into another fresh bookworm chroot (apt-get install ./...deb)"
-r=$(fresh_root)
+fresh_root
+r=$FRESH
 cp "$deb" "$r/tmp/"
 in_root "$r" apt-get update -qq
 in_root "$r" sh -c "apt-get install -y -qq ./tmp/$(basename "$deb")" >"$WORK/install.log" 2>&1
