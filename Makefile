@@ -21,6 +21,19 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# make installcheck runs against what the test command starts: a cluster
+# with tempo_fdw (and pg_cron) preloaded, reached through PGHOST/PGPORT, and
+# the Tempo/Jira simulator at TEMPO_SIM_URL.  Without them it stops at once.
+installcheck: installcheck-ready
+.PHONY: installcheck-ready
+installcheck-ready:
+	@if [ -z "$$TEMPO_SIM_URL" ] || ! curl -sf -o /dev/null "$$TEMPO_SIM_URL/_health" || \
+	    ! psql -XAtqc "SHOW shared_preload_libraries" 2>/dev/null | grep -q tempo_fdw; then \
+		echo "make installcheck needs the test cluster and the Tempo simulator that the test command starts:" >&2; \
+		echo "run   bash test/run_tests.sh   (PG_MAJOR=17 or 18 for another PostgreSQL; see README.md, Tests)" >&2; \
+		exit 2; \
+	fi
+
 $(OBJS): src/tempo_fdw.h src/compat.h
 # the User-Agent carries the version of the control file
 src/http.o: tempo_fdw.control
@@ -88,3 +101,20 @@ fuzz-coverage: test/fuzz/fuzz_page_cov
 .PHONY: valgrind
 valgrind:
 	bash test/valgrind/run.sh
+
+# Debian packages, postgresql-NN-tempo-fdw for each PostgreSQL version this
+# Debian release supports (debian/, pg_buildext); the .deb files are written
+# to the parent directory.  Needs debhelper, postgresql-server-dev-all,
+# libcurl4-openssl-dev and libcjson-dev.  debian/control is made from
+# debian/control.in.
+.PHONY: deb
+deb:
+	pg_buildext updatecontrol
+	dpkg-buildpackage -us -uc -b
+
+# A release tarball of the committed tree (HEAD): tempo_fdw-VERSION.tar.gz
+.PHONY: dist
+dist:
+	git archive --format=tar.gz --prefix=tempo_fdw-$(EXTVERSION)/ \
+		-o tempo_fdw-$(EXTVERSION).tar.gz HEAD
+EXTRA_CLEAN += tempo_fdw-$(EXTVERSION).tar.gz

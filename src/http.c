@@ -119,10 +119,11 @@ progress_callback(void *clientp, curl_off_t dltotal, curl_off_t dlnow,
 
 /*
  * wait_ms
- *		Sleep on the latch, ending early with an ERROR on cancel.
+ *		Sleep on the latch, ending early with an ERROR on cancel; the wait
+ *		event says why (compat.h).
  */
 static void
-wait_ms(long ms)
+wait_ms(long ms, TempoWaitEvent why)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 
@@ -135,7 +136,7 @@ wait_ms(long ms)
 		if (left <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 left, PG_WAIT_EXTENSION);
+						 left, tempo_wait_event(why));
 		ResetLatch(MyLatch);
 	}
 }
@@ -152,7 +153,7 @@ rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), start);
 
 	if (ms > 0)
-		wait_ms(ms);
+		wait_ms(ms, TEMPO_WAIT_RATE);
 }
 
 /*
@@ -327,7 +328,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 		memset(resp, 0, sizeof(*resp));
 		setup_handle(h, opts, req, headers, &buf, resp->error);
 
-		pgstat_report_wait_start(PG_WAIT_EXTENSION);
+		pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
 		rc = curl_easy_perform(h);
 		pgstat_report_wait_end();
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
@@ -362,7 +363,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 			buf.data = NULL;
 			buf.cap = 0;
 		}
-		wait_ms(wait);
+		wait_ms(wait, TEMPO_WAIT_RETRY);
 	}
 }
 
@@ -545,7 +546,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 		strlcpy(resp->error, "the transfer was dropped", sizeof(resp->error));
 		return;
 	}
-	pgstat_report_wait_start(PG_WAIT_EXTENSION);
+	pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
 	while (!slot->done)
 	{
 		tempo_http_pump(conn);
@@ -555,7 +556,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 		{
 			pgstat_report_wait_end();
 			CHECK_FOR_INTERRUPTS();
-			pgstat_report_wait_start(PG_WAIT_EXTENSION);
+			pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
 		}
 		(void) curl_multi_poll(conn->multi, NULL, 0, 100, NULL);
 	}

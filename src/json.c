@@ -634,9 +634,8 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 }
 
 /* ERROR: the value of a column is not what the API documents. */
-static void
-bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
-	pg_attribute_noreturn();
+TEMPO_NORETURN static void
+bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got);
 
 static void
 bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)

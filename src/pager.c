@@ -56,8 +56,8 @@ typedef struct Ahead
 static bool request(TempoPager *p, const char *method, const char *url,
 					const char *body, TempoHttpResponse *resp, char **what,
 					TempoHttpResponse *failure);
-static void bad_paging(TempoPager *p, const char *what, const char *detail)
-			pg_attribute_noreturn();
+TEMPO_NORETURN static void bad_paging(TempoPager *p, const char *what,
+									  const char *detail);
 
 struct TempoPager
 {
@@ -107,7 +107,7 @@ tempo_basic_auth(const char *email, const char *token)
 	char	   *plain = psprintf("%s:%s", email, token);
 	int			len = strlen(plain);
 	char	   *enc = palloc(pg_b64_enc_len(len) + 1);
-	int			n = pg_b64_encode(plain, len, enc, pg_b64_enc_len(len));
+	int			n = TEMPO_B64_ENCODE(plain, len, enc, pg_b64_enc_len(len));
 
 	if (n < 0)
 		elog(ERROR, "could not encode Jira credentials");
@@ -496,9 +496,8 @@ tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 }
 
 /* ERROR for a malformed paging envelope. */
-static void
-bad_paging(TempoPager *p, const char *what, const char *detail)
-	pg_attribute_noreturn();
+TEMPO_NORETURN static void
+bad_paging(TempoPager *p, const char *what, const char *detail);
 
 static void
 bad_paging(TempoPager *p, const char *what, const char *detail)

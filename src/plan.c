@@ -24,6 +24,7 @@
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
@@ -170,8 +171,8 @@ add_param_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
 	rows = Min(ppi->ppi_rows, ROWS_PER_KEY);
 	scan_cost(rows, ps->opts->page_size, 1, &startup, &total);
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-									 NIL, required_outer, NULL, NIL));
+			 TEMPO_FOREIGNSCAN_PATH(root, baserel, NULL, rows, startup, total,
+									NIL, required_outer, NULL, NIL));
 }
 
 /*
@@ -198,8 +199,8 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		total += disable_cost;
 	}
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup, total, NIL, NULL, NULL, NIL));
+			 TEMPO_FOREIGNSCAN_PATH(root, baserel, NULL, baserel->rows,
+									startup, total, NIL, NULL, NULL, NIL));
 
 	if (!tempo_enable_pushdown)
 		return;
@@ -242,6 +243,44 @@ limit_is_safe(PlannerInfo *root, TempoFdwPlanState *ps, ForeignPath *path)
 		!parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs &&
 		parse->havingQual == NULL && parse->setOperations == NULL &&
 		parse->groupingSets == NIL;
+}
+
+/*
+ * ours_first
+ *		The local filter with each join key written "ours = other", as 16 and
+ *		later plan it (15 writes the other side first), so that EXPLAIN reads
+ *		the same on every version.  Commuted clauses are copies.
+ */
+static List *
+ours_first(PlannerInfo *root, List *clauses, Index relid)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		Expr	   *clause = lfirst(lc);
+		OpExpr	   *op = (OpExpr *) clause;
+		Bitmapset  *other;
+
+		if (!IsA(clause, OpExpr) || list_length(op->args) != 2 ||
+			!IsA(lsecond(op->args), Var) ||
+			((Var *) lsecond(op->args))->varno != (int) relid)
+		{
+			out = lappend(out, clause);
+			continue;
+		}
+		other = pull_varnos(root, linitial(op->args));
+		if (!bms_is_empty(other) && !bms_is_member(relid, other) &&
+			OidIsValid(get_commutator(op->opno)))
+		{
+			op = copyObject(op);
+			CommuteOpExpr(op);
+			clause = (Expr *) op;
+		}
+		out = lappend(out, clause);
+	}
+	return out;
 }
 
 /*
@@ -290,7 +329,8 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	if (limit_is_safe(root, ps, best_path))
 		limit = (int) Max(Min((double) limit, root->limit_tuples), 1.0);
 
-	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	scan_clauses = ours_first(root, extract_actual_clauses(scan_clauses, false),
+							  baserel->relid);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
 							list_make4(attrs, codes, makeInteger(limit),
 									   makeString(text.data)),

@@ -269,9 +269,9 @@ extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 							   const TempoHttpRequest *req,
 							   TempoHttpResponse *resp,
 							   TempoScanStats *stats);
-extern void tempo_http_report(const TempoFdwOptions *opts,
-							  const TempoHttpRequest *req,
-							  const TempoHttpResponse *resp) pg_attribute_noreturn();
+TEMPO_NORETURN extern void tempo_http_report(const TempoFdwOptions *opts,
+											 const TempoHttpRequest *req,
+											 const TempoHttpResponse *resp);
 typedef struct TempoTransfer TempoTransfer;
 extern TempoTransfer *tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 									   const TempoHttpRequest *req,
@@ -300,8 +300,8 @@ extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 								   TempoHttpResponse *failure, bool *failed);
 extern const char *tempo_pager_key(TempoPager *p);
 extern char *tempo_basic_auth(const char *email, const char *token);
-extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
-			pg_attribute_noreturn();
+TEMPO_NORETURN extern void tempo_pager_raise(TempoPager *p,
+											 const TempoHttpResponse *failure);
 
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);

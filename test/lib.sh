@@ -5,14 +5,25 @@
 # free loopback ports.  Everything started is stopped by cleanup (trap).
 # PostgreSQL refuses to run as root, so as root the cluster runs as the
 # unprivileged system user "tempo_fdw_test".
+#
+# PG_MAJOR (default 15) picks the PostgreSQL major version.  When this
+# machine's Debian release does not ship it, in_chroot_if_needed runs the
+# calling script again inside a Debian chroot of a release that does
+# (test/chroot.sh: 17 in trixie, 18 in sid).
 
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=/usr/lib/postgresql/15/bin
-PACKAGES="make gcc python3 curl ca-certificates postgresql-15 postgresql-server-dev-15
-  libcurl4-openssl-dev libcjson-dev postgresql-15-pgtap postgresql-15-cron
-  libtap-parser-sourcehandler-pgtap-perl openssl clang-14 libclang-rt-14-dev python3-psycopg2"
+PG_MAJOR=${PG_MAJOR:-15}
+PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PACKAGES="make gcc python3 curl ca-certificates openssl postgresql-$PG_MAJOR
+  postgresql-server-dev-$PG_MAJOR libcurl4-openssl-dev libcjson-dev python3-psycopg2"
+# Installed when the Debian release has them; the tests that need one are
+# skipped, and say so, when it does not (have_pgtap, have_cron, have_fuzz).
+# The fuzzer is built with clang-14, which only bookworm (PostgreSQL 15) has.
+OPTIONAL_PACKAGES="postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+  postgresql-$PG_MAJOR-cron"
+[ "$PG_MAJOR" = 15 ] && OPTIONAL_PACKAGES="$OPTIONAL_PACKAGES clang-14 libclang-rt-14-dev"
 WORK=""
 SIM_PID=""
 
@@ -22,21 +33,56 @@ as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Install the Debian packages that are missing (no-op when all are there).
+# Run the calling script ("$0") in a chroot when PostgreSQL $PG_MAJOR is
+# neither installed here nor the one this machine's Debian release ships (or
+# when TEMPO_CHROOT=1).
+in_chroot_if_needed() {
+	local codename
+	[ -n "${TEMPO_IN_CHROOT:-}" ] && return 0
+	if [ -z "${TEMPO_CHROOT:-}" ]; then
+		[ -x "$PGBIN/pg_config" ] && return 0
+		codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+		case "$PG_MAJOR:$codename" in
+		15:bookworm | 17:trixie | 18:sid) return 0 ;;
+		esac
+	fi
+	exec bash "$ROOT/test/chroot.sh" "test/$(basename "$0")" "$@"
+}
+
+installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+have_pgtap() { installed "postgresql-$PG_MAJOR-pgtap" && installed libtap-parser-sourcehandler-pgtap-perl; }
+have_cron() { installed "postgresql-$PG_MAJOR-cron"; }
+have_fuzz() { installed clang-14 && installed libclang-rt-14-dev; }
+
+# Install the Debian packages that are missing (no-op when all are there);
+# of the optional ones, those this Debian release has.
 ensure_packages() {
-	local missing=""
+	local missing="" optional="" p
 	for p in $PACKAGES; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-			missing="$missing $p"
+		installed "$p" || missing="$missing $p"
 	done
-	[ -z "$missing" ] && return 0
-	log "installing:$missing"
+	for p in $OPTIONAL_PACKAGES; do
+		installed "$p" || optional="$optional $p"
+	done
+	[ -z "$missing$optional" ] && return 0
 	# no default cluster on port 5432: we start our own
 	if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
 		as_root mkdir -p /etc/postgresql-common
 		echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
 	fi
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	for p in $optional; do
+		if [ -n "$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: \([0-9]\)/\1/p')" ]; then
+			missing="$missing $p"
+		else
+			log "not in this Debian release: $p (the tests that need it are skipped)"
+		fi
+	done
+	[ -z "$missing" ] && return 0
+	log "installing:$missing"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		-o Dpkg::Options::=--force-confold $missing >/dev/null
 }
@@ -50,6 +96,16 @@ build_and_install() {
 	log "building tempo_fdw"
 	make -C "$ROOT" -s COPT=-Werror PG_CONFIG=$PGBIN/pg_config >/dev/null
 	as_root make -C "$ROOT" -s install PG_CONFIG=$PGBIN/pg_config >/dev/null
+}
+
+# The Debian archive this machine's apt uses (for debootstrap), read from its
+# sources rather than written here.
+debian_mirror() {
+	{
+		sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null
+		sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\).*/\2/p' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+	} | tr ' ' '\n' | grep -E '/debian/?$' | head -n 1
 }
 
 free_port() {
@@ -79,7 +135,7 @@ init_cluster() {
 port = $PGPORT
 listen_addresses = ''
 unix_socket_directories = '$WORK/sock'
-shared_preload_libraries = 'pg_cron, tempo_fdw'
+shared_preload_libraries = '$(have_cron && printf 'pg_cron, ')tempo_fdw'
 cron.database_name = 'tempo_test'
 cron.use_background_workers = on
 max_worker_processes = 16
