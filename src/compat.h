@@ -90,6 +90,15 @@
 							(pathkeys), (outer), (outerpath), (priv))
 #endif
 
+/* A pathkey's direction: pk_strategy until 17, pk_cmptype since 18 */
+#if PG_VERSION_NUM >= 180000
+#include "access/cmptype.h"
+#define TEMPO_PATHKEY_DESC(pk) ((pk)->pk_cmptype == COMPARE_GT)
+#else
+#include "access/stratnum.h"
+#define TEMPO_PATHKEY_DESC(pk) ((pk)->pk_strategy == BTGreaterStrategyNumber)
+#endif
+
 /* pg_b64_encode reads uint8 * since 18, char * before */
 #if PG_VERSION_NUM >= 180000
 #define TEMPO_B64_ENCODE(src, len, dst, dstlen) \

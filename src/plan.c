@@ -31,6 +31,9 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "catalog/pg_am_d.h"
+#include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
 #include "utils/lsyscache.h"
 
 #include "tempo_fdw.h"
@@ -176,6 +179,84 @@ add_param_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
 }
 
 /*
+ * query_order
+ *		The order of Tempo's GET /worklogs that gives the query's ORDER BY,
+ *		or NONE.  Only a single sort key, on a column Tempo never leaves
+ *		empty, with its type's default ordering: start_date ascending (Tempo's
+ *		default order, START_DATE_TIME then ID) or descending (orderBy=
+ *		START_DATE_TIME), updated_at descending (UPDATED), worklog_id
+ *		descending (ID).  Rows tied on the key may come in any order, as
+ *		PostgreSQL allows.
+ */
+static TempoOrder
+query_order(PlannerInfo *root, RelOptInfo *baserel, Oid relid)
+{
+	PathKey    *pk;
+	ListCell   *lc;
+
+	if (list_length(root->query_pathkeys) != 1)
+		return TEMPO_ORDER_NONE;
+	pk = linitial(root->query_pathkeys);
+	foreach(lc, pk->pk_eclass->ec_members)
+	{
+		EquivalenceMember *em = lfirst(lc);
+		Var		   *v = (Var *) em->em_expr;
+		Oid			opclass;
+		char	   *name;
+		bool		desc = TEMPO_PATHKEY_DESC(pk);
+
+		if (!IsA(v, Var) || (Index) v->varno != baserel->relid ||
+			v->varlevelsup != 0 || v->varattno <= 0)
+			continue;
+		opclass = GetDefaultOpClass(v->vartype, BTREE_AM_OID);
+		if (!OidIsValid(opclass) || get_opclass_family(opclass) != pk->pk_opfamily)
+			return TEMPO_ORDER_NONE;
+		name = get_attname(relid, v->varattno, false);
+		if (strcmp(name, "start_date") == 0 && v->vartype == DATEOID)
+			return desc ? TEMPO_ORDER_START_DESC : TEMPO_ORDER_START_ASC;
+		if (desc && strcmp(name, "updated_at") == 0 && v->vartype == TIMESTAMPTZOID)
+			return TEMPO_ORDER_UPDATED_DESC;
+		if (desc && strcmp(name, "worklog_id") == 0 && v->vartype == INT8OID)
+			return TEMPO_ORDER_ID_DESC;
+		return TEMPO_ORDER_NONE;
+	}
+	return TEMPO_ORDER_NONE;
+}
+
+/*
+ * add_ordered_path
+ *		A path whose rows come in the query's ORDER BY, sorted by Tempo: only
+ *		for one GET /worklogs stream (no issue or author filter, which take
+ *		several streams or a path without orderBy) and without the fallback
+ *		(Jira's rows would come in another order).
+ */
+static void
+add_ordered_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
+				 TempoFdwPlanState *ps, Cost startup, Cost total)
+{
+	TempoOrder	order;
+	ListCell   *lc;
+
+	if (ps->opts->resource != TEMPO_RES_WORKLOGS ||
+		ps->opts->fallback == TEMPO_FALLBACK_JIRA)
+		return;
+	foreach(lc, ps->filters)
+	{
+		int			kind = ((TempoFilter *) lfirst(lc))->kind;
+
+		if (kind == TEMPO_FILTER_ISSUE || kind == TEMPO_FILTER_AUTHOR)
+			return;
+	}
+	order = query_order(root, baserel, relid);
+	if (order == TEMPO_ORDER_NONE)
+		return;
+	add_path(baserel, (Path *)
+			 TEMPO_FOREIGNSCAN_PATH(root, baserel, NULL, baserel->rows,
+									startup, total, root->query_pathkeys, NULL, NULL,
+									list_make1(makeInteger(order))));
+}
+
+/*
  * tempoGetForeignPaths
  *		The plain path, and paths parameterized by a join key on issue_id or
  *		author_account_id, so that a nested loop from a small outer table
@@ -205,6 +286,8 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	if (!tempo_enable_pushdown)
 		return;
 
+	add_ordered_path(root, baserel, foreigntableid, ps, startup, total);
+
 	/* join clauses that are equivalences: a.id = w.issue_id */
 	for (int i = 0; i < tempo_resource_def(ps->opts->resource)->ncolumns; i++)
 	{
@@ -229,7 +312,8 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /* Is the query one foreign table, filtered only by exact API filters,
- * with nothing between the scan and the LIMIT that could drop rows? */
+ * with nothing between the scan and the LIMIT that could drop rows (an
+ * ORDER BY only when Tempo sorts: the path has its pathkeys)? */
 static bool
 limit_is_safe(PlannerInfo *root, TempoFdwPlanState *ps, ForeignPath *path)
 {
@@ -238,7 +322,8 @@ limit_is_safe(PlannerInfo *root, TempoFdwPlanState *ps, ForeignPath *path)
 	return tempo_enable_pushdown && root->limit_tuples > 0 &&
 		path->path.param_info == NULL && ps->all_exact &&
 		bms_membership(root->all_baserels) == BMS_SINGLETON &&
-		list_length(parse->rtable) == 1 && parse->sortClause == NIL &&
+		list_length(parse->rtable) == 1 &&
+		(parse->sortClause == NIL || path->path.pathkeys != NIL) &&
 		parse->groupClause == NIL && parse->distinctClause == NIL &&
 		!parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs &&
 		parse->havingQual == NULL && parse->setOperations == NULL &&
@@ -300,6 +385,7 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *filters = NIL;
 	StringInfoData text;
 	int			limit = ps->opts->page_size;
+	TempoOrder	order = TEMPO_ORDER_NONE;
 	int			attno = -1;
 	ListCell   *lc;
 
@@ -324,16 +410,18 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 
 	/* user_schedules: without an account and dates, say so now */
 	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES)
-		(void) tempo_build_requests(TEMPO_TARGET_SCHEDULES, filters, limit);
+		(void) tempo_build_requests(TEMPO_TARGET_SCHEDULES, filters, limit, TEMPO_ORDER_NONE);
 
+	if (best_path->fdw_private != NIL)
+		order = (TempoOrder) intVal(linitial(best_path->fdw_private));
 	if (limit_is_safe(root, ps, best_path))
 		limit = (int) Max(Min((double) limit, root->limit_tuples), 1.0);
 
 	scan_clauses = ours_first(root, extract_actual_clauses(scan_clauses, false),
 							  baserel->relid);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
-							list_make4(attrs, codes, makeInteger(limit),
-									   makeString(text.data)),
+							list_make5(attrs, codes, makeInteger(limit),
+									   makeString(text.data), makeInteger(order)),
 							NIL, NIL, outer_plan);
 }
 

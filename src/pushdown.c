@@ -480,7 +480,8 @@ narrow_to(DateADT *to, DateADT d)
 
 static List *tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 								   List *issues, List *authors, bool have_issues,
-								   bool have_authors, int unknown, int limit);
+								   bool have_authors, int unknown, int limit,
+								   TempoOrder order);
 static List *schedule_streams(DateADT from, DateADT to, List *accounts,
 							  bool have_accounts, int unknown);
 static List *jira_streams(DateADT from, DateADT to, TimestampTz updated,
@@ -496,7 +497,7 @@ static List *deletion_streams(TimestampTz since, int unknown);
  *		are shown as "$param".
  */
 List *
-tempo_build_requests(TempoTarget target, List *filters, int limit)
+tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder order)
 {
 	DateADT		from = DATEVAL_NOBEGIN;
 	DateADT		to = DATEVAL_NOEND;
@@ -632,7 +633,7 @@ tempo_build_requests(TempoTarget target, List *filters, int limit)
 	{
 		case TEMPO_TARGET_TEMPO_WORKLOGS:
 			return tempo_worklog_streams(from, to, updated, issues, authors,
-										 have_issues, have_authors, unknown, limit);
+										 have_issues, have_authors, unknown, limit, order);
 		case TEMPO_TARGET_SCHEDULES:
 			return schedule_streams(from, to, authors, have_authors, unknown);
 		case TEMPO_TARGET_JIRA_WORKLOGS:
@@ -685,12 +686,14 @@ tempo_date_params(StringInfo q, DateADT from, DateADT to, TimestampTz updated,
 
 /*
  * tempo_worklog_streams
- *		GET /worklogs (issue ids in chunks) or /worklogs/user/{id} per author.
+ *		GET /worklogs (issue ids in chunks) or /worklogs/user/{id} per author;
+ *		an order (plan.c offers one only for a single GET /worklogs stream)
+ *		becomes orderBy.
  */
 static List *
 tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 					  List *issues, List *authors, bool have_issues,
-					  bool have_authors, int unknown, int limit)
+					  bool have_authors, int unknown, int limit, TempoOrder order)
 {
 	StringInfoData q;
 	List	   *streams = NIL;
@@ -698,6 +701,12 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 
 	initStringInfo(&q);
 	tempo_date_params(&q, from, to, updated, unknown);
+	if (order == TEMPO_ORDER_START_DESC)
+		appendStringInfoString(&q, "orderBy=START_DATE_TIME&");
+	else if (order == TEMPO_ORDER_UPDATED_DESC)
+		appendStringInfoString(&q, "orderBy=UPDATED&");
+	else if (order == TEMPO_ORDER_ID_DESC)
+		appendStringInfoString(&q, "orderBy=ID&");
 
 	if (have_authors)
 	{

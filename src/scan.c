@@ -46,6 +46,7 @@ typedef struct TempoFdwScanState
 	List	   *filter_codes;	/* from fdw_private */
 	List	   *filter_states;	/* ExprStates of the filter values */
 	int			limit;			/* "limit" of each page */
+	TempoOrder	order;			/* the order the plan relies on */
 	TempoPager *pager;			/* pages of the request streams */
 	bool		started;		/* the pass's streams are built */
 	bool		done;			/* no more pages in this pass */
@@ -138,6 +139,7 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->filter_codes = (List *) list_nth(fsplan->fdw_private, TempoScanPrivateFilters);
 	st->filter_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	st->limit = intVal(list_nth(fsplan->fdw_private, TempoScanPrivateLimit));
+	st->order = (TempoOrder) intVal(list_nth(fsplan->fdw_private, TempoScanPrivateOrder));
 	st->pager = tempo_pager_create(st->opts,
 								   tempo_get_connection(table->serverid, userid),
 								   &st->stats, tempo_row_plan_uses_text(st->rowplan),
@@ -174,7 +176,7 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 		f->known = true;
 		filters = lappend(filters, f);
 	}
-	streams = tempo_build_requests(target, filters, st->limit);
+	streams = tempo_build_requests(target, filters, st->limit, st->order);
 	st->nstreams = list_length(streams);
 	st->first_request = NULL;
 	foreach(lc, streams)
@@ -277,8 +279,10 @@ tempoIterateForeignScan(ForeignScanState *node)
 
 		MemoryContextReset(st->page_cxt);
 		st->page = NULL;
+		/* Jira's rows would not come in the order the plan relies on */
 		may_fall_back = st->opts->resource == TEMPO_RES_WORKLOGS &&
-			!st->fell_back && st->opts->fallback == TEMPO_FALLBACK_JIRA;
+			!st->fell_back && st->opts->fallback == TEMPO_FALLBACK_JIRA &&
+			st->order == TEMPO_ORDER_NONE;
 		st->page = tempo_pager_next(st->pager, st->page_cxt,
 									may_fall_back ? &failure : NULL, &failed);
 		if (failed)
@@ -367,7 +371,9 @@ tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
 																		  TempoScanPrivateFilters),
 														fsplan->fdw_exprs),
 										   intVal(list_nth(fsplan->fdw_private,
-														   TempoScanPrivateLimit)));
+														   TempoScanPrivateLimit)),
+										   (TempoOrder) intVal(list_nth(fsplan->fdw_private,
+																		TempoScanPrivateOrder)));
 			if (streams != NIL)
 			{
 				TempoStream *s = linitial(streams);

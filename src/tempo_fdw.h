@@ -331,8 +331,19 @@ enum TempoFdwScanPrivateIndex
 	TempoScanPrivateAttrs,		/* Integer list of attribute numbers used */
 	TempoScanPrivateFilters,	/* Integer list of TEMPO_FILTER_CODEs */
 	TempoScanPrivateLimit,		/* Integer: the "limit" of each page */
-	TempoScanPrivateFilterText	/* String: the pushed conditions, for EXPLAIN */
+	TempoScanPrivateFilterText,	/* String: the pushed conditions, for EXPLAIN */
+	TempoScanPrivateOrder		/* Integer: the TempoOrder the rows come in */
 };
+
+/* Orders of Tempo's GET /worklogs that ORDER BY can rely on (plan.c) */
+typedef enum TempoOrder
+{
+	TEMPO_ORDER_NONE,			/* no order promised */
+	TEMPO_ORDER_START_ASC,		/* the default: START_DATE_TIME, ID ascending */
+	TEMPO_ORDER_START_DESC,		/* orderBy=START_DATE_TIME (descending) */
+	TEMPO_ORDER_UPDATED_DESC,	/* orderBy=UPDATED (descending) */
+	TEMPO_ORDER_ID_DESC			/* orderBy=ID (descending) */
+} TempoOrder;
 
 /* A filter's kind, strictness and array flag as one integer, and back */
 #define TEMPO_FILTER_CODE(f) ((f)->kind | ((f)->strict ? 16 : 0) | ((f)->array ? 32 : 0))
@@ -344,7 +355,8 @@ enum TempoFdwScanPrivateIndex
 extern bool tempo_classify(RelOptInfo *baserel, Oid relid,
 						   TempoResource resource, Expr *clause,
 						   TempoFilter *f);
-extern List *tempo_build_requests(TempoTarget target, List *filters, int limit);
+extern List *tempo_build_requests(TempoTarget target, List *filters, int limit,
+								  TempoOrder order);
 extern double tempo_date_range_days(List *filters);
 
 /* in plan.c */
