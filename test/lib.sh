@@ -105,7 +105,7 @@ debian_mirror() {
 		sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null
 		sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]*\).*/\2/p' \
 			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-	} | tr ' ' '\n' | grep -E '/debian/?$' | head -n 1
+	} | tr ' ' '\n' | grep -E '/debian/?$' | head -n 1 || true
 }
 
 free_port() {
