@@ -107,6 +107,10 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 				problem = "timed out";
 				hint = "The host did not answer in time; check the network, or raise \"timeout_ms\".";
 				break;
+			case TEMPO_HTTP_ENCODING:
+				problem = "answer in a content encoding other than gzip";
+				hint = "Only gzip-compressed and uncompressed answers are accepted; check proxies on the way.";
+				break;
 			case TEMPO_HTTP_TOO_BIG:
 			case TEMPO_HTTP_TRANSFER:
 				problem = psprintf("transfer failed: %s", resp.error);

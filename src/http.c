@@ -16,7 +16,11 @@
  *	  every path, errors included;
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
- *	- no message ever holds the token or the host, only method and path.
+ *	- no message ever holds the token or the host, only method and path;
+ *	- only gzip is asked for, and an answer in another Content-Encoding
+ *	  (deflate, br, zstd, or gzip twice) is refused before its body: the
+ *	  body's size is capped after inflation (max_response_bytes), and the
+ *	  parse tree by src/json.c.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -53,6 +57,7 @@ typedef struct BodyBuffer
 	size_t		hint;			/* first allocation: the body's likely size */
 	bool		too_big;		/* stopped: over max */
 	bool		no_memory;		/* stopped: allocation failed */
+	bool		bad_encoding;	/* stopped: a Content-Encoding we refuse */
 } BodyBuffer;
 
 
@@ -103,6 +108,36 @@ write_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
 	buf->len += n;
 	buf->data[buf->len] = '\0';
 	return n;
+}
+
+/*
+ * header_callback
+ *		Refuse a Content-Encoding other than gzip or identity (libcurl would
+ *		inflate any it knows, even one it did not ask for).  Must not
+ *		ereport: returns a short count to make libcurl abort instead.
+ */
+static size_t
+header_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	BodyBuffer *buf = (BodyBuffer *) userdata;
+	size_t		n = size * nmemb;
+	const char *name = "content-encoding:";
+	size_t		namelen = strlen(name);
+	size_t		i;
+	size_t		end;
+
+	if (n < namelen || pg_strncasecmp(ptr, name, namelen) != 0)
+		return n;
+	for (i = namelen; i < n && (ptr[i] == ' ' || ptr[i] == '\t'); i++)
+		;
+	for (end = n; end > i && isspace((unsigned char) ptr[end - 1]); end--)
+		;
+	if ((end - i == 4 && pg_strncasecmp(ptr + i, "gzip", 4) == 0) ||
+		(end - i == 8 && pg_strncasecmp(ptr + i, "identity", 8) == 0) ||
+		end == i)
+		return n;
+	buf->bad_encoding = true;
+	return 0;
 }
 
 /*
@@ -220,14 +255,16 @@ setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			 struct curl_slist *headers, BodyBuffer *buf, char *errbuf)
 {
 	buf->len = 0;
-	buf->too_big = buf->no_memory = false;
+	buf->too_big = buf->no_memory = buf->bad_encoding = false;
 	errbuf[0] = '\0';
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "tempo_fdw/" TEMPO_FDW_VERSION);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, buf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	TEMPO_CURL_SET_PROTOCOLS(h);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -257,7 +294,8 @@ static void
 finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *req,
 				TempoHttpResponse *resp, TempoScanStats *stats)
 {
-	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory)
+	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory &&
+		!buf->bad_encoding)
 	{
 		/* our progress callback saw a cancel: let PostgreSQL say so */
 		CHECK_FOR_INTERRUPTS();
@@ -275,6 +313,8 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (buf->too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		resp->outcome = TEMPO_HTTP_TOO_BIG;
+	else if (buf->bad_encoding || rc == CURLE_BAD_CONTENT_ENCODING)
+		resp->outcome = TEMPO_HTTP_ENCODING;
 	else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 			 rc == CURLE_COULDNT_RESOLVE_PROXY)
 		resp->outcome = TEMPO_HTTP_CONNECT;
@@ -510,6 +550,7 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 		curl_multi_remove_handle(conn->multi, slot->easy);
 	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
 	curl_slist_free_all(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
@@ -682,6 +723,8 @@ tempo_http_cause(const TempoHttpResponse *resp)
 			return psprintf("HTTP %ld", resp->status);
 		case TEMPO_HTTP_NO_CREDENTIALS:
 			return pstrdup("no token");
+		case TEMPO_HTTP_ENCODING:
+			return pstrdup("refused content encoding");
 	}
 	return pstrdup("unknown failure");
 }
@@ -745,6 +788,11 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 						   req->service, req->method, req->what,
 						   (long long) opts->max_response_bytes);
 			hint = pstrdup("Lower \"page_size\" or raise the server option \"max_response_bytes\".");
+			break;
+		case TEMPO_HTTP_ENCODING:
+			msg = psprintf("%s answered %s %s in a content encoding other than gzip",
+						   req->service, req->method, req->what);
+			hint = pstrdup("Only gzip-compressed and uncompressed answers are accepted; a proxy on the way may have re-encoded the answer.");
 			break;
 		case TEMPO_HTTP_TRANSFER:
 			msg = psprintf("%s request %s %s failed after %d retries",

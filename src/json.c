@@ -94,6 +94,7 @@ struct TempoParser
 {
 	TempoJsonArena arena;		/* the tree of the current page */
 	bool		check_text;		/* check a whole body's text at once */
+	size_t		tree_limit;		/* most bytes of one page's tree */
 };
 
 struct TempoRowPlan
@@ -123,6 +124,9 @@ static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
 
 /* Size of the arena's blocks (a 5000-worklog page takes about 8 MB) */
 #define ARENA_BLOCK_SIZE (1024 * 1024)
+
+/* A page's tree may take max_response_bytes, and at least this much */
+#define MIN_TREE_LIMIT ((size_t) 64 * 1024 * 1024)
 
 /*
  * context_alloc
@@ -155,20 +159,36 @@ init_buf(TempoJsonBuf *buf)
 }
 
 /*
+ * cancel_pending
+ *		The arena's stop function: a cancel, a statement timeout or a
+ *		terminate is pending (the parse stops, then CHECK_FOR_INTERRUPTS
+ *		raises it).  Asked at each megabyte of tree.
+ */
+static bool
+cancel_pending(void)
+{
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+/*
  * tempo_parser_create
  *		A parser for the pages of one scan, its arena's blocks in a context
  *		of their own below cxt, kept from page to page.  check_text: the
  *		query converts strings of the body, so check the whole body's text
- *		at once rather than string by string.
+ *		at once rather than string by string.  max_response_bytes bounds a
+ *		page's tree too (at least MIN_TREE_LIMIT): a small body can make a
+ *		huge tree ("[0,0,...]": 2 bytes of body, 64 of tree).
  */
 TempoParser *
-tempo_parser_create(MemoryContext cxt, bool check_text)
+tempo_parser_create(MemoryContext cxt, bool check_text, size_t max_response_bytes)
 {
 	TempoParser *parser = MemoryContextAllocZero(cxt, sizeof(TempoParser));
 	TempoJsonAlloc alloc = {context_alloc, context_free,
 	AllocSetContextCreate(cxt, "tempo_fdw JSON tree", ALLOCSET_SMALL_SIZES)};
 
 	tempo_json_arena_init(&parser->arena, &alloc, ARENA_BLOCK_SIZE);
+	parser->tree_limit = Max(max_response_bytes, MIN_TREE_LIMIT);
+	tempo_json_arena_set_limits(&parser->arena, parser->tree_limit, cancel_pending);
 	parser->check_text = check_text;
 	return parser;
 }
@@ -178,10 +198,12 @@ tempo_parser_create(MemoryContext cxt, bool check_text)
  *		cJSON_ParseWithLength with the tree in the parser's arena, emptied
  *		first (jsonpage.c points cJSON's process-wide hooks at it for this
  *		call only).  NULL when the body is not JSON; *error_at is where
- *		parsing stopped, or -1.
+ *		parsing stopped, or -1.  A tree over the parser's limit is an ERROR
+ *		(54000), and so is a cancel seen during the parse (PostgreSQL's own).
  */
 static cJSON *
-parse_in_arena(const char *body, size_t len, TempoParser *parser, long *error_at)
+parse_in_arena(const char *body, size_t len, TempoParser *parser,
+			   const char *service, const char *what, long *error_at)
 {
 	volatile TempoJsonStatus status = TEMPO_JSON_INVALID;
 	cJSON	   *root = NULL;
@@ -198,6 +220,25 @@ parse_in_arena(const char *body, size_t len, TempoParser *parser, long *error_at
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (status == TEMPO_JSON_INTERRUPTED)
+	{
+		/* cancel_pending saw it: let PostgreSQL say what it was */
+		tempo_json_arena_rewind(&parser->arena);
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+	}
+	if (status == TEMPO_JSON_TOO_LARGE)
+	{
+		tempo_json_arena_rewind(&parser->arena);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the %s response to %s needs more than %zu bytes of memory to parse",
+						service, what, parser->tree_limit),
+				 errdetail("A page's parse tree may take as much memory as \"max_response_bytes\" allows a response, and at least 64 MB."),
+				 errhint("Lower \"page_size\", or raise the server option \"max_response_bytes\".")));
+	}
 	if (status == TEMPO_JSON_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -245,7 +286,7 @@ tempo_parse_page(TempoParser *parser, char *body, size_t len,
 
 	tempo_sanitize_json(body, len);
 	page->verified = parser->check_text && body_is_server_text(body, len);
-	root = parse_in_arena(body, len, parser, &at);
+	root = parse_in_arena(body, len, parser, service, what, &at);
 	if (root == NULL)
 	{
 		ereport(ERROR,

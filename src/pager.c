@@ -127,7 +127,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->conn = conn;
 	p->stats = stats;
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
-	p->parser = tempo_parser_create(cxt, check_text);
+	p->parser = tempo_parser_create(cxt, check_text, (size_t) opts->max_response_bytes);
 	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);

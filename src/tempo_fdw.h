@@ -247,7 +247,8 @@ typedef enum TempoHttpOutcome
 	TEMPO_HTTP_TRANSFER,		/* reset, truncated, or other transfer error */
 	TEMPO_HTTP_TOO_BIG,			/* body over max_response_bytes */
 	TEMPO_HTTP_TLS,				/* TLS handshake or peer verification failed */
-	TEMPO_HTTP_NO_CREDENTIALS	/* not sent: no token for this service */
+	TEMPO_HTTP_NO_CREDENTIALS,	/* not sent: no token for this service */
+	TEMPO_HTTP_ENCODING			/* a Content-Encoding other than gzip */
 } TempoHttpOutcome;
 
 typedef struct TempoHttpResponse
@@ -299,7 +300,8 @@ extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);
-extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text);
+extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text,
+										size_t max_response_bytes);
 extern TempoPage *tempo_parse_page(TempoParser *parser, char *body, size_t len,
 								   const char *array_key,
 								   const char *service, const char *what,
