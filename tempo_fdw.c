@@ -47,6 +47,14 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomStringVariable("tempo_fdw.allowed_hosts",
+							   "Hosts that servers owned by roles other than superusers may reach.",
+							   "Comma-separated host names, \"*.domain\" patterns or \"*\"; such servers also need https.",
+							   &tempo_allowed_hosts,
+							   "*.tempo.io, *.atlassian.net",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   tempo_allowed_hosts_check, NULL, NULL);
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }

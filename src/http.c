@@ -801,7 +801,10 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
 			break;
 		case TEMPO_HTTP_STATUS:
-			detail = body_excerpt(opts, req, resp);
+			if (tempo_host_shows_bodies(req->url, opts->trusted_owner))
+				detail = body_excerpt(opts, req, resp);
+			else
+				detail = pstrdup("The answer's body is not shown: the host is not one of Tempo's or Atlassian's.");
 			if (resp->status == 401)
 			{
 				code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;

@@ -201,8 +201,11 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 
 /*
  * check_url
- *		A Tempo or Jira base URL: http(s), a host, no credentials, and plain
- *		http only to a loopback host (tests, local proxies).
+ *		A Tempo or Jira base URL: http(s), a host, no credentials, an IP
+ *		address only as inet_pton reads it, and plain http only to a
+ *		loopback host (tests, local proxies).  A role that is not a
+ *		superuser gets https to the hosts of tempo_fdw.allowed_hosts only
+ *		(src/hosts.c).
  */
 static void
 check_url(DefElem *def)
@@ -237,6 +240,9 @@ check_url(DefElem *def)
 						def->defname, url),
 				 errdetail("The URL must name a host, and hold no credentials, spaces, query or fragment.")));
 
+	tempo_host_check_literal(def->defname, url);
+	if (!superuser())
+		tempo_host_check_owner(def->defname, url, NULL);
 	if (http && !tempo_url_is_loopback(url))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -245,34 +251,6 @@ check_url(DefElem *def)
 				 errhint("Use %s.", strcmp(def->defname, "tempo_url") == 0
 						 ? "'https://api.tempo.io/4'"
 						 : "'https://<site>.atlassian.net'")));
-}
-
-/*
- * tempo_url_is_loopback
- *		Does the URL's host name this machine (127.0.0.0/8, ::1, localhost)?
- */
-bool
-tempo_url_is_loopback(const char *url)
-{
-	const char *host = strstr(url, "://");
-	size_t		len;
-
-	if (host == NULL)
-		return false;
-	host += 3;
-	if (*host == '[')
-		return pg_strncasecmp(host, "[::1]", 5) == 0;
-	len = strcspn(host, ":/?#");
-	if (len == 9 && pg_strncasecmp(host, "localhost", 9) == 0)
-		return true;
-	if (len >= 9 && strncmp(host, "127.", 4) == 0)
-	{
-		for (size_t i = 4; i < len; i++)
-			if (!isdigit((unsigned char) host[i]) && host[i] != '.')
-				return false;
-		return true;
-	}
-	return false;
 }
 
 /* An integer option within [min, max]. */
@@ -349,7 +327,8 @@ trimmed_url(DefElem *def)
  * tempo_get_options
  *		All options of a scan: defaults, then the server's, then the user
  *		mapping's (the user's own, else PUBLIC's), then the table's.  A
- *		user-mapping token wins over a server token.  foreigntableid may be
+ *		user-mapping token wins over a server token.  The URLs of a server
+ *		whose owner is not a superuser must pass src/hosts.c's policy.  foreigntableid may be
  *		InvalidOid for server-level work (IMPORT, connection checks).
  */
 TempoFdwOptions *
@@ -370,6 +349,7 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 	o->max_response_bytes = TEMPO_DEFAULT_MAX_RESPONSE_BYTES;
 	o->ssl_verify = true;
 	o->resource = TEMPO_RES_WORKLOGS;
+	o->trusted_owner = superuser_arg(server->owner);
 
 	foreach(lc, server->options)
 	{
@@ -441,6 +421,14 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 				o->resource = r->resource;
 			}
 		}
+	}
+
+	/* a server of a role that is not a superuser: checked at each use */
+	if (!o->trusted_owner)
+	{
+		tempo_host_check_owner("tempo_url", o->tempo_url, server->servername);
+		if (o->jira_url)
+			tempo_host_check_owner("jira_url", o->jira_url, server->servername);
 	}
 
 	if (o->fallback == TEMPO_FALLBACK_AUTO)

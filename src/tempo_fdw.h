@@ -25,6 +25,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/rel.h"
 #include "utils/palloc.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -81,6 +82,7 @@ typedef struct TempoFdwOptions
 	char	   *jira_email;		/* Jira Basic auth user, or NULL */
 	char	   *jira_token;		/* Jira API token, or NULL */
 	TempoResource resource;		/* what the table reads */
+	bool		trusted_owner;	/* the server's owner is a superuser */
 } TempoFdwOptions;
 
 /* How a column's value is derived from a JSON object */
@@ -201,8 +203,16 @@ extern bool tempo_enable_pushdown;
 extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
 										  Oid userid);
 extern const char *tempo_resource_name(TempoResource resource);
-extern bool tempo_url_is_loopback(const char *url);
 extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
+
+/* in hosts.c */
+extern char *tempo_allowed_hosts;
+extern bool tempo_url_is_loopback(const char *url);
+extern void tempo_host_check_literal(const char *option, const char *url);
+extern void tempo_host_check_owner(const char *option, const char *url,
+								   const char *server);
+extern bool tempo_host_shows_bodies(const char *url, bool trusted_owner);
+extern bool tempo_allowed_hosts_check(char **newval, void **extra, GucSource source);
 
 /* in catalog.c */
 extern const TempoResourceDef *tempo_resource_def(TempoResource resource);
