@@ -43,9 +43,6 @@
 #include "tempo_fdw.h"
 #include "curl_conn.h"
 
-/* How much of an error body a message shows */
-#define BODY_EXCERPT_BYTES	512
-
 /* The response body being received, owned by the caller's memory context */
 typedef struct BodyBuffer
 {
@@ -652,52 +649,6 @@ tempo_http_requests_made(void)
 }
 
 /*
- * body_excerpt
- *		The first bytes of an error body, safe to print: valid in the
- *		database encoding, no control characters, and with the credentials,
- *		should a server echo them (raw, or as the header sent), blotted out.
- */
-static char *
-body_excerpt(const TempoFdwOptions *opts, const TempoHttpRequest *req,
-			 const TempoHttpResponse *resp)
-{
-	size_t		n = Min(resp->len, BODY_EXCERPT_BYTES);
-	char	   *s = pnstrdup(resp->body ? resp->body : "", n);
-	bool		utf8_ok = GetDatabaseEncoding() == PG_UTF8 &&
-		pg_verify_mbstr(PG_UTF8, s, n, true);
-	const char *credential = req->auth_header ? strchr(req->auth_header, ' ') : NULL;
-	const char *secrets[4] = {opts->token, opts->jira_token, NULL, NULL};
-
-	/* the credential of the header as sent ("Bearer x", "Basic y") */
-	if (credential && (credential = strchr(credential + 1, ' ')) != NULL)
-		secrets[2] = credential + 1;
-	secrets[3] = opts->jira_email && opts->jira_token ? psprintf("%s:%s", opts->jira_email, opts->jira_token) : NULL;
-	n = strlen(s);
-	if (utf8_ok)
-		n = pg_mbcliplen(s, n, n);
-	s[n] = '\0';
-	for (char *p = s; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8_ok))
-			*p = (c == '\n' || c == '\r' || c == '\t') ? ' ' : '?';
-	}
-	for (int i = 0; i < (int) lengthof(secrets); i++)
-	{
-		char	   *hit;
-
-		if (secrets[i] == NULL || secrets[i][0] == '\0')
-			continue;
-		while ((hit = strstr(s, secrets[i])) != NULL)
-			memset(hit, '*', strlen(secrets[i]));
-	}
-	if (resp->len > BODY_EXCERPT_BYTES)
-		return psprintf("%s...", s);
-	return s;
-}
-
-/*
  * tempo_http_cause
  *		A short, token-free description of a failure, for WARNINGs and for
  *		messages that report two failures.
@@ -802,7 +753,7 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			break;
 		case TEMPO_HTTP_STATUS:
 			if (tempo_host_shows_bodies(req->url, opts->trusted_owner))
-				detail = body_excerpt(opts, req, resp);
+				detail = tempo_server_text(opts, req->auth_header, resp->body, resp->len);
 			else
 				detail = pstrdup("The answer's body is not shown: the host is not one of Tempo's or Atlassian's.");
 			if (resp->status == 401)

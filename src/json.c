@@ -73,6 +73,7 @@ struct TempoPage
 	bool		verified;		/* its strings are valid in the database encoding */
 	const char *service;		/* "Tempo" or "Jira", for messages */
 	const char *what;			/* method and path, for messages */
+	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
 };
 
 /* How one attribute of the foreign table is filled */
@@ -95,6 +96,7 @@ struct TempoParser
 	TempoJsonArena arena;		/* the tree of the current page */
 	bool		check_text;		/* check a whole body's text at once */
 	size_t		tree_limit;		/* most bytes of one page's tree */
+	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
 };
 
 struct TempoRowPlan
@@ -116,6 +118,7 @@ struct TempoRowPlan
 	/* what the error context callback reports */
 	const char *cur_column;
 	cJSON	   *cur_row;
+	const TempoFdwOptions *cur_opts;	/* the current page's, for messages */
 };
 
 static int	split_path(const char *path, const char **keys);
@@ -175,13 +178,15 @@ cancel_pending(void)
  *		A parser for the pages of one scan, its arena's blocks in a context
  *		of their own below cxt, kept from page to page.  check_text: the
  *		query converts strings of the body, so check the whole body's text
- *		at once rather than string by string.  max_response_bytes bounds a
- *		page's tree too (at least MIN_TREE_LIMIT): a small body can make a
- *		huge tree ("[0,0,...]": 2 bytes of body, 64 of tree).
+ *		at once rather than string by string.  opts->max_response_bytes
+ *		bounds a page's tree too (at least MIN_TREE_LIMIT): a small body
+ *		can make a huge tree ("[0,0,...]": 2 bytes of body, 64 of tree).
+ *		opts' credentials are blotted out of the server text in messages.
  */
 TempoParser *
-tempo_parser_create(MemoryContext cxt, bool check_text, size_t max_response_bytes)
+tempo_parser_create(MemoryContext cxt, bool check_text, const TempoFdwOptions *opts)
 {
+	size_t		max_response_bytes = (size_t) opts->max_response_bytes;
 	TempoParser *parser = MemoryContextAllocZero(cxt, sizeof(TempoParser));
 	TempoJsonAlloc alloc = {context_alloc, context_free,
 	AllocSetContextCreate(cxt, "tempo_fdw JSON tree", ALLOCSET_SMALL_SIZES)};
@@ -190,6 +195,7 @@ tempo_parser_create(MemoryContext cxt, bool check_text, size_t max_response_byte
 	parser->tree_limit = Max(max_response_bytes, MIN_TREE_LIMIT);
 	tempo_json_arena_set_limits(&parser->arena, parser->tree_limit, cancel_pending);
 	parser->check_text = check_text;
+	parser->opts = opts;
 	return parser;
 }
 
@@ -283,6 +289,7 @@ tempo_parse_page(TempoParser *parser, char *body, size_t len,
 
 	page->service = service;
 	page->what = what;
+	page->opts = parser->opts;
 
 	tempo_sanitize_json(body, len);
 	page->verified = parser->check_text && body_is_server_text(body, len);
@@ -553,22 +560,24 @@ tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_k
 	plan->request_key = request_key;
 }
 
-/* The row's id as text, for messages (at most 64 bytes, printable). */
+/* The row's id as text, for messages (server text: see src/redact.c). */
 static char *
 row_id(TempoRowPlan *plan, cJSON *row)
 {
 	cJSON	   *v = tempo_json_follow(row, plan->nidkeys, plan->idkeys);
-	char	   *s;
 
 	if (cJSON_IsNumber(v))
 		return psprintf("%.0f", v->valuedouble);
 	if (!cJSON_IsString(v))
 		return pstrdup("(no id)");
-	s = pnstrdup(v->valuestring, 64);
-	for (char *p = s; *p; p++)
-		if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-			*p = '?';
-	return s;
+	return tempo_server_text(plan->cur_opts, NULL, v->valuestring, strlen(v->valuestring));
+}
+
+/* A string value of the server, quoted for a message (see src/redact.c). */
+static char *
+server_quote(TempoRowPlan *plan, const char *s)
+{
+	return quote_literal_cstr(tempo_server_text(plan->cur_opts, NULL, s, strlen(s)));
 }
 
 /* Error context: which column of which row was being converted. */
@@ -652,6 +661,7 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 	error_context_stack = &errcallback;
 	plan->cur_row = row;
 	plan->verified = page->verified;
+	plan->cur_opts = page->opts;
 	if (!plan->top_ordered)
 		order_top_keys(plan, row);
 	tempo_json_find_keys(row, plan->ntop, plan->top_keys, plan->top_found);
@@ -913,7 +923,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) < 19 ||
 						!parse_time(v->valuestring + 11, &t, &end))
 						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
-								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return TimeADTGetDatum(t);
@@ -926,7 +936,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 
 					if (!tempo_json_is(v, cJSON_String) || !parse_date(v->valuestring, &d))
 						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
-								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(v->valuestring)
+								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return DateADTGetDatum(d);
@@ -969,7 +979,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) != 10 ||
 								!parse_date(v->valuestring, &d))
 								bad_value(plan, row, "a date YYYY-MM-DD",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return DateADTGetDatum(d);
 						}
@@ -981,7 +991,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							if (!tempo_json_is(v, cJSON_String) || !parse_time(v->valuestring, &t, &end) ||
 								*end != '\0')
 								bad_value(plan, row, "a time HH:MM:SS",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return TimeADTGetDatum(t);
 						}
@@ -991,7 +1001,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 
 							if (!tempo_json_is(v, cJSON_String) || !parse_timestamptz(v->valuestring, &ts))
 								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return TimestampTzGetDatum(ts);
 						}

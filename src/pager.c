@@ -93,6 +93,19 @@ struct TempoPager
 };
 
 /*
+ * link_path
+ *		The path of a request's URL for messages: server text when it came
+ *		from a paging link, so made safe (src/redact.c).
+ */
+static char *
+link_path(TempoPager *p, const char *url)
+{
+	char	   *path = tempo_url_path(url);
+
+	return tempo_server_text(p->opts, NULL, path, strlen(path));
+}
+
+/*
  * tempo_basic_auth
  *		"Authorization: Basic base64(email:token)", for Jira.
  */
@@ -127,7 +140,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->conn = conn;
 	p->stats = stats;
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
-	p->parser = tempo_parser_create(cxt, check_text, (size_t) opts->max_response_bytes);
+	p->parser = tempo_parser_create(cxt, check_text, opts);
 	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
@@ -289,7 +302,7 @@ launch_ahead(TempoPager *p)
 	req.url = a->url;
 	req.body = NULL;
 	req.auth_header = p->tempo_auth;
-	req.what = tempo_url_path(a->url);
+	req.what = link_path(p, a->url);
 	req.service = "Tempo";
 	req.prefix = p->prefix;
 	oldcxt = MemoryContextSwitchTo(a->cxt);
@@ -316,7 +329,7 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 	MemoryContextSwitchTo(a->cxt);
 	tempo_http_finish(a->transfer, &resp, p->stats);
 	MemoryContextSwitchTo(page_cxt);
-	*what = psprintf("GET %s", tempo_url_path(a->url));
+	*what = psprintf("GET %s", link_path(p, a->url));
 	if (resp.outcome != TEMPO_HTTP_OK)
 	{
 		recycle_body(p, &resp);
@@ -384,7 +397,7 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	req.url = url;
 	req.body = body;
 	req.service = jira ? "Jira" : "Tempo";
-	req.what = tempo_url_path(url);
+	req.what = link_path(p, url);
 	req.prefix = p->prefix;
 	req.auth_header = jira ? p->jira_auth : p->tempo_auth;
 	*what = psprintf("%s %s", method, req.what);

@@ -205,6 +205,11 @@ extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
 extern const char *tempo_resource_name(TempoResource resource);
 extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 
+/* in redact.c: server text in messages is cut at this many bytes */
+#define TEMPO_SERVER_TEXT_MAX 1024
+extern char *tempo_server_text(const TempoFdwOptions *opts, const char *auth,
+							   const char *s, size_t len);
+
 /* in hosts.c */
 extern char *tempo_allowed_hosts;
 extern bool tempo_url_is_loopback(const char *url);
@@ -311,7 +316,7 @@ extern void tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);
 extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text,
-										size_t max_response_bytes);
+										const TempoFdwOptions *opts);
 extern TempoPage *tempo_parse_page(TempoParser *parser, char *body, size_t len,
 								   const char *array_key,
 								   const char *service, const char *what,

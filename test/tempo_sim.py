@@ -61,7 +61,11 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   huge        200 with a valid 64 MiB JSON body of padded worklogs, streamed
                               (gzip-compressed, i.e. a "zip bomb", when the client accepts gzip)
                   echoauth    500 text/plain whose body repeats the request's Authorization
-                              header (a server that leaks credentials into error bodies)
+                              header (a server that leaks credentials into error bodies),
+                              after pad bytes of "x" (pad=N, default 0)
+                  crlfnext    Tempo metadata.next is the real next link followed by
+                              "&x=<CR><LF>... LOG:  forged line" (a link that would forge a
+                              line in the server log)
                   redirect    302 with Location: http://evil.example.com/<path>
                   bomb        200, Content-Encoding gzip whatever the client asked: a page
                               {"metadata":..,"results":[0,0,...]} of bomb_mb MiB inflated
@@ -86,6 +90,7 @@ answer 400 with a text/plain body starting "tempo_sim:".
   delay_ms=N      sleep N ms before answering
   slow_ms=N       duration of slow/hang (default 30000)
   bomb_mb=N       inflated size of the bomb fault in MiB (default 128)
+  pad=N           bytes of padding before the echo of echoauth (default 0)
   jira_page=N     page size of Jira worklog/updated and /deleted (default 1000)
 
 Datasets (generated lazily from --seed, cached per (ds, n))
@@ -1288,7 +1293,7 @@ def jira_fail(status, message):
 
 FAULT_KINDS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "truncate",
                "slow", "hang", "badjson", "wrongshape", "html", "nextloop", "foreignnext",
-               "countmismatch", "huge", "echoauth", "redirect", "bomb", "deflate"}
+               "countmismatch", "huge", "echoauth", "redirect", "bomb", "deflate", "crlfnext"}
 PRE_FAULTS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "hang",
               "badjson", "wrongshape", "html", "huge", "echoauth", "redirect"}
 TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -1296,18 +1301,18 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "retry_after", "src",
-                 "delay_ms", "slow_ms", "jira_page", "bomb_mb")
+                 "delay_ms", "slow_ms", "jira_page", "bomb_mb", "pad")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
-        self.slow_ms, self.jira_page, self.bomb_mb = 30000, 1000, 128
+        self.slow_ms, self.jira_page, self.bomb_mb, self.pad = 30000, 1000, 128, 0
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
-            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "bomb_mb") or (
+            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "bomb_mb", "pad") or (
                     key == "fault_at" and value != "last"):
                 if not value.isdigit() or (key in ("n", "jira_page") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
@@ -1537,6 +1542,8 @@ def tempo_page(ctx, snap, f, offset, limit):
                                    host="evil.example.com")
         elif has_next:
             meta["next"] = ctx.url(query=ctx.with_query(offset=offset + limit, limit=limit))
+            if kind == "crlfnext":
+                meta["next"] += "&x=\r\n2026-12-01 00:00:00 UTC [1] LOG:  forged line"
         if offset > 0:
             meta["previous"] = ctx.url(query=ctx.with_query(offset=max(0, offset - limit), limit=limit))
         head = '{"self":%s,"metadata":%s,"results":[' % (
@@ -2029,7 +2036,7 @@ def prefault_answer(ctx, kind):
     if kind == "echoauth":
         # a misbehaving server that repeats the credentials in its error body
         auth = ctx.headers.get("Authorization") or ""
-        return Resp(500, "text/plain", ("bad request with header Authorization: %s" % auth).encode())
+        return Resp(500, "text/plain", ("x" * min(ctx.sc.pad, 1 << 20) + "bad request with header Authorization: %s" % auth).encode())
     if kind == "redirect":
         return Resp(302, "text/plain", b"moved", headers=[("Location", "http://evil.example.com" + ctx.path)])
     return huge_answer(ctx)
@@ -2333,7 +2340,7 @@ class Handler(BaseHTTPRequestHandler):
             resp = prefault_answer(ctx, kind)
         elif ctx.src in ("tempo", "jira") and not authorized(ctx):
             resp = unauthorized(ctx)
-        elif kind in ("nextloop", "foreignnext", "countmismatch") and resp.variant and resp.status == 200:
+        elif kind in ("nextloop", "foreignnext", "countmismatch", "crlfnext") and resp.variant and resp.status == 200:
             resp = Resp(200, resp.ctype, resp.variant(kind))
         resp.headers.extend(extra_headers)
         entry["status"] = resp.status
