@@ -60,6 +60,7 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	else if (!check->jira && opts->token)
 		auth = psprintf("Authorization: Bearer %s", opts->token);
+	tempo_forget_on_reset(CurrentMemoryContext, auth);
 
 	if (base == NULL)
 	{

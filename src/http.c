@@ -12,8 +12,8 @@
  *	  it grows with MCXT_ALLOC_NO_OOM and refuses bodies over the cap, the
  *	  progress callback only reads the interrupt flags, and after the
  *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
- *	- the header list (malloc'd by libcurl, holding the token) is freed on
- *	  every path, errors included;
+ *	- the header list (malloc'd by libcurl, holding the token) is zeroed
+ *	  and freed on every path, errors included (free_headers);
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
  *	- no message ever holds the token or the host, only method and path;
@@ -199,6 +199,19 @@ is_transient(const TempoHttpResponse *resp)
 }
 
 /*
+ * free_headers
+ *		Zero and free a header list: it holds the credential.
+ */
+static void
+free_headers(struct curl_slist *headers)
+{
+	for (struct curl_slist *h = headers; h != NULL; h = h->next)
+		if (h->data)
+			explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+/*
  * build_headers
  *		The request's header list (malloc'd by libcurl), or NULL when out of
  *		memory.
@@ -216,7 +229,7 @@ build_headers(const TempoHttpRequest *req)
 		more = curl_slist_append(headers, "Content-Type: application/json");
 	if (more == NULL)
 	{
-		curl_slist_free_all(headers);
+		free_headers(headers);
 		return NULL;
 	}
 	return headers;
@@ -424,7 +437,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 	}
 	PG_FINALLY();
 	{
-		curl_slist_free_all(headers);
+		free_headers(headers);
 	}
 	PG_END_TRY();
 }
@@ -548,7 +561,7 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
-	curl_slist_free_all(slot->headers);
+	free_headers(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
 	slot->done = false;

@@ -423,6 +423,10 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 		}
 	}
 
+	/* the credentials are zeroed when the memory of these options goes */
+	tempo_forget_on_reset(CurrentMemoryContext, o->token);
+	tempo_forget_on_reset(CurrentMemoryContext, o->jira_token);
+
 	/* a server of a role that is not a superuser: checked at each use */
 	if (!o->trusted_owner)
 	{

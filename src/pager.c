@@ -114,14 +114,20 @@ tempo_basic_auth(const char *email, const char *token)
 {
 	char	   *plain = psprintf("%s:%s", email, token);
 	int			len = strlen(plain);
-	char	   *enc = palloc(pg_b64_enc_len(len) + 1);
-	int			n = pg_b64_encode(plain, len, enc, pg_b64_enc_len(len));
+	int			enclen = pg_b64_enc_len(len);
+	char	   *enc = palloc(enclen + 1);
+	int			n = pg_b64_encode(plain, len, enc, enclen);
+	char	   *header;
 
+	explicit_bzero(plain, len);
+	pfree(plain);
 	if (n < 0)
 		elog(ERROR, "could not encode Jira credentials");
 	enc[n] = '\0';
-	memset(plain, 0, len);
-	return psprintf("Authorization: Basic %s", enc);
+	header = psprintf("Authorization: Basic %s", enc);
+	explicit_bzero(enc, enclen + 1);
+	pfree(enc);
+	return header;
 }
 
 /*
@@ -146,6 +152,8 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)
 		p->jira_auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
+	tempo_forget_on_reset(cxt, p->tempo_auth);
+	tempo_forget_on_reset(cxt, p->jira_auth);
 	MemoryContextSwitchTo(oldcxt);
 	return p;
 }

@@ -19,6 +19,11 @@
  *	  other encodings), so the result is valid in the database encoding.
  * The temporary copies of the secrets are zeroed before they are freed.
  *
+ * tempo_forget_on_reset is the other half of keeping secrets: a buffer that
+ * holds a token or a Basic credential (an option's value, an Authorization
+ * header) is zeroed when its memory context goes, also when an ERROR
+ * unwinds the query.
+ *
  * Copyright (c) 2026, tempo_fdw developers
  *
  * IDENTIFICATION
@@ -29,6 +34,7 @@
 #include "postgres.h"
 
 #include "mb/pg_wchar.h"
+#include "utils/memutils.h"
 
 #include "tempo_fdw.h"
 
@@ -167,3 +173,30 @@ tempo_server_text(const TempoFdwOptions *opts, const char *auth,
 	return out.data;
 }
 
+/* The reset callback of tempo_forget_on_reset: zero the string. */
+static void
+forget_secret(void *arg)
+{
+	char	   *s = (char *) arg;
+
+	explicit_bzero(s, strlen(s));
+}
+
+/*
+ * tempo_forget_on_reset
+ *		Zero the string s (a secret, allocated in cxt or in a context that
+ *		outlives it) when cxt is reset or deleted.  s must not be pfree'd
+ *		before.
+ */
+void
+tempo_forget_on_reset(MemoryContext cxt, char *s)
+{
+	MemoryContextCallback *cb;
+
+	if (s == NULL)
+		return;
+	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+	cb->func = forget_secret;
+	cb->arg = s;
+	MemoryContextRegisterResetCallback(cxt, cb);
+}

@@ -209,6 +209,7 @@ extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 #define TEMPO_SERVER_TEXT_MAX 1024
 extern char *tempo_server_text(const TempoFdwOptions *opts, const char *auth,
 							   const char *s, size_t len);
+extern void tempo_forget_on_reset(MemoryContext cxt, char *s);
 
 /* in hosts.c */
 extern char *tempo_allowed_hosts;
