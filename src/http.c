@@ -174,17 +174,14 @@ wait_ms(long ms)
 
 /*
  * rate_wait
- *		Wait for this request's slot of its budget (src/ratelimit.c).
+ *		Wait for this request's slot of its budget (src/ratelimit.c); a
+ *		cancel ends the wait and gives the slot back.
  */
 static void
 rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 {
-	TimestampTz start = tempo_rate_reserve(tempo_rate_key(req->url, req->auth_header),
-										   opts->max_requests_per_second);
-	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), start);
-
-	if (ms > 0)
-		wait_ms(ms);
+	tempo_rate_acquire(tempo_rate_key(req->url, req->auth_header),
+					   opts->max_requests_per_second);
 }
 
 /* Is this outcome worth another try? */

@@ -132,13 +132,14 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 		{
 			double		v;
 
+			/* at least 0.001: 1/rate must fit the slot arithmetic (src/ratelimit.c) */
 			if (!parse_real(defGetString(def), &v, 0, NULL) || isnan(v) ||
-				v < 0 || v > 1000000)
+				v < 0 || v > 1000000 || (v > 0 && v < 0.001))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
 								def->defname, defGetString(def)),
-						 errhint("Give a number of requests per second from 0 (no limit) to 1000000.")));
+						 errhint("Give 0 (no limit) or a number of requests per second from 0.001 to 1000000.")));
 		}
 		else if (strcmp(def->defname, "max_response_bytes") == 0)
 			(void) int_option(def, 1024, INT_MAX);

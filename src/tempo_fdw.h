@@ -231,7 +231,8 @@ extern const TempoResourceDef *tempo_resource_at(int i);
 extern void tempo_rate_init(void);
 extern bool tempo_rate_shared(void);
 extern uint64 tempo_rate_key(const char *url, const char *auth_header);
-extern TimestampTz tempo_rate_reserve(uint64 key, double rate);
+extern int	tempo_max_backlog_per_role;
+extern void tempo_rate_acquire(uint64 key, double rate);
 extern void tempo_rate_block(uint64 key, TimestampTz until);
 
 /* in connection.c */
