@@ -211,6 +211,7 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	opts = tempo_get_options(InvalidOid, server->serverid, GetUserId());
+	tempo_read_token_file(opts);
 	opts->max_retries = 0;
 	opts->max_requests_per_second = 0;
 	opts->timeout_ms = Min(opts->timeout_ms, 15000);

@@ -17,6 +17,8 @@
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
  *	- no message ever holds the token or the host, only method and path;
+ *	- no proxy but the superuser-set server option "proxy": the proxy
+ *	  variables of the server's environment (http_proxy, ...) are ignored;
  *	- only gzip is asked for, and an answer in another Content-Encoding
  *	  (deflate, br, zstd, or gzip twice) is refused before its body: the
  *	  body's size is capped after inflation (max_response_bytes), and the
@@ -275,6 +277,8 @@ setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	TEMPO_CURL_SET_PROTOCOLS(h);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* "" means no proxy: never the proxy variables of the server's environment */
+	curl_easy_setopt(h, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);

@@ -27,6 +27,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
@@ -54,8 +55,10 @@ static const TempoFdwOption valid_options[] = {
 	{"max_requests_per_second", ForeignServerRelationId},
 	{"max_response_bytes", ForeignServerRelationId},
 	{"ssl_verify", ForeignServerRelationId},
+	{"proxy", ForeignServerRelationId},
 	/* credentials (a server token is accepted, with a warning) */
 	{"token", ForeignServerRelationId},
+	{"token_file", ForeignServerRelationId},
 	{"token", UserMappingRelationId},
 	{"jira_email", UserMappingRelationId},
 	{"jira_token", UserMappingRelationId},
@@ -67,6 +70,7 @@ static const TempoFdwOption valid_options[] = {
 static void check_url(DefElem *def);
 static int	int_option(DefElem *def, int min, int max);
 static void check_secret(DefElem *def);
+static void check_superuser_option(DefElem *def, const char *hint);
 
 /*
  * tempo_fdw_validator_impl
@@ -78,6 +82,8 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	bool		has_resource = false;
+	bool		has_token = false;
+	bool		has_token_file = false;
 	ListCell   *lc;
 
 	foreach(lc, options)
@@ -151,14 +157,27 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 						 errmsg("only a superuser can turn off TLS verification"),
 						 errhint("Ask a superuser to set \"ssl_verify\", or install the server's certificate authority in the system store.")));
 		}
+		else if (strcmp(def->defname, "proxy") == 0)
+			check_superuser_option(def, "Ask a superuser to set \"proxy\"; without it, proxies of the server's environment are not used.");
+		else if (strcmp(def->defname, "token_file") == 0)
+		{
+			check_superuser_option(def, "Ask a superuser to set \"token_file\", or put the token in a user mapping.");
+			if (defGetString(def)[0] != '/')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"token_file\""),
+						 errdetail("Give an absolute path of a file the PostgreSQL server can read.")));
+			has_token_file = true;
+		}
 		else if (strcmp(def->defname, "token") == 0)
 		{
 			check_secret(def);
+			has_token = catalog == ForeignServerRelationId;
 			if (catalog == ForeignServerRelationId)
 				ereport(WARNING,
 						(errmsg("the Tempo token of a server is readable by every role"),
 						 errdetail("Server options are visible to all roles in pg_foreign_server."),
-						 errhint("Put the token in a user mapping instead: CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...'); its options are readable only by the server owner and superusers.")));
+						 errhint("Put the token in a user mapping instead (CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...')), or, as a superuser, in a file named by the server option \"token_file\".")));
 		}
 		else if (strcmp(def->defname, "jira_token") == 0)
 			check_secret(def);
@@ -190,6 +209,12 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 			has_resource = true;
 		}
 	}
+
+	if (has_token && has_token_file)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a server takes \"token\" or \"token_file\", not both"),
+				 errhint("Keep \"token_file\": the token then never enters the catalogs.")));
 
 	if (catalog == ForeignTableRelationId && !has_resource)
 		ereport(ERROR,
@@ -286,6 +311,80 @@ check_secret(DefElem *def)
 				 errdetail("The value must be non-empty and on one line.")));
 }
 
+/*
+ * check_superuser_option
+ *		An option only a superuser may set (it reads a file, or steers where
+ *		requests go), on one line.
+ */
+static void
+check_superuser_option(DefElem *def, const char *hint)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser can set option \"%s\"", def->defname),
+				 errhint("%s", hint)));
+	check_secret(def);
+}
+
+/*
+ * tempo_read_token_file
+ *		When no token came from a user mapping and the server names a
+ *		token_file, read the token from it (now: when a connection is made,
+ *		so a new token in the file is used by the next scan).  Only for a
+ *		server owned by a superuser: another owner could aim it elsewhere.
+ *		The buffers are zeroed when freed.
+ */
+void
+tempo_read_token_file(TempoFdwOptions *o)
+{
+	char		buf[TEMPO_MAX_TOKEN_BYTES + 2];
+	const char *servername = o->servername;
+	FILE	   *f;
+	size_t		n;
+
+	if (o->token != NULL || o->token_file == NULL)
+		return;
+	if (!o->trusted_owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the \"token_file\" of server \"%s\" is not used: its owner is not a superuser",
+						servername),
+				 errhint("Ask a superuser to own the server, or put the token in a user mapping.")));
+	f = AllocateFile(o->token_file, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open the \"token_file\" of server \"%s\": %m", servername)));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f))
+	{
+		explicit_bzero(buf, sizeof(buf));
+		FreeFile(f);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read the \"token_file\" of server \"%s\": %m", servername)));
+	}
+	FreeFile(f);
+	buf[n] = '\0';
+	while (n > 0 && isspace((unsigned char) buf[n - 1]))
+		buf[--n] = '\0';
+	if (n == 0 || n > TEMPO_MAX_TOKEN_BYTES || strpbrk(buf, "\r\n") != NULL ||
+		strlen(buf) != n)
+	{
+		explicit_bzero(buf, sizeof(buf));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the \"token_file\" of server \"%s\" does not hold a token", servername),
+				 errdetail("The file must hold the token on one line (at most %d bytes).",
+						   TEMPO_MAX_TOKEN_BYTES)));
+	}
+	o->token = pstrdup(buf);
+	o->token_from_server = true;
+	explicit_bzero(buf, sizeof(buf));
+	tempo_forget_on_reset(CurrentMemoryContext, o->token);
+}
+
 /* Options of the user mapping for (user, server), or of PUBLIC's, or NIL. */
 static List *
 user_mapping_options(Oid userid, Oid serverid)
@@ -351,6 +450,7 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 	o->ssl_verify = true;
 	o->resource = TEMPO_RES_WORKLOGS;
 	o->trusted_owner = superuser_arg(server->owner);
+	o->servername = server->servername;
 
 	foreach(lc, server->options)
 	{
@@ -385,6 +485,10 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 			o->token = defGetString(def);
 			o->token_from_server = true;
 		}
+		else if (strcmp(def->defname, "token_file") == 0)
+			o->token_file = defGetString(def);
+		else if (strcmp(def->defname, "proxy") == 0)
+			o->proxy = defGetString(def);
 	}
 
 	foreach(lc, user_mapping_options(userid, serverid))

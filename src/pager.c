@@ -148,6 +148,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
 	p->parser = tempo_parser_create(cxt, check_text, opts);
 	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
+	tempo_read_token_file(opts);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)

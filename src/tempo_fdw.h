@@ -83,7 +83,13 @@ typedef struct TempoFdwOptions
 	char	   *jira_token;		/* Jira API token, or NULL */
 	TempoResource resource;		/* what the table reads */
 	bool		trusted_owner;	/* the server's owner is a superuser */
+	char	   *token_file;		/* where the server's token is, or NULL */
+	const char *servername;		/* for messages */
+	char	   *proxy;			/* proxy URL, or NULL: no proxy at all */
 } TempoFdwOptions;
+
+/* Longest token read from a token_file */
+#define TEMPO_MAX_TOKEN_BYTES 8192
 
 /* How a column's value is derived from a JSON object */
 typedef enum TempoColumnKind
@@ -203,6 +209,7 @@ extern bool tempo_enable_pushdown;
 extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
 										  Oid userid);
 extern const char *tempo_resource_name(TempoResource resource);
+extern void tempo_read_token_file(TempoFdwOptions *o);
 extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 
 /* in redact.c: server text in messages is cut at this many bytes */
