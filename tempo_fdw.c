@@ -47,6 +47,22 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomStringVariable("tempo_fdw.allowed_hosts",
+							   "Hosts that servers owned by roles other than superusers may reach.",
+							   "Comma-separated host names, \"*.domain\" patterns or \"*\"; such servers also need https.",
+							   &tempo_allowed_hosts,
+							   "*.tempo.io, *.atlassian.net",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   tempo_allowed_hosts_check, NULL, NULL);
+	DefineCustomIntVariable("tempo_fdw.max_backlog_per_role",
+							"Most time's worth of requests one role may have waiting for a shared request budget.",
+							"At a budget's max_requests_per_second, in milliseconds; a role's request past it is an error, so that no role holds up the others sharing a token.",
+							&tempo_max_backlog_per_role,
+							10000, 0, 3600000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }

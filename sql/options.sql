@@ -41,6 +41,14 @@ ALTER SERVER opt_srv OPTIONS (ADD max_retries '-3');  -- ERROR
 ALTER SERVER opt_srv OPTIONS (ADD max_concurrency '0');  -- ERROR
 ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second '-1');  -- ERROR
 ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second 'NaN');  -- ERROR
+-- 1/rate must fit the slot arithmetic: 0 or 0.001 .. 1000000
+ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second '1e-300');  -- ERROR
+ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second '0.0009');  -- ERROR
+ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second '1000000.5');  -- ERROR
+ALTER SERVER opt_srv OPTIONS (ADD max_requests_per_second 'Infinity');  -- ERROR
+CREATE SERVER opt_rps FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_second '0.001');
+ALTER SERVER opt_rps OPTIONS (SET max_requests_per_second '1000000');
+DROP SERVER opt_rps;
 ALTER SERVER opt_srv OPTIONS (ADD max_response_bytes '10');  -- ERROR
 ALTER SERVER opt_srv OPTIONS (ADD fallback 'yes');  -- ERROR
 ALTER SERVER opt_srv OPTIONS (ADD timeout_ms '5000', connect_timeout_ms '1000', page_size '5000',

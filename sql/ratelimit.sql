@@ -73,5 +73,56 @@ SELECT string_agg(e ->> 'status', ',') AS statuses,
        max((e ->> 't')::float8) - min((e ->> 't')::float8) >= 1.5 AS waited_until_the_date
   FROM jsonb_array_elements(:'la'::jsonb) e;
 
+-- a request that never went out gives its slot back: five requests
+-- cancelled while waiting for their slots (2 s apart) leave no backlog
+\set tc :sim '/@tag=rl_c,ds=tiny/4'
+CREATE SERVER rl_c FOREIGN DATA WRAPPER tempo_fdw
+  OPTIONS (tempo_url :'tc', max_requests_per_second '0.5', max_concurrency '1');
+CREATE USER MAPPING FOR PUBLIC SERVER rl_c OPTIONS (token 'tempo-test-token');
+CREATE FOREIGN TABLE rl_wc (worklog_id bigint) SERVER rl_c OPTIONS (resource 'worklogs');
+SELECT pg_sleep(2.1);  -- earlier slots of this budget are past
+SELECT count(*) FROM rl_wc;
+SET statement_timeout = '200ms';
+SELECT count(*) FROM rl_wc;
+SELECT count(*) FROM rl_wc;
+SELECT count(*) FROM rl_wc;
+SELECT count(*) FROM rl_wc;
+SELECT count(*) FROM rl_wc;
+RESET statement_timeout;
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM rl_wc;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '3 s' AS waited_one_slot_at_most;
+
+-- a role may queue at most tempo_fdw.max_backlog_per_role of requests (here
+-- 2 s at 1 per second: 2 waiting); its next one fails, so another role
+-- waits for at most that backlog
+ALTER SERVER rl_c OPTIONS (SET max_requests_per_second '1');
+CREATE ROLE regress_tempo_greedy;
+GRANT USAGE ON FOREIGN SERVER rl_c TO regress_tempo_greedy;
+GRANT SELECT ON rl_wc TO regress_tempo_greedy;
+SELECT count(dblink_connect(g, :'conn')) AS connected,
+       count(dblink_exec(g, 'SET tempo_fdw.max_backlog_per_role = 2000')) AS capped,
+       count(dblink_exec(g, 'SET ROLE regress_tempo_greedy')) AS greedy
+  FROM unnest(ARRAY['g1', 'g2', 'g3', 'g4', 'g5', 'g6']) g;
+SELECT pg_sleep(2.2);  -- earlier slots of this budget are past
+SELECT g, dblink_send_query(g, 'SELECT count(*) FROM rl_wc') AS sent, pg_sleep(0.1)
+  FROM unnest(ARRAY['g1', 'g2', 'g3', 'g4', 'g5', 'g6']) g;
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM rl_wc;  -- as another role (here the superuser)
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '4 s' AS waited_less_than_4_s;
+SET client_min_messages = warning;
+SELECT g, (SELECT n FROM dblink_get_result(g, false) AS t(n bigint)) AS n,
+       split_part(dblink_error_message(g), E'\n', 1) AS error
+  FROM unnest(ARRAY['g1', 'g2', 'g3', 'g4', 'g5', 'g6']) g;
+RESET client_min_messages;
+SELECT count(dblink_disconnect(g)) AS disconnected FROM unnest(ARRAY['g1', 'g2', 'g3', 'g4', 'g5', 'g6']) g;
+SET tempo_fdw.max_backlog_per_role = 1000;
+SET ROLE regress_tempo_greedy;
+SET tempo_fdw.max_backlog_per_role = 100000;  -- ERROR: only superusers
+RESET ROLE;
+RESET tempo_fdw.max_backlog_per_role;
+DROP OWNED BY regress_tempo_greedy;
+DROP ROLE regress_tempo_greedy;
+
 DROP FOREIGN TABLE rl_wa, rl_wb;
-DROP SERVER rl_a, rl_b CASCADE;
+DROP SERVER rl_a, rl_b, rl_c CASCADE;

@@ -60,6 +60,7 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	else if (!check->jira && opts->token)
 		auth = psprintf("Authorization: Bearer %s", opts->token);
+	tempo_forget_on_reset(CurrentMemoryContext, auth);
 
 	if (base == NULL)
 	{
@@ -106,6 +107,10 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 			case TEMPO_HTTP_TIMEOUT:
 				problem = "timed out";
 				hint = "The host did not answer in time; check the network, or raise \"timeout_ms\".";
+				break;
+			case TEMPO_HTTP_ENCODING:
+				problem = "answer in a content encoding other than gzip";
+				hint = "Only gzip-compressed and uncompressed answers are accepted; check proxies on the way.";
 				break;
 			case TEMPO_HTTP_TOO_BIG:
 			case TEMPO_HTTP_TRANSFER:
@@ -206,6 +211,7 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 	opts = tempo_get_options(InvalidOid, server->serverid, GetUserId());
+	tempo_read_token_file(opts);
 	opts->max_retries = 0;
 	opts->max_requests_per_second = 0;
 	opts->timeout_ms = Min(opts->timeout_ms, 15000);

@@ -7,9 +7,10 @@
  * The cache is a hash table in CacheMemoryContext, like postgres_fdw's.
  * curl_global_init runs on first use in a backend, never in _PG_init (a
  * library in shared_preload_libraries would otherwise initialise curl in the
- * postmaster).  ALTER SERVER / ALTER USER MAPPING invalidate the entries,
- * which drops their connections; the handles are cleaned up at backend
- * exit.  The handles are malloc'd by libcurl and owned here: one easy handle
+ * postmaster).  ALTER SERVER / ALTER USER MAPPING (any role's, even one
+ * created and dropped at once) invalidate the entries, which drops their
+ * connections at their next use when no transfer of a running scan is on
+ * them; the handles are cleaned up at backend exit.  The handles are malloc'd by libcurl and owned here: one easy handle
  * for requests one at a time, and a multi handle with easy handles for
  * concurrent ones (src/curl_conn.h).
  *
@@ -46,6 +47,16 @@ static void tempo_xact_callback(XactEvent event, void *arg);
 static void tempo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 static void tempo_conn_cleanup(int code, Datum arg);
+
+/* Does a scan have transfers on this connection (started, not finished)? */
+static bool
+transfers_running(TempoConn *entry)
+{
+	for (int i = 0; i < TEMPO_MAX_SLOTS; i++)
+		if (entry->slots[i].busy || entry->slots[i].owner != NULL)
+			return true;
+	return false;
+}
 
 /*
  * tempo_get_connection
@@ -91,9 +102,17 @@ tempo_get_connection(Oid serverid, Oid userid)
 		entry->invalidated = false;
 	}
 
-	if (entry->invalidated)
+	/*
+	 * Drop the handles of a changed server or mapping, but never under a
+	 * scan whose transfers are running (a cursor reading ahead): its slots
+	 * would lose their handles and it would wait for them forever.  The
+	 * handles go at a later call, when no transfer runs.
+	 */
+	if (entry->invalidated && !transfers_running(entry))
+	{
 		release_handles(entry);
-	entry->invalidated = false;
+		entry->invalidated = false;
+	}
 
 	if (entry->curl == NULL)
 	{

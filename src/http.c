@@ -12,11 +12,17 @@
  *	  it grows with MCXT_ALLOC_NO_OOM and refuses bodies over the cap, the
  *	  progress callback only reads the interrupt flags, and after the
  *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
- *	- the header list (malloc'd by libcurl, holding the token) is freed on
- *	  every path, errors included;
+ *	- the header list (malloc'd by libcurl, holding the token) is zeroed
+ *	  and freed on every path, errors included (free_headers);
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
- *	- no message ever holds the token or the host, only method and path.
+ *	- no message ever holds the token or the host, only method and path;
+ *	- no proxy but the superuser-set server option "proxy": the proxy
+ *	  variables of the server's environment (http_proxy, ...) are ignored;
+ *	- only gzip is asked for, and an answer in another Content-Encoding
+ *	  (deflate, br, zstd, or gzip twice) is refused before its body: the
+ *	  body's size is capped after inflation (max_response_bytes), and the
+ *	  parse tree by src/json.c.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -39,9 +45,6 @@
 #include "tempo_fdw.h"
 #include "curl_conn.h"
 
-/* How much of an error body a message shows */
-#define BODY_EXCERPT_BYTES	512
-
 /* The response body being received, owned by the caller's memory context */
 typedef struct BodyBuffer
 {
@@ -53,6 +56,7 @@ typedef struct BodyBuffer
 	size_t		hint;			/* first allocation: the body's likely size */
 	bool		too_big;		/* stopped: over max */
 	bool		no_memory;		/* stopped: allocation failed */
+	bool		bad_encoding;	/* stopped: a Content-Encoding we refuse */
 } BodyBuffer;
 
 
@@ -106,6 +110,36 @@ write_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
+ * header_callback
+ *		Refuse a Content-Encoding other than gzip or identity (libcurl would
+ *		inflate any it knows, even one it did not ask for).  Must not
+ *		ereport: returns a short count to make libcurl abort instead.
+ */
+static size_t
+header_callback(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	BodyBuffer *buf = (BodyBuffer *) userdata;
+	size_t		n = size * nmemb;
+	const char *name = "content-encoding:";
+	size_t		namelen = strlen(name);
+	size_t		i;
+	size_t		end;
+
+	if (n < namelen || pg_strncasecmp(ptr, name, namelen) != 0)
+		return n;
+	for (i = namelen; i < n && (ptr[i] == ' ' || ptr[i] == '\t'); i++)
+		;
+	for (end = n; end > i && isspace((unsigned char) ptr[end - 1]); end--)
+		;
+	if ((end - i == 4 && pg_strncasecmp(ptr + i, "gzip", 4) == 0) ||
+		(end - i == 8 && pg_strncasecmp(ptr + i, "identity", 8) == 0) ||
+		end == i)
+		return n;
+	buf->bad_encoding = true;
+	return 0;
+}
+
+/*
  * progress_callback
  *		Abort the transfer when a cancel or terminate is pending.  libcurl
  *		calls this at least about once a second, also while waiting.
@@ -143,17 +177,14 @@ wait_ms(long ms, TempoWaitEvent why)
 
 /*
  * rate_wait
- *		Wait for this request's slot of its budget (src/ratelimit.c).
+ *		Wait for this request's slot of its budget (src/ratelimit.c); a
+ *		cancel ends the wait and gives the slot back.
  */
 static void
 rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 {
-	TimestampTz start = tempo_rate_reserve(tempo_rate_key(req->url, req->auth_header),
-										   opts->max_requests_per_second);
-	long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), start);
-
-	if (ms > 0)
-		wait_ms(ms, TEMPO_WAIT_RATE);
+	tempo_rate_acquire(tempo_rate_key(req->url, req->auth_header),
+					   opts->max_requests_per_second);
 }
 
 /*
@@ -169,6 +200,19 @@ tempo_http_retryable(const TempoHttpResponse *resp)
 	return resp->outcome == TEMPO_HTTP_STATUS &&
 		(resp->status == 429 || resp->status == 500 || resp->status == 502 ||
 		 resp->status == 503 || resp->status == 504);
+}
+
+/*
+ * free_headers
+ *		Zero and free a header list: it holds the credential.
+ */
+static void
+free_headers(struct curl_slist *headers)
+{
+	for (struct curl_slist *h = headers; h != NULL; h = h->next)
+		if (h->data)
+			explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
 }
 
 /*
@@ -189,7 +233,7 @@ build_headers(const TempoHttpRequest *req)
 		more = curl_slist_append(headers, "Content-Type: application/json");
 	if (more == NULL)
 	{
-		curl_slist_free_all(headers);
+		free_headers(headers);
 		return NULL;
 	}
 	return headers;
@@ -225,17 +269,21 @@ setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			 struct curl_slist *headers, BodyBuffer *buf, char *errbuf)
 {
 	buf->len = 0;
-	buf->too_big = buf->no_memory = false;
+	buf->too_big = buf->no_memory = buf->bad_encoding = false;
 	errbuf[0] = '\0';
 
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "tempo_fdw/" TEMPO_FDW_VERSION);
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, buf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	TEMPO_CURL_SET_PROTOCOLS(h);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* "" means no proxy: never the proxy variables of the server's environment */
+	curl_easy_setopt(h, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) opts->max_response_bytes);
@@ -262,7 +310,8 @@ static void
 finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *req,
 				TempoHttpResponse *resp, TempoScanStats *stats)
 {
-	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory)
+	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory &&
+		!buf->bad_encoding)
 	{
 		/* our progress callback saw a cancel: let PostgreSQL say so */
 		CHECK_FOR_INTERRUPTS();
@@ -280,6 +329,8 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (buf->too_big || rc == CURLE_FILESIZE_EXCEEDED)
 		resp->outcome = TEMPO_HTTP_TOO_BIG;
+	else if (buf->bad_encoding || rc == CURLE_BAD_CONTENT_ENCODING)
+		resp->outcome = TEMPO_HTTP_ENCODING;
 	else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 			 rc == CURLE_COULDNT_RESOLVE_PROXY)
 		resp->outcome = TEMPO_HTTP_CONNECT;
@@ -393,7 +444,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 	}
 	PG_FINALLY();
 	{
-		curl_slist_free_all(headers);
+		free_headers(headers);
 	}
 	PG_END_TRY();
 }
@@ -519,7 +570,8 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 		curl_multi_remove_handle(conn->multi, slot->easy);
 	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
-	curl_slist_free_all(slot->headers);
+	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
+	free_headers(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
 	slot->done = false;
@@ -624,52 +676,6 @@ tempo_http_requests_made(void)
 }
 
 /*
- * body_excerpt
- *		The first bytes of an error body, safe to print: valid in the
- *		database encoding, no control characters, and with the credentials,
- *		should a server echo them (raw, or as the header sent), blotted out.
- */
-static char *
-body_excerpt(const TempoFdwOptions *opts, const TempoHttpRequest *req,
-			 const TempoHttpResponse *resp)
-{
-	size_t		n = Min(resp->len, BODY_EXCERPT_BYTES);
-	char	   *s = pnstrdup(resp->body ? resp->body : "", n);
-	bool		utf8_ok = GetDatabaseEncoding() == PG_UTF8 &&
-		pg_verify_mbstr(PG_UTF8, s, n, true);
-	const char *credential = req->auth_header ? strchr(req->auth_header, ' ') : NULL;
-	const char *secrets[4] = {opts->token, opts->jira_token, NULL, NULL};
-
-	/* the credential of the header as sent ("Bearer x", "Basic y") */
-	if (credential && (credential = strchr(credential + 1, ' ')) != NULL)
-		secrets[2] = credential + 1;
-	secrets[3] = opts->jira_email && opts->jira_token ? psprintf("%s:%s", opts->jira_email, opts->jira_token) : NULL;
-	n = strlen(s);
-	if (utf8_ok)
-		n = pg_mbcliplen(s, n, n);
-	s[n] = '\0';
-	for (char *p = s; *p; p++)
-	{
-		unsigned char c = (unsigned char) *p;
-
-		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8_ok))
-			*p = (c == '\n' || c == '\r' || c == '\t') ? ' ' : '?';
-	}
-	for (int i = 0; i < (int) lengthof(secrets); i++)
-	{
-		char	   *hit;
-
-		if (secrets[i] == NULL || secrets[i][0] == '\0')
-			continue;
-		while ((hit = strstr(s, secrets[i])) != NULL)
-			memset(hit, '*', strlen(secrets[i]));
-	}
-	if (resp->len > BODY_EXCERPT_BYTES)
-		return psprintf("%s...", s);
-	return s;
-}
-
-/*
  * tempo_http_cause
  *		A short, token-free description of a failure, for WARNINGs and for
  *		messages that report two failures.
@@ -695,6 +701,8 @@ tempo_http_cause(const TempoHttpResponse *resp)
 			return psprintf("HTTP %ld", resp->status);
 		case TEMPO_HTTP_NO_CREDENTIALS:
 			return pstrdup("no token");
+		case TEMPO_HTTP_ENCODING:
+			return pstrdup("refused content encoding");
 	}
 	return pstrdup("unknown failure");
 }
@@ -759,6 +767,11 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 						   (long long) opts->max_response_bytes);
 			hint = pstrdup("Lower \"page_size\" or raise the server option \"max_response_bytes\".");
 			break;
+		case TEMPO_HTTP_ENCODING:
+			msg = psprintf("%s answered %s %s in a content encoding other than gzip",
+						   req->service, req->method, req->what);
+			hint = pstrdup("Only gzip-compressed and uncompressed answers are accepted; a proxy on the way may have re-encoded the answer.");
+			break;
 		case TEMPO_HTTP_TRANSFER:
 			msg = psprintf("%s request %s %s failed after %d retries",
 						   req->service, req->method, req->what, Max(resp->sent - 1, 0));
@@ -766,7 +779,10 @@ tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
 			break;
 		case TEMPO_HTTP_STATUS:
-			detail = body_excerpt(opts, req, resp);
+			if (tempo_host_shows_bodies(req->url, opts->trusted_owner))
+				detail = tempo_server_text(opts, req->auth_header, resp->body, resp->len);
+			else
+				detail = pstrdup("The answer's body is not shown: the host is not one of Tempo's or Atlassian's.");
 			if (resp->status == 401)
 			{
 				code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;

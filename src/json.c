@@ -73,6 +73,7 @@ struct TempoPage
 	bool		verified;		/* its strings are valid in the database encoding */
 	const char *service;		/* "Tempo" or "Jira", for messages */
 	const char *what;			/* method and path, for messages */
+	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
 };
 
 /* How one attribute of the foreign table is filled */
@@ -94,6 +95,8 @@ struct TempoParser
 {
 	TempoJsonArena arena;		/* the tree of the current page */
 	bool		check_text;		/* check a whole body's text at once */
+	size_t		tree_limit;		/* most bytes of one page's tree */
+	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
 };
 
 struct TempoRowPlan
@@ -115,6 +118,7 @@ struct TempoRowPlan
 	/* what the error context callback reports */
 	const char *cur_column;
 	cJSON	   *cur_row;
+	const TempoFdwOptions *cur_opts;	/* the current page's, for messages */
 };
 
 static int	split_path(const char *path, const char **keys);
@@ -123,6 +127,9 @@ static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
 
 /* Size of the arena's blocks (a 5000-worklog page takes about 8 MB) */
 #define ARENA_BLOCK_SIZE (1024 * 1024)
+
+/* A page's tree may take max_response_bytes, and at least this much */
+#define MIN_TREE_LIMIT ((size_t) 64 * 1024 * 1024)
 
 /*
  * context_alloc
@@ -155,21 +162,40 @@ init_buf(TempoJsonBuf *buf)
 }
 
 /*
+ * cancel_pending
+ *		The arena's stop function: a cancel, a statement timeout or a
+ *		terminate is pending (the parse stops, then CHECK_FOR_INTERRUPTS
+ *		raises it).  Asked at each megabyte of tree.
+ */
+static bool
+cancel_pending(void)
+{
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+/*
  * tempo_parser_create
  *		A parser for the pages of one scan, its arena's blocks in a context
  *		of their own below cxt, kept from page to page.  check_text: the
  *		query converts strings of the body, so check the whole body's text
- *		at once rather than string by string.
+ *		at once rather than string by string.  opts->max_response_bytes
+ *		bounds a page's tree too (at least MIN_TREE_LIMIT): a small body
+ *		can make a huge tree ("[0,0,...]": 2 bytes of body, 64 of tree).
+ *		opts' credentials are blotted out of the server text in messages.
  */
 TempoParser *
-tempo_parser_create(MemoryContext cxt, bool check_text)
+tempo_parser_create(MemoryContext cxt, bool check_text, const TempoFdwOptions *opts)
 {
+	size_t		max_response_bytes = (size_t) opts->max_response_bytes;
 	TempoParser *parser = MemoryContextAllocZero(cxt, sizeof(TempoParser));
 	TempoJsonAlloc alloc = {context_alloc, context_free,
 	AllocSetContextCreate(cxt, "tempo_fdw JSON tree", ALLOCSET_SMALL_SIZES)};
 
 	tempo_json_arena_init(&parser->arena, &alloc, ARENA_BLOCK_SIZE);
+	parser->tree_limit = Max(max_response_bytes, MIN_TREE_LIMIT);
+	tempo_json_arena_set_limits(&parser->arena, parser->tree_limit, cancel_pending);
 	parser->check_text = check_text;
+	parser->opts = opts;
 	return parser;
 }
 
@@ -178,10 +204,12 @@ tempo_parser_create(MemoryContext cxt, bool check_text)
  *		cJSON_ParseWithLength with the tree in the parser's arena, emptied
  *		first (jsonpage.c points cJSON's process-wide hooks at it for this
  *		call only).  NULL when the body is not JSON; *error_at is where
- *		parsing stopped, or -1.
+ *		parsing stopped, or -1.  A tree over the parser's limit is an ERROR
+ *		(54000), and so is a cancel seen during the parse (PostgreSQL's own).
  */
 static cJSON *
-parse_in_arena(const char *body, size_t len, TempoParser *parser, long *error_at)
+parse_in_arena(const char *body, size_t len, TempoParser *parser,
+			   const char *service, const char *what, long *error_at)
 {
 	volatile TempoJsonStatus status = TEMPO_JSON_INVALID;
 	cJSON	   *root = NULL;
@@ -198,6 +226,25 @@ parse_in_arena(const char *body, size_t len, TempoParser *parser, long *error_at
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	if (status == TEMPO_JSON_INTERRUPTED)
+	{
+		/* cancel_pending saw it: let PostgreSQL say what it was */
+		tempo_json_arena_rewind(&parser->arena);
+		CHECK_FOR_INTERRUPTS();
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+	}
+	if (status == TEMPO_JSON_TOO_LARGE)
+	{
+		tempo_json_arena_rewind(&parser->arena);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the %s response to %s needs more than %zu bytes of memory to parse",
+						service, what, parser->tree_limit),
+				 errdetail("A page's parse tree may take as much memory as \"max_response_bytes\" allows a response, and at least 64 MB."),
+				 errhint("Lower \"page_size\", or raise the server option \"max_response_bytes\".")));
+	}
 	if (status == TEMPO_JSON_NO_MEMORY)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -242,10 +289,11 @@ tempo_parse_page(TempoParser *parser, char *body, size_t len,
 
 	page->service = service;
 	page->what = what;
+	page->opts = parser->opts;
 
 	tempo_sanitize_json(body, len);
 	page->verified = parser->check_text && body_is_server_text(body, len);
-	root = parse_in_arena(body, len, parser, &at);
+	root = parse_in_arena(body, len, parser, service, what, &at);
 	if (root == NULL)
 	{
 		ereport(ERROR,
@@ -512,22 +560,24 @@ tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_k
 	plan->request_key = request_key;
 }
 
-/* The row's id as text, for messages (at most 64 bytes, printable). */
+/* The row's id as text, for messages (server text: see src/redact.c). */
 static char *
 row_id(TempoRowPlan *plan, cJSON *row)
 {
 	cJSON	   *v = tempo_json_follow(row, plan->nidkeys, plan->idkeys);
-	char	   *s;
 
 	if (cJSON_IsNumber(v))
 		return psprintf("%.0f", v->valuedouble);
 	if (!cJSON_IsString(v))
 		return pstrdup("(no id)");
-	s = pnstrdup(v->valuestring, 64);
-	for (char *p = s; *p; p++)
-		if ((unsigned char) *p < 0x20 || (unsigned char) *p >= 0x7f)
-			*p = '?';
-	return s;
+	return tempo_server_text(plan->cur_opts, NULL, v->valuestring, strlen(v->valuestring));
+}
+
+/* A string value of the server, quoted for a message (see src/redact.c). */
+static char *
+server_quote(TempoRowPlan *plan, const char *s)
+{
+	return quote_literal_cstr(tempo_server_text(plan->cur_opts, NULL, s, strlen(s)));
 }
 
 /* Error context: which column of which row was being converted. */
@@ -611,6 +661,7 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 	error_context_stack = &errcallback;
 	plan->cur_row = row;
 	plan->verified = page->verified;
+	plan->cur_opts = page->opts;
 	if (!plan->top_ordered)
 		order_top_keys(plan, row);
 	tempo_json_find_keys(row, plan->ntop, plan->top_keys, plan->top_found);
@@ -871,7 +922,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 					if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) < 19 ||
 						!parse_time(v->valuestring + 11, &t, &end))
 						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
-								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return TimeADTGetDatum(t);
@@ -884,7 +935,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 
 					if (!tempo_json_is(v, cJSON_String) || !parse_date(v->valuestring, &d))
 						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
-								  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(v->valuestring)
+								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 								  : tempo_json_type_name(v));
 					if (col->natural)
 						return DateADTGetDatum(d);
@@ -927,7 +978,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) != 10 ||
 								!parse_date(v->valuestring, &d))
 								bad_value(plan, row, "a date YYYY-MM-DD",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return DateADTGetDatum(d);
 						}
@@ -939,7 +990,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 							if (!tempo_json_is(v, cJSON_String) || !parse_time(v->valuestring, &t, &end) ||
 								*end != '\0')
 								bad_value(plan, row, "a time HH:MM:SS",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return TimeADTGetDatum(t);
 						}
@@ -949,7 +1000,7 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 
 							if (!tempo_json_is(v, cJSON_String) || !parse_timestamptz(v->valuestring, &ts))
 								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
-										  tempo_json_is(v, cJSON_String) ? quote_literal_cstr(server_string(v->valuestring))
+										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
 										  : tempo_json_type_name(v));
 							return TimestampTzGetDatum(ts);
 						}

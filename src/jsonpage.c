@@ -149,7 +149,25 @@ tempo_json_arena_init(TempoJsonArena *arena, const TempoJsonAlloc *alloc,
 	arena->spare = NULL;
 	arena->next = NULL;
 	arena->avail = 0;
+	arena->used = 0;
+	arena->limit = 0;
+	arena->stop_fn = NULL;
 	arena->exhausted = false;
+	arena->over_limit = false;
+	arena->stopped = false;
+}
+
+/*
+ * tempo_json_arena_set_limits
+ *		The most bytes of blocks a page's tree may take (0: no limit), and a
+ *		function asked at each new block whether to stop (NULL: never).
+ */
+void
+tempo_json_arena_set_limits(TempoJsonArena *arena, size_t limit,
+							bool (*stop_fn) (void))
+{
+	arena->limit = limit;
+	arena->stop_fn = stop_fn;
 }
 
 /* Give back a chain of blocks (when the allocator can free). */
@@ -193,7 +211,10 @@ tempo_json_arena_rewind(TempoJsonArena *arena)
 	arena->blocks = NULL;
 	arena->next = NULL;
 	arena->avail = 0;
+	arena->used = 0;
 	arena->exhausted = false;
+	arena->over_limit = false;
+	arena->stopped = false;
 }
 
 /*
@@ -229,6 +250,16 @@ arena_malloc(size_t n)
 		size_t		size = (n > a->block_size ? n : a->block_size) + BLOCK_HEADER;
 		ArenaBlock *b = a->spare;
 
+		if (a->stop_fn != NULL && a->stop_fn())
+		{
+			a->stopped = a->exhausted = true;
+			return NULL;
+		}
+		if (a->limit > 0 && size > a->limit - (a->used < a->limit ? a->used : a->limit))
+		{
+			a->over_limit = a->exhausted = true;
+			return NULL;
+		}
 		if (b != NULL && size == b->size)
 			a->spare = b->next;
 		else if ((b = a->alloc.alloc_fn(a->alloc.ctx, size)) == NULL)
@@ -239,6 +270,7 @@ arena_malloc(size_t n)
 		b->size = size;
 		b->next = a->blocks;
 		a->blocks = b;
+		a->used += size;
 		a->next = (char *) b + BLOCK_HEADER;
 		a->avail = size - BLOCK_HEADER;
 	}
@@ -259,8 +291,9 @@ arena_free(void *p)
  *		cJSON_ParseWithLength with the tree in the arena.  On TEMPO_JSON_OK
  *		*root is the document; on TEMPO_JSON_INVALID *error_at is the byte
  *		offset where parsing stopped, or -1 if cJSON does not say.  A NUL
- *		byte in the document is TEMPO_JSON_INVALID too.  Never cJSON_Delete
- *		the tree: release the arena.
+ *		byte in the document is TEMPO_JSON_INVALID too.  TEMPO_JSON_TOO_LARGE
+ *		and TEMPO_JSON_INTERRUPTED: the arena's limit or stop function ended
+ *		the parse.  Never cJSON_Delete the tree: release the arena.
  */
 TempoJsonStatus
 tempo_json_parse(const char *body, size_t len, TempoJsonArena *arena,
@@ -278,6 +311,10 @@ tempo_json_parse(const char *body, size_t len, TempoJsonArena *arena,
 	parsed = cJSON_ParseWithLengthOpts(body, len, &end, false);
 	tempo_json_parse_abandon();
 
+	if (arena->stopped)
+		return TEMPO_JSON_INTERRUPTED;
+	if (arena->over_limit)
+		return TEMPO_JSON_TOO_LARGE;
 	if (arena->exhausted)
 		return TEMPO_JSON_NO_MEMORY;
 	if (parsed == NULL)

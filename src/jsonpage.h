@@ -37,7 +37,9 @@ typedef enum TempoJsonStatus
 	TEMPO_JSON_OK = 0,
 	TEMPO_JSON_INVALID,			/* not JSON, or not the shape expected */
 	TEMPO_JSON_NO_MEMORY,		/* an allocation failed */
-	TEMPO_JSON_TOO_DEEP			/* nested deeper than TEMPO_JSON_MAX_DEPTH */
+	TEMPO_JSON_TOO_DEEP,		/* nested deeper than TEMPO_JSON_MAX_DEPTH */
+	TEMPO_JSON_TOO_LARGE,		/* the tree would pass the arena's limit */
+	TEMPO_JSON_INTERRUPTED		/* the arena's stop callback said stop */
 } TempoJsonStatus;
 
 /*
@@ -55,6 +57,15 @@ typedef struct TempoJsonAlloc
 /*
  * A bump allocator for one page's cJSON tree.  Rewound, it keeps its
  * usual-sized blocks for the next page (no new memory to fault in).
+ *
+ * The tree of a small body can be much larger than the body (each "0," of
+ * an array becomes a node of 64 bytes), so an arena may have a limit: the
+ * bytes of the blocks one page may take.  Past it the parse stops with
+ * TEMPO_JSON_TOO_LARGE.  And a parse can be stopped from outside: each
+ * time the arena takes a block (every block_size bytes of tree) it asks
+ * stop_fn, and when that answers true the parse stops with
+ * TEMPO_JSON_INTERRUPTED (the backend passes a function that sees a
+ * pending cancel).
  */
 typedef struct TempoJsonArena
 {
@@ -64,7 +75,12 @@ typedef struct TempoJsonArena
 	void	   *spare;			/* chain of blocks kept by a rewind */
 	char	   *next;			/* free space in the newest block */
 	size_t		avail;			/* bytes free there */
+	size_t		used;			/* bytes of the blocks in use */
+	size_t		limit;			/* most bytes of blocks in use; 0: none */
+	bool		(*stop_fn) (void);	/* stop the parse now?  NULL: never */
 	bool		exhausted;		/* an allocation failed */
+	bool		over_limit;		/* ... because of the limit */
+	bool		stopped;		/* ... because stop_fn said so */
 } TempoJsonArena;
 
 /* A growable NUL-terminated string */
@@ -82,6 +98,8 @@ extern void tempo_sanitize_json(char *body, size_t len);
 extern void tempo_json_arena_init(TempoJsonArena *arena,
 								  const TempoJsonAlloc *alloc,
 								  size_t block_size);
+extern void tempo_json_arena_set_limits(TempoJsonArena *arena, size_t limit,
+									   bool (*stop_fn) (void));
 extern void tempo_json_arena_rewind(TempoJsonArena *arena);
 extern void tempo_json_arena_release(TempoJsonArena *arena);
 extern TempoJsonStatus tempo_json_parse(const char *body, size_t len,

@@ -27,6 +27,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
@@ -54,8 +55,10 @@ static const TempoFdwOption valid_options[] = {
 	{"max_requests_per_second", ForeignServerRelationId},
 	{"max_response_bytes", ForeignServerRelationId},
 	{"ssl_verify", ForeignServerRelationId},
+	{"proxy", ForeignServerRelationId},
 	/* credentials (a server token is accepted, with a warning) */
 	{"token", ForeignServerRelationId},
+	{"token_file", ForeignServerRelationId},
 	{"token", UserMappingRelationId},
 	{"jira_email", UserMappingRelationId},
 	{"jira_token", UserMappingRelationId},
@@ -67,6 +70,7 @@ static const TempoFdwOption valid_options[] = {
 static void check_url(DefElem *def);
 static int	int_option(DefElem *def, int min, int max);
 static void check_secret(DefElem *def);
+static void check_superuser_option(DefElem *def, const char *hint);
 
 /*
  * tempo_fdw_validator_impl
@@ -78,6 +82,8 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
 	Oid			catalog = PG_GETARG_OID(1);
 	bool		has_resource = false;
+	bool		has_token = false;
+	bool		has_token_file = false;
 	ListCell   *lc;
 
 	foreach(lc, options)
@@ -132,13 +138,14 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 		{
 			double		v;
 
+			/* at least 0.001: 1/rate must fit the slot arithmetic (src/ratelimit.c) */
 			if (!parse_real(defGetString(def), &v, 0, NULL) || isnan(v) ||
-				v < 0 || v > 1000000)
+				v < 0 || v > 1000000 || (v > 0 && v < 0.001))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"",
 								def->defname, defGetString(def)),
-						 errhint("Give a number of requests per second from 0 (no limit) to 1000000.")));
+						 errhint("Give 0 (no limit) or a number of requests per second from 0.001 to 1000000.")));
 		}
 		else if (strcmp(def->defname, "max_response_bytes") == 0)
 			(void) int_option(def, 1024, INT_MAX);
@@ -150,14 +157,27 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 						 errmsg("only a superuser can turn off TLS verification"),
 						 errhint("Ask a superuser to set \"ssl_verify\", or install the server's certificate authority in the system store.")));
 		}
+		else if (strcmp(def->defname, "proxy") == 0)
+			check_superuser_option(def, "Ask a superuser to set \"proxy\"; without it, proxies of the server's environment are not used.");
+		else if (strcmp(def->defname, "token_file") == 0)
+		{
+			check_superuser_option(def, "Ask a superuser to set \"token_file\", or put the token in a user mapping.");
+			if (defGetString(def)[0] != '/')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"token_file\""),
+						 errdetail("Give an absolute path of a file the PostgreSQL server can read.")));
+			has_token_file = true;
+		}
 		else if (strcmp(def->defname, "token") == 0)
 		{
 			check_secret(def);
+			has_token = catalog == ForeignServerRelationId;
 			if (catalog == ForeignServerRelationId)
 				ereport(WARNING,
 						(errmsg("the Tempo token of a server is readable by every role"),
 						 errdetail("Server options are visible to all roles in pg_foreign_server."),
-						 errhint("Put the token in a user mapping instead: CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...'); its options are readable only by the server owner and superusers.")));
+						 errhint("Put the token in a user mapping instead (CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...')), or, as a superuser, in a file named by the server option \"token_file\".")));
 		}
 		else if (strcmp(def->defname, "jira_token") == 0)
 			check_secret(def);
@@ -190,6 +210,12 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 		}
 	}
 
+	if (has_token && has_token_file)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a server takes \"token\" or \"token_file\", not both"),
+				 errhint("Keep \"token_file\": the token then never enters the catalogs.")));
+
 	if (catalog == ForeignTableRelationId && !has_resource)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
@@ -201,8 +227,11 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 
 /*
  * check_url
- *		A Tempo or Jira base URL: http(s), a host, no credentials, and plain
- *		http only to a loopback host (tests, local proxies).
+ *		A Tempo or Jira base URL: http(s), a host, no credentials, an IP
+ *		address only as inet_pton reads it, and plain http only to a
+ *		loopback host (tests, local proxies).  A role that is not a
+ *		superuser gets https to the hosts of tempo_fdw.allowed_hosts only
+ *		(src/hosts.c).
  */
 static void
 check_url(DefElem *def)
@@ -237,6 +266,9 @@ check_url(DefElem *def)
 						def->defname, url),
 				 errdetail("The URL must name a host, and hold no credentials, spaces, query or fragment.")));
 
+	tempo_host_check_literal(def->defname, url);
+	if (!superuser())
+		tempo_host_check_owner(def->defname, url, NULL);
 	if (http && !tempo_url_is_loopback(url))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -245,34 +277,6 @@ check_url(DefElem *def)
 				 errhint("Use %s.", strcmp(def->defname, "tempo_url") == 0
 						 ? "'https://api.tempo.io/4'"
 						 : "'https://<site>.atlassian.net'")));
-}
-
-/*
- * tempo_url_is_loopback
- *		Does the URL's host name this machine (127.0.0.0/8, ::1, localhost)?
- */
-bool
-tempo_url_is_loopback(const char *url)
-{
-	const char *host = strstr(url, "://");
-	size_t		len;
-
-	if (host == NULL)
-		return false;
-	host += 3;
-	if (*host == '[')
-		return pg_strncasecmp(host, "[::1]", 5) == 0;
-	len = strcspn(host, ":/?#");
-	if (len == 9 && pg_strncasecmp(host, "localhost", 9) == 0)
-		return true;
-	if (len >= 9 && strncmp(host, "127.", 4) == 0)
-	{
-		for (size_t i = 4; i < len; i++)
-			if (!isdigit((unsigned char) host[i]) && host[i] != '.')
-				return false;
-		return true;
-	}
-	return false;
 }
 
 /* An integer option within [min, max]. */
@@ -305,6 +309,80 @@ check_secret(DefElem *def)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for option \"%s\"", def->defname),
 				 errdetail("The value must be non-empty and on one line.")));
+}
+
+/*
+ * check_superuser_option
+ *		An option only a superuser may set (it reads a file, or steers where
+ *		requests go), on one line.
+ */
+static void
+check_superuser_option(DefElem *def, const char *hint)
+{
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser can set option \"%s\"", def->defname),
+				 errhint("%s", hint)));
+	check_secret(def);
+}
+
+/*
+ * tempo_read_token_file
+ *		When no token came from a user mapping and the server names a
+ *		token_file, read the token from it (now: when a connection is made,
+ *		so a new token in the file is used by the next scan).  Only for a
+ *		server owned by a superuser: another owner could aim it elsewhere.
+ *		The buffers are zeroed when freed.
+ */
+void
+tempo_read_token_file(TempoFdwOptions *o)
+{
+	char		buf[TEMPO_MAX_TOKEN_BYTES + 2];
+	const char *servername = o->servername;
+	FILE	   *f;
+	size_t		n;
+
+	if (o->token != NULL || o->token_file == NULL)
+		return;
+	if (!o->trusted_owner)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the \"token_file\" of server \"%s\" is not used: its owner is not a superuser",
+						servername),
+				 errhint("Ask a superuser to own the server, or put the token in a user mapping.")));
+	f = AllocateFile(o->token_file, "r");
+	if (f == NULL)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open the \"token_file\" of server \"%s\": %m", servername)));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (ferror(f))
+	{
+		explicit_bzero(buf, sizeof(buf));
+		FreeFile(f);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read the \"token_file\" of server \"%s\": %m", servername)));
+	}
+	FreeFile(f);
+	buf[n] = '\0';
+	while (n > 0 && isspace((unsigned char) buf[n - 1]))
+		buf[--n] = '\0';
+	if (n == 0 || n > TEMPO_MAX_TOKEN_BYTES || strpbrk(buf, "\r\n") != NULL ||
+		strlen(buf) != n)
+	{
+		explicit_bzero(buf, sizeof(buf));
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the \"token_file\" of server \"%s\" does not hold a token", servername),
+				 errdetail("The file must hold the token on one line (at most %d bytes).",
+						   TEMPO_MAX_TOKEN_BYTES)));
+	}
+	o->token = pstrdup(buf);
+	o->token_from_server = true;
+	explicit_bzero(buf, sizeof(buf));
+	tempo_forget_on_reset(CurrentMemoryContext, o->token);
 }
 
 /* Options of the user mapping for (user, server), or of PUBLIC's, or NIL. */
@@ -349,7 +427,8 @@ trimmed_url(DefElem *def)
  * tempo_get_options
  *		All options of a scan: defaults, then the server's, then the user
  *		mapping's (the user's own, else PUBLIC's), then the table's.  A
- *		user-mapping token wins over a server token.  foreigntableid may be
+ *		user-mapping token wins over a server token.  The URLs of a server
+ *		whose owner is not a superuser must pass src/hosts.c's policy.  foreigntableid may be
  *		InvalidOid for server-level work (IMPORT, connection checks).
  */
 TempoFdwOptions *
@@ -370,6 +449,8 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 	o->max_response_bytes = TEMPO_DEFAULT_MAX_RESPONSE_BYTES;
 	o->ssl_verify = true;
 	o->resource = TEMPO_RES_WORKLOGS;
+	o->trusted_owner = superuser_arg(server->owner);
+	o->servername = server->servername;
 
 	foreach(lc, server->options)
 	{
@@ -404,6 +485,10 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 			o->token = defGetString(def);
 			o->token_from_server = true;
 		}
+		else if (strcmp(def->defname, "token_file") == 0)
+			o->token_file = defGetString(def);
+		else if (strcmp(def->defname, "proxy") == 0)
+			o->proxy = defGetString(def);
 	}
 
 	foreach(lc, user_mapping_options(userid, serverid))
@@ -441,6 +526,18 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 				o->resource = r->resource;
 			}
 		}
+	}
+
+	/* the credentials are zeroed when the memory of these options goes */
+	tempo_forget_on_reset(CurrentMemoryContext, o->token);
+	tempo_forget_on_reset(CurrentMemoryContext, o->jira_token);
+
+	/* a server of a role that is not a superuser: checked at each use */
+	if (!o->trusted_owner)
+	{
+		tempo_host_check_owner("tempo_url", o->tempo_url, server->servername);
+		if (o->jira_url)
+			tempo_host_check_owner("jira_url", o->jira_url, server->servername);
 	}
 
 	if (o->fallback == TEMPO_FALLBACK_AUTO)

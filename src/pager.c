@@ -98,6 +98,19 @@ struct TempoPager
 };
 
 /*
+ * link_path
+ *		The path of a request's URL for messages: server text when it came
+ *		from a paging link, so made safe (src/redact.c).
+ */
+static char *
+link_path(TempoPager *p, const char *url)
+{
+	char	   *path = tempo_url_path(url);
+
+	return tempo_server_text(p->opts, NULL, path, strlen(path));
+}
+
+/*
  * tempo_basic_auth
  *		"Authorization: Basic base64(email:token)", for Jira.
  */
@@ -106,14 +119,20 @@ tempo_basic_auth(const char *email, const char *token)
 {
 	char	   *plain = psprintf("%s:%s", email, token);
 	int			len = strlen(plain);
-	char	   *enc = palloc(pg_b64_enc_len(len) + 1);
-	int			n = TEMPO_B64_ENCODE(plain, len, enc, pg_b64_enc_len(len));
+	int			enclen = pg_b64_enc_len(len);
+	char	   *enc = palloc(enclen + 1);
+	int			n = TEMPO_B64_ENCODE(plain, len, enc, enclen);
+	char	   *header;
 
+	explicit_bzero(plain, len);
+	pfree(plain);
 	if (n < 0)
 		elog(ERROR, "could not encode Jira credentials");
 	enc[n] = '\0';
-	memset(plain, 0, len);
-	return psprintf("Authorization: Basic %s", enc);
+	header = psprintf("Authorization: Basic %s", enc);
+	explicit_bzero(enc, enclen + 1);
+	pfree(enc);
+	return header;
 }
 
 /*
@@ -132,12 +151,15 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->conn = conn;
 	p->stats = stats;
 	p->cxt = AllocSetContextCreate(cxt, "tempo_fdw pass", ALLOCSET_SMALL_SIZES);
-	p->parser = tempo_parser_create(cxt, check_text);
+	p->parser = tempo_parser_create(cxt, check_text, opts);
 	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
+	tempo_read_token_file(opts);
 	if (opts->token)
 		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
 	if (opts->jira_email && opts->jira_token)
 		p->jira_auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
+	tempo_forget_on_reset(cxt, p->tempo_auth);
+	tempo_forget_on_reset(cxt, p->jira_auth);
 	MemoryContextSwitchTo(oldcxt);
 	return p;
 }
@@ -294,7 +316,7 @@ launch_ahead(TempoPager *p)
 	req.url = a->url;
 	req.body = NULL;
 	req.auth_header = p->tempo_auth;
-	req.what = tempo_url_path(a->url);
+	req.what = link_path(p, a->url);
 	req.service = "Tempo";
 	req.prefix = p->prefix;
 	oldcxt = MemoryContextSwitchTo(a->cxt);
@@ -329,14 +351,14 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 	if (a->transfer != NULL)
 		tempo_http_finish(a->transfer, &resp, p->stats);
 	MemoryContextSwitchTo(page_cxt);
-	*what = psprintf("GET %s", tempo_url_path(a->url));
+	*what = psprintf("GET %s", link_path(p, a->url));
 	if (a->transfer != NULL && resp.outcome != TEMPO_HTTP_OK && !tempo_http_retryable(&resp))
 	{
 		/* not worth a retry: the error it would have been one at a time */
 		memset(&p->last_req, 0, sizeof(p->last_req));
 		p->last_req.method = "GET";
 		p->last_req.url = a->url;
-		p->last_req.what = tempo_url_path(a->url);
+		p->last_req.what = link_path(p, a->url);
 		p->last_req.service = "Tempo";
 		p->last_req.auth_header = p->tempo_auth;
 		p->last_req.prefix = p->prefix;
@@ -434,7 +456,7 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	req.url = url;
 	req.body = body;
 	req.service = jira ? "Jira" : "Tempo";
-	req.what = tempo_url_path(url);
+	req.what = link_path(p, url);
 	req.prefix = p->prefix;
 	req.auth_header = jira ? p->jira_auth : p->tempo_auth;
 	*what = psprintf("%s %s", method, req.what);

@@ -25,6 +25,7 @@
 #include "nodes/pathnodes.h"
 #include "utils/rel.h"
 #include "utils/palloc.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -81,7 +82,14 @@ typedef struct TempoFdwOptions
 	char	   *jira_email;		/* Jira Basic auth user, or NULL */
 	char	   *jira_token;		/* Jira API token, or NULL */
 	TempoResource resource;		/* what the table reads */
+	bool		trusted_owner;	/* the server's owner is a superuser */
+	char	   *token_file;		/* where the server's token is, or NULL */
+	const char *servername;		/* for messages */
+	char	   *proxy;			/* proxy URL, or NULL: no proxy at all */
 } TempoFdwOptions;
+
+/* Longest token read from a token_file */
+#define TEMPO_MAX_TOKEN_BYTES 8192
 
 /* How a column's value is derived from a JSON object */
 typedef enum TempoColumnKind
@@ -203,8 +211,23 @@ extern bool tempo_enable_pushdown;
 extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
 										  Oid userid);
 extern const char *tempo_resource_name(TempoResource resource);
-extern bool tempo_url_is_loopback(const char *url);
+extern void tempo_read_token_file(TempoFdwOptions *o);
 extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
+
+/* in redact.c: server text in messages is cut at this many bytes */
+#define TEMPO_SERVER_TEXT_MAX 1024
+extern char *tempo_server_text(const TempoFdwOptions *opts, const char *auth,
+							   const char *s, size_t len);
+extern void tempo_forget_on_reset(MemoryContext cxt, char *s);
+
+/* in hosts.c */
+extern char *tempo_allowed_hosts;
+extern bool tempo_url_is_loopback(const char *url);
+extern void tempo_host_check_literal(const char *option, const char *url);
+extern void tempo_host_check_owner(const char *option, const char *url,
+								   const char *server);
+extern bool tempo_host_shows_bodies(const char *url, bool trusted_owner);
+extern bool tempo_allowed_hosts_check(char **newval, void **extra, GucSource source);
 
 /* in catalog.c */
 extern const TempoResourceDef *tempo_resource_def(TempoResource resource);
@@ -217,7 +240,8 @@ extern const TempoResourceDef *tempo_resource_at(int i);
 extern void tempo_rate_init(void);
 extern bool tempo_rate_shared(void);
 extern uint64 tempo_rate_key(const char *url, const char *auth_header);
-extern TimestampTz tempo_rate_reserve(uint64 key, double rate);
+extern int	tempo_max_backlog_per_role;
+extern void tempo_rate_acquire(uint64 key, double rate);
 extern void tempo_rate_block(uint64 key, TimestampTz until);
 
 /* in connection.c */
@@ -251,7 +275,8 @@ typedef enum TempoHttpOutcome
 	TEMPO_HTTP_TRANSFER,		/* reset, truncated, or other transfer error */
 	TEMPO_HTTP_TOO_BIG,			/* body over max_response_bytes */
 	TEMPO_HTTP_TLS,				/* TLS handshake or peer verification failed */
-	TEMPO_HTTP_NO_CREDENTIALS	/* not sent: no token for this service */
+	TEMPO_HTTP_NO_CREDENTIALS,	/* not sent: no token for this service */
+	TEMPO_HTTP_ENCODING			/* a Content-Encoding other than gzip */
 } TempoHttpOutcome;
 
 typedef struct TempoHttpResponse
@@ -305,7 +330,8 @@ TEMPO_NORETURN extern void tempo_pager_raise(TempoPager *p,
 
 /* in json.c */
 extern void tempo_sanitize_json(char *body, size_t len);
-extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text);
+extern TempoParser *tempo_parser_create(MemoryContext cxt, bool check_text,
+										const TempoFdwOptions *opts);
 extern TempoPage *tempo_parse_page(TempoParser *parser, char *body, size_t len,
 								   const char *array_key,
 								   const char *service, const char *what,

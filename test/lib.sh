@@ -155,7 +155,10 @@ use_cluster() {
 start_cluster() {
 	init_cluster
 	log "starting PostgreSQL on port $PGPORT ($WORK)"
-	as_pg $PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+	# an https proxy that does not work: tempo_fdw must ignore the environment's
+	# (the https tests prove it; not http_proxy: tests run curl from the server)
+	as_pg env https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+		$PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
 	use_cluster
 }
 

@@ -61,8 +61,18 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   huge        200 with a valid 64 MiB JSON body of padded worklogs, streamed
                               (gzip-compressed, i.e. a "zip bomb", when the client accepts gzip)
                   echoauth    500 text/plain whose body repeats the request's Authorization
-                              header (a server that leaks credentials into error bodies)
+                              header (a server that leaks credentials into error bodies),
+                              after pad bytes of "x" (pad=N, default 0)
+                  crlfnext    Tempo metadata.next is the real next link followed by
+                              "&x=<CR><LF>... LOG:  forged line" (a link that would forge a
+                              line in the server log)
                   redirect    302 with Location: http://evil.example.com/<path>
+                  bomb        200, Content-Encoding gzip whatever the client asked: a page
+                              {"metadata":..,"results":[0,0,...]} of bomb_mb MiB inflated
+                              (default 128), about 130 KB on the wire (a "gzip bomb" whose
+                              parse tree is 32 times its inflated size)
+                  deflate     200, a valid empty page with Content-Encoding deflate (an
+                              encoding the client did not ask for)
                   Faults that replace the answer (status codes, reset, hang, badjson,
                   wrongshape, html, huge) win over authentication; truncate, slow and the
                   paging faults apply to the answer the request would otherwise get.
@@ -79,6 +89,8 @@ answer 400 with a text/plain body starting "tempo_sim:".
   src=tempo|jira|both  which side the fault applies to (tempo = /4/..., jira = /rest/...)
   delay_ms=N      sleep N ms before answering
   slow_ms=N       duration of slow/hang (default 30000)
+  bomb_mb=N       inflated size of the bomb fault in MiB (default 128)
+  pad=N           bytes of padding before the echo of echoauth (default 0)
   jira_page=N     page size of Jira worklog/updated and /deleted (default 1000)
   jira_ties=K     worklog/updated: runs of K consecutive worklogs share one updatedTime (the
                   first's), as after a bulk import (default 1: every time unique)
@@ -1285,7 +1297,7 @@ def jira_fail(status, message):
 
 FAULT_KINDS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "truncate",
                "slow", "hang", "badjson", "wrongshape", "html", "nextloop", "foreignnext",
-               "countmismatch", "huge", "echoauth", "redirect"}
+               "countmismatch", "huge", "echoauth", "redirect", "bomb", "deflate", "crlfnext"}
 PRE_FAULTS = {"400", "401", "403", "404", "429", "500", "502", "503", "504", "reset", "hang",
               "badjson", "wrongshape", "html", "huge", "echoauth", "redirect"}
 TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -1293,18 +1305,20 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "retry_after", "src",
-                 "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since")
+                 "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
+        self.bomb_mb, self.pad = 128, 0
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
-            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "jira_ties") or (
+            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "jira_ties", "bomb_mb",
+                       "pad") or (
                     key == "fault_at" and value != "last"):
                 if not value.isdigit() or (key in ("n", "jira_page", "jira_ties") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
@@ -1322,6 +1336,8 @@ class Scenario:
             setattr(self, key, value)
         if self.n > 20_000_000:
             raise SimError(400, "tempo_sim: n is too large")
+        if not 1 <= self.bomb_mb <= 1024:
+            raise SimError(400, "tempo_sim: bomb_mb must be 1..1024")
 
 
 class Ctx:
@@ -1536,6 +1552,8 @@ def tempo_page(ctx, snap, f, offset, limit):
                                    host="evil.example.com")
         elif has_next:
             meta["next"] = ctx.url(query=ctx.with_query(offset=offset + limit, limit=limit))
+            if kind == "crlfnext":
+                meta["next"] += "&x=\r\n2026-12-01 00:00:00 UTC [1] LOG:  forged line"
         if offset > 0:
             meta["previous"] = ctx.url(query=ctx.with_query(offset=max(0, offset - limit), limit=limit))
         head = '{"self":%s,"metadata":%s,"results":[' % (
@@ -1989,6 +2007,39 @@ def huge_answer(ctx):
                 cache_key=("huge", shape))
 
 
+BOMBS = {}
+
+
+def bomb_body(mb):
+    """The gzip bytes of {"self":..,"metadata":..,"results":[0,0,...]}: mb MiB inflated."""
+    if mb not in BOMBS:
+        count = mb * 1024 * 1024 // 2
+        head = ('{"self":"%s/4/worklogs","metadata":{"count":%d,"offset":0,"limit":%d},"results":['
+                % (TEMPO_SITE, count, count)).encode()
+        comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+        parts = [comp.compress(head + b"0")]
+        chunk = b",0" * (512 * 1024)
+        left = count - 1
+        while left > 0:
+            k = min(left, 512 * 1024)
+            parts.append(comp.compress(chunk if k == 512 * 1024 else b",0" * k))
+            left -= k
+        parts.append(comp.compress(b"]}"))
+        parts.append(comp.flush())
+        BOMBS[mb] = b"".join(parts)
+    return BOMBS[mb]
+
+
+def encoded_answer(ctx, kind):
+    """(body, Content-Encoding) of the bomb and deflate faults, sent as they are."""
+    if kind == "bomb":
+        return bomb_body(ctx.sc.bomb_mb), "gzip"
+    page = {"self": TEMPO_SITE + "/4/worklogs", "metadata": {"count": 0, "offset": 0, "limit": 5000},
+            "results": []} if ctx.src == "tempo" else {"startAt": 0, "maxResults": 5000, "total": 0,
+                                                      "worklogs": []}
+    return zlib.compress(json.dumps(page).encode()), "deflate"
+
+
 def prefault_answer(ctx, kind):
     if kind.isdigit():
         return status_fault(ctx, int(kind))
@@ -2001,7 +2052,7 @@ def prefault_answer(ctx, kind):
     if kind == "echoauth":
         # a misbehaving server that repeats the credentials in its error body
         auth = ctx.headers.get("Authorization") or ""
-        return Resp(500, "text/plain", ("bad request with header Authorization: %s" % auth).encode())
+        return Resp(500, "text/plain", ("x" * min(ctx.sc.pad, 1 << 20) + "bad request with header Authorization: %s" % auth).encode())
     if kind == "redirect":
         return Resp(302, "text/plain", b"moved", headers=[("Location", "http://evil.example.com" + ctx.path)])
     return huge_answer(ctx)
@@ -2287,6 +2338,13 @@ class Handler(BaseHTTPRequestHandler):
             resp = Resp(e.status, "text/plain", str(e).encode("utf-8"))
         kind = self.pick_fault(ctx, resp)
         extra_headers = [("Retry-After", ctx.sc.retry_after)] if kind and ctx.sc.retry_after else []
+        if kind in ("bomb", "deflate"):
+            body, encoding = encoded_answer(ctx, kind)
+            entry["status"] = 200
+            self.send_head(200, [("Content-Type", CT_TEMPO), ("Content-Encoding", encoding)] + extra_headers,
+                           len(body))
+            self.wfile.write(body)
+            return
         if kind in PRE_FAULTS:
             if kind == "reset":
                 self.reset_connection()
@@ -2298,7 +2356,7 @@ class Handler(BaseHTTPRequestHandler):
             resp = prefault_answer(ctx, kind)
         elif ctx.src in ("tempo", "jira") and not authorized(ctx):
             resp = unauthorized(ctx)
-        elif kind in ("nextloop", "foreignnext", "countmismatch") and resp.variant and resp.status == 200:
+        elif kind in ("nextloop", "foreignnext", "countmismatch", "crlfnext") and resp.variant and resp.status == 200:
             resp = Resp(200, resp.ctype, resp.variant(kind))
         resp.headers.extend(extra_headers)
         entry["status"] = resp.status

@@ -24,7 +24,11 @@
  * Every input runs twice: once with malloc, counting allocations, and once
  * with an allocator that fails at an allocation chosen from the input's
  * hash, so that the out-of-memory paths run too.  LeakSanitizer checks that
- * nothing is left behind on either.
+ * nothing is left behind on either.  The malloc pass also parses once more
+ * with a limit on the tree (TEMPO_JSON_TOO_LARGE) and once with a stop
+ * function that fires at a block chosen from the hash
+ * (TEMPO_JSON_INTERRUPTED): the arena stays within its limit, and a
+ * rewound arena parses as before.
  *
  * Build and run: make fuzz, make fuzz-run FUZZ_SECONDS=600, make fuzz-smoke.
  *
@@ -55,6 +59,10 @@ typedef struct FuzzAlloc
 	unsigned long fail_at;		/* 0: never fail; else the first to fail */
 	long		live;			/* allocations not freed */
 } FuzzAlloc;
+
+/* stop_blocks: the arena's stop function answers true at this call */
+static unsigned long stop_at = 0;
+static unsigned long stop_calls = 0;
 
 /* Abort with a message: libFuzzer saves the input as a crash. */
 #define CHECK(cond) \
@@ -530,6 +538,49 @@ check_strings_utf8(const cJSON *v, int depth)
 			check_strings_utf8(child, depth + 1);
 }
 
+/* The arena's stop function: true from call stop_at on. */
+static bool
+stop_blocks(void)
+{
+	return ++stop_calls >= stop_at;
+}
+
+/*
+ * parse_limited
+ *		Parse with a limit of a few blocks, then with a stop function firing
+ *		at a block chosen by seed, then rewound without either: the answer
+ *		of the first parse (first) again.
+ */
+static void
+parse_limited(char *body, size_t size, TempoJsonArena *arena,
+			  TempoJsonStatus first, unsigned long seed)
+{
+	size_t		limit = 3 * (FUZZ_BLOCK_SIZE + 64);
+	cJSON	   *root = NULL;
+	long		error_at = -1;
+	TempoJsonStatus status;
+
+	tempo_json_arena_rewind(arena);
+	tempo_json_arena_set_limits(arena, limit, NULL);
+	status = tempo_json_parse(body, size, arena, &root, &error_at);
+	CHECK(arena->used <= limit);
+	CHECK(status == first || status == TEMPO_JSON_TOO_LARGE);
+	CHECK((status == TEMPO_JSON_OK) == (root != NULL));
+
+	stop_calls = 0;
+	stop_at = 1 + seed % 4;
+	tempo_json_arena_rewind(arena);
+	tempo_json_arena_set_limits(arena, 0, stop_blocks);
+	status = tempo_json_parse(body, size, arena, &root, &error_at);
+	CHECK(status == first || status == TEMPO_JSON_INTERRUPTED);
+	CHECK(status != TEMPO_JSON_INTERRUPTED || stop_calls == stop_at);
+
+	tempo_json_arena_rewind(arena);
+	tempo_json_arena_set_limits(arena, 0, NULL);
+	status = tempo_json_parse(body, size, arena, &root, &error_at);
+	CHECK(status == first);
+}
+
 /* One pass over the input with the allocator fa. */
 static void
 run(const uint8_t *data, size_t size, FuzzAlloc *fa)
@@ -592,6 +643,8 @@ run(const uint8_t *data, size_t size, FuzzAlloc *fa)
 			CHECK(status == first);
 		if (status == TEMPO_JSON_OK && first == TEMPO_JSON_OK)
 			read_page(root, &alloc, false);
+		if (fa->fail_at == 0)
+			parse_limited(body, size, &arena, first, (unsigned long) size * 2654435761u);
 	}
 	tempo_json_arena_release(&arena);
 	free(body);
