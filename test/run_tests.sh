@@ -71,6 +71,9 @@ failed=$((failed + bad))
 log "pg_dump and restore of contracts"
 if bash "$ROOT/test/dump_restore.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+log "pg_restore of time accounts during a Tempo outage takes no fallback rows"
+if bash "$ROOT/test/dump_restore_fallback.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 log "secrets in the server log"
 # sql/security.sql logs at debug5; no token may reach the log, in any form
 secrets="tempo-test-token|jira-test-token|$(printf 'bot@example.com:jira-test-token' | base64)"
