@@ -775,3 +775,666 @@ COMMENT ON FUNCTION time_accounts_check_runner(name, regrole) IS
   'An ERROR unless the current role may refresh, synchronise or replace the time accounts of a schema';
 COMMENT ON FUNCTION time_accounts_run_lock(name) IS
   'Takes the run lock of a schema''s time accounts (its row of time_accounts), or says who holds it and for how long';
+
+-- ======================================================================
+-- 1.1: fallback rows never enter a store, snapshot or account unawares.
+--
+-- - sync reads with the GUC tempo_fdw.fallback off (its deletion window
+--   too: Jira ids in it would delete every stored worklog); refresh too,
+--   unless allow_fallback;
+-- - a snapshot refreshed outside refresh (pg_restore, a user's REFRESH)
+--   fails on a fallback row (snapshot_fallback_guard in its definition);
+-- - the last fallback of each server: the view last_fallback;
+-- - sync(schema, full => true) reads everything since "since" and
+--   reconciles the whole store; a run that would delete more than
+--   max_deletion_share of its window fails unless force => true; an
+--   earlier "since" makes the next sync a whole one.
+-- ======================================================================
+
+CREATE FUNCTION last_fallbacks(OUT serverid oid, OUT relid oid, OUT fell_back_at timestamptz,
+                               OUT reason text, OUT rows bigint, OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tempo_fdw_last_fallbacks'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION last_fallbacks() IS
+  'The last Jira fallback of each server of this database (see the view last_fallback)';
+
+CREATE VIEW last_fallback AS
+SELECT s.srvname AS server_name, f.relid::pg_catalog.regclass AS table_name, f.fell_back_at, f.reason,
+       f.rows, f.shared
+  FROM @extschema@.last_fallbacks() f
+  JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) f.serverid;
+GRANT SELECT ON last_fallback TO PUBLIC;
+COMMENT ON VIEW last_fallback IS
+  'Per server: the last worklogs scan that read Jira because Tempo could not serve it (since the server started; only this session''s when tempo_fdw is not preloaded)';
+COMMENT ON COLUMN last_fallback.server_name IS 'The foreign server';
+COMMENT ON COLUMN last_fallback.table_name IS 'The foreign table scanned';
+COMMENT ON COLUMN last_fallback.fell_back_at IS 'When the scan fell back';
+COMMENT ON COLUMN last_fallback.reason IS 'Why Tempo could not serve (e.g. HTTP 401)';
+COMMENT ON COLUMN last_fallback.rows IS 'Rows the scan returned from Jira';
+COMMENT ON COLUMN last_fallback.shared IS 'true: every backend''s fallbacks (tempo_fdw preloaded); false: only this session''s';
+
+-- In the definition of a snapshot: a fallback row is an ERROR unless
+-- tempo_fdw.fallback_snapshots is on (refresh sets it with allow_fallback).
+CREATE FUNCTION snapshot_fallback_guard(schema name, source text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF coalesce(current_setting('tempo_fdw.fallback_snapshots', true), 'off') = 'on' THEN
+    RETURN true;
+  END IF;
+  RAISE EXCEPTION 'the worklog snapshot of "%" would take rows from the Jira fallback', schema
+    USING ERRCODE = 'fdw_error',
+          DETAIL = format('A row has source = %L: Tempo could not serve (see tempo_fdw.last_fallback), and Jira attributes Tempo-made worklogs to the Tempo app user.', source),
+          HINT = format('Refresh it when Tempo answers: CALL tempo_fdw.refresh(%L); to take the Jira rows knowingly: allow_fallback => true.', schema);
+END $fn$;
+COMMENT ON FUNCTION snapshot_fallback_guard(name, text) IS
+  'In a worklog snapshot''s definition: an ERROR on a row from the Jira fallback unless tempo_fdw.fallback_snapshots is on';
+
+-- how much of its window a sync may delete; 'full' deletions
+ALTER TABLE time_accounts
+  ADD COLUMN max_deletion_share numeric NOT NULL DEFAULT 0.1
+    CHECK (max_deletion_share >= 0 AND max_deletion_share <= 1);
+COMMENT ON COLUMN time_accounts.max_deletion_share IS
+  'The largest share of the stored worklogs of its window that a sync may delete by reconciling; more is an ERROR unless forced';
+ALTER TABLE sync_state DROP CONSTRAINT sync_state_deletion_source_check,
+  ADD CONSTRAINT sync_state_deletion_source_check CHECK (deletion_source IN ('audit', 'reconcile', 'full'));
+
+DROP FUNCTION sync_run(name);
+DROP PROCEDURE sync(name);
+
+-- One sync of a store, in the caller's transaction (see above); full
+-- reads everything since "since" and reconciles the whole store; force
+-- lifts max_deletion_share.
+CREATE FUNCTION sync_run(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
+  OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT deletion_source text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $fn$
+DECLARE
+  overlap  constant interval := interval '5 minutes';
+  cfg      record;
+  st       record;
+  started  timestamptz := clock_timestamp();
+  req0     bigint := @extschema@.requests_made();
+  wl       text;
+  store    text;
+  audit    text;
+  ids      bigint[];
+  wfrom    date;
+  wmark    timestamptz;
+  whole    boolean;
+  stored   bigint;
+  cols     constant text := 'worklog_id, source, issue_id, author_account_id, start_date, start_time, '
+                            'started_at, time_spent_seconds, billable_seconds, description, created_at, '
+                            'updated_at, attributes';
+BEGIN
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" has no synchronised time accounts', schema
+      USING ERRCODE = 'undefined_object',
+            HINT = format('SELECT tempo_fdw.create_time_accounts(%L, mode => ''sync'');', schema);
+  END IF;
+  PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+  -- never from the Jira fallback: its ids are not Tempo's (local to this call)
+  PERFORM set_config('tempo_fdw.fallback', 'off', true);
+  wl := @extschema@.checked_relation(schema, 'worklogs', cfg.owner, 'worklogs');
+  store := @extschema@.checked_relation(schema, 'worklog_store', cfg.owner);
+  audit := @extschema@.checked_relation(schema, 'worklog_deletions', cfg.owner, 'worklog_deletions', true);
+  INSERT INTO @extschema@.sync_state AS x (schema_name) VALUES (schema) ON CONFLICT DO NOTHING;
+  SELECT * INTO st FROM @extschema@.sync_state x WHERE x.schema_name = schema FOR UPDATE;
+  whole := sync_run.full OR st.watermark IS NULL;
+
+  -- what changed: everything since "since" the first time, then since the watermark
+  DROP TABLE IF EXISTS pg_temp.tempo_sync_incoming;
+  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s FROM %s WHERE %s',
+                 cols, wl,
+                 CASE WHEN whole THEN format('start_date >= %L::date', cfg.since)
+                      ELSE format('updated_at >= %L::timestamptz', st.watermark - overlap) END);
+  IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_incoming WHERE source = 'jira') THEN
+    RAISE EXCEPTION 'the worklogs came from the Jira fallback'
+      USING ERRCODE = 'fdw_error',
+            DETAIL = 'A store synchronised from Jira would attribute Tempo-made worklogs to the Tempo app user.';
+  END IF;
+
+  EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$s w USING (worklog_id)
+                     WHERE (w.source, w.issue_id, w.author_account_id, w.start_date, w.start_time, w.started_at,
+                            w.time_spent_seconds, w.billable_seconds, w.description, w.created_at, w.updated_at,
+                            w.attributes, w.deleted_at)
+                           IS DISTINCT FROM
+                           (i.source, i.issue_id, i.author_account_id, i.start_date, i.start_time, i.started_at,
+                            i.time_spent_seconds, i.billable_seconds, i.description, i.created_at, i.updated_at,
+                            i.attributes, NULL::timestamptz)$q$, store) INTO updated;
+  EXECUTE format($q$WITH up AS (
+                       INSERT INTO %1$s AS w (%2$s, last_seen_at, deleted_at)
+                       SELECT %2$s, %3$L::timestamptz, NULL FROM pg_temp.tempo_sync_incoming
+                       ON CONFLICT (worklog_id) DO UPDATE SET
+                         source = excluded.source, issue_id = excluded.issue_id,
+                         author_account_id = excluded.author_account_id, start_date = excluded.start_date,
+                         start_time = excluded.start_time, started_at = excluded.started_at,
+                         time_spent_seconds = excluded.time_spent_seconds,
+                         billable_seconds = excluded.billable_seconds, description = excluded.description,
+                         created_at = excluded.created_at, updated_at = excluded.updated_at,
+                         attributes = excluded.attributes, last_seen_at = excluded.last_seen_at,
+                         deleted_at = NULL
+                       RETURNING xmax = 0 AS was_inserted)
+                     SELECT count(*) FILTER (WHERE was_inserted) FROM up$q$, store, cols, started) INTO inserted;
+
+  -- deletions: a whole reading (the first, or full) reconciles the whole
+  -- store with it; else Tempo's audit log when the token may read it, else
+  -- a trailing window read again
+  deleted := 0;
+  IF whole THEN
+    deletion_source := 'full';
+    wfrom := cfg.since;
+    DROP TABLE IF EXISTS pg_temp.tempo_sync_window;
+    CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS
+      SELECT i.worklog_id, i.source FROM pg_temp.tempo_sync_incoming i;
+  ELSE
+    deletion_source := 'reconcile';
+    IF audit IS NOT NULL THEN
+      BEGIN
+        EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s WHERE deleted_at >= %L::timestamptz',
+                       audit, greatest(st.last_started - overlap, now() - interval '179 days')) INTO ids;
+        deletion_source := 'audit';
+      EXCEPTION WHEN insufficient_privilege OR invalid_authorization_specification OR fdw_table_not_found THEN
+        deletion_source := 'reconcile';
+      END;
+    END IF;
+    IF deletion_source = 'reconcile' THEN
+      wfrom := greatest(cfg.since, current_date - cfg.reconcile_days);
+      DROP TABLE IF EXISTS pg_temp.tempo_sync_window;
+      EXECUTE format('CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS SELECT worklog_id, source FROM %s WHERE start_date >= %L::date',
+                     wl, wfrom);
+    END IF;
+  END IF;
+  IF deletion_source <> 'audit' THEN
+    IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window w WHERE w.worklog_id IS NULL) THEN
+      RAISE EXCEPTION 'a worklog without id in the reconciliation window' USING ERRCODE = 'fdw_invalid_data_type';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window w WHERE w.source OPERATOR(pg_catalog.<>) 'tempo') THEN
+      RAISE EXCEPTION 'the reconciliation window came from the Jira fallback'
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'Jira worklog ids are not Tempo ids: every stored worklog would count as deleted.';
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s w WHERE w.deleted_at IS NULL AND w.start_date >= %L::date',
+                   store, wfrom) INTO stored;
+    EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s w
+                     WHERE w.deleted_at IS NULL AND w.start_date >= %L::date
+                       AND NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window x WHERE x.worklog_id = w.worklog_id)',
+                   store, wfrom) INTO ids;
+    IF NOT sync_run.force AND cardinality(ids) > cfg.max_deletion_share * stored THEN
+      RAISE EXCEPTION 'sync of "%" would delete % of the % stored worklogs since %', schema, cardinality(ids), stored, wfrom
+        USING ERRCODE = 'data_exception',
+              DETAIL = format('That is more than max_deletion_share (%s) of the window; nothing was changed.', cfg.max_deletion_share),
+              HINT = format('If Tempo really lost them: CALL tempo_fdw.sync(%L, force => true); or raise tempo_fdw.time_accounts.max_deletion_share.', schema);
+    END IF;
+  END IF;
+  IF cfg.deletions = 'mark' THEN
+    EXECUTE format('UPDATE %s SET deleted_at = %L::timestamptz WHERE deleted_at IS NULL AND worklog_id = ANY (%L::bigint[])',
+                   store, started, ids);
+  ELSE
+    EXECUTE format('DELETE FROM %s WHERE worklog_id = ANY (%L::bigint[])', store, ids);
+  END IF;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+
+  -- the watermark moves to the latest change received, never back
+  SELECT max(updated_at) INTO wmark FROM pg_temp.tempo_sync_incoming;
+  UPDATE @extschema@.sync_state x
+     SET watermark = greatest(x.watermark, wmark), last_started = started,
+         last_finished = clock_timestamp(), last_outcome = 'ok',
+         received = (SELECT count(*) FROM pg_temp.tempo_sync_incoming),
+         inserted = sync_run.inserted, updated = sync_run.updated, deleted = sync_run.deleted,
+         deletion_source = sync_run.deletion_source,
+         requests = @extschema@.requests_made() - req0, error = NULL
+   WHERE x.schema_name = schema;
+END $fn$;
+
+-- Synchronise a store; for pg_cron (see above); full and force as in
+-- sync_run.
+CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+  cfg       record;
+  taken     boolean := true;
+  holder    integer;
+  held      interval;
+  too_long  boolean;
+  run       bigint;
+  ins       bigint;
+  upd       bigint;
+  requests0 bigint;
+  failed    boolean := false;
+  err_state text;
+  err_msg   text;
+  err_detail text;
+  err_hint  text;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
+  IF FOUND THEN
+    PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+    SELECT l.taken, l.holder_pid, l.held_for, l.too_long INTO taken, holder, held, too_long
+      FROM @extschema@.time_accounts_run_lock(schema) l;
+  END IF;
+  requests0 := @extschema@.requests_made();
+  IF NOT taken THEN
+    INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, finished_at, outcome, error)
+    VALUES (schema, 'sync', clock_timestamp(), clock_timestamp(), 'skipped',
+            CASE WHEN too_long THEN format('another run of this schema has held its lock for %s (backend %s), longer than max_run_time',
+                                              held, holder)
+                 ELSE 'another refresh or sync of this schema was running' END);
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF too_long THEN
+      RAISE EXCEPTION 'sync of the worklogs in "%" skipped: another run has held the lock for %', schema, held
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = format('Backend %s holds it; max_run_time of these time accounts is %s.', holder, cfg.max_run_time),
+              HINT = 'Look at that backend in pg_stat_activity: end it if it is stuck (pg_cancel_backend), or raise tempo_fdw.time_accounts.max_run_time.';
+    END IF;
+    RAISE NOTICE 'another refresh or sync of "%" is running: this one is skipped', schema;
+    RETURN;
+  END IF;
+  INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, outcome)
+  VALUES (schema, 'sync', clock_timestamp(), 'running') RETURNING run_id INTO run;
+  BEGIN
+    SELECT r.inserted, r.updated INTO ins, upd FROM @extschema@.sync_run(schema, sync.full, sync.force) r;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+    failed := true;
+  END;
+  IF failed THEN
+    UPDATE @extschema@.sync_state x SET last_outcome = 'failed', error = err_msg WHERE x.schema_name = schema;
+  END IF;
+  UPDATE @extschema@.refresh_log
+     SET finished_at = clock_timestamp(),
+         outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
+         worklog_rows = ins + upd,
+         worklog_source = CASE WHEN failed THEN NULL ELSE 'tempo' END,
+         requests = @extschema@.requests_made() - requests0,
+         error = err_msg
+   WHERE run_id = run;
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  IF failed THEN
+    err_hint := format('%s%sThe store and its watermark are unchanged; the next run picks up from there.',
+                       err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END);
+  END IF;
+  IF failed AND coalesce(err_detail, '') = '' THEN
+    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, HINT = err_hint;
+  ELSIF failed THEN
+    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
+  END IF;
+END $proc$;
+COMMENT ON PROCEDURE sync(name, boolean, boolean) IS
+  'Brings the worklog store of a schema in step with Tempo (changes since the watermark, deletions; full: everything since "since"); for pg_cron';
+
+-- Create (or replace) the time accounts of a schema (see above); the
+-- snapshot refuses fallback rows; an earlier since reloads the store.
+CREATE OR REPLACE FUNCTION create_time_accounts(
+  schema    name,
+  since     date DEFAULT (pg_catalog.date_trunc('year', pg_catalog.now()) - interval '1 year')::date,
+  until     date DEFAULT NULL,
+  logged    text DEFAULT 'time_spent',
+  issue_ids bigint[] DEFAULT NULL,
+  populate  boolean DEFAULT true,
+  mode      text DEFAULT 'snapshot',
+  deletions text DEFAULT 'delete',
+  reconcile_days integer DEFAULT 90)
+RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $fn$
+DECLARE
+  s    text := quote_ident(schema);
+  upto text := CASE WHEN until IS NULL THEN 'current_date' ELSE quote_literal(until) || '::date' END;
+  col  text := CASE logged WHEN 'billable' THEN 'coalesce(billable_seconds, 0)' ELSE 'time_spent_seconds' END;
+  me   regrole := (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole;
+  prev regrole;
+  prev_since date;
+  rel  text;
+  obj  record;
+  fallback boolean;
+BEGIN
+  IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
+    RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF mode IS NULL OR mode NOT IN ('snapshot', 'sync') THEN
+    RAISE EXCEPTION 'mode must be ''snapshot'' or ''sync'', not %', quote_nullable(mode)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF deletions IS NULL OR deletions NOT IN ('delete', 'mark') THEN
+    RAISE EXCEPTION 'deletions must be ''delete'' or ''mark'', not %', quote_nullable(deletions)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF until IS NOT NULL AND until < since THEN
+    RAISE EXCEPTION 'until (%) is before since (%)', until, since USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- accounts of another role are not taken over; a running refresh is waited for
+  SELECT t.owner, t.since INTO prev, prev_since FROM @extschema@.time_accounts t WHERE t.schema_name = schema FOR NO KEY UPDATE;
+  IF FOUND THEN
+    PERFORM @extschema@.time_accounts_check_runner(schema, prev);
+  END IF;
+  IF @extschema@.checked_relation(schema, 'worklogs', me, 'worklogs', true) IS NULL
+     OR @extschema@.checked_relation(schema, 'user_schedules', me, 'user_schedules', true) IS NULL THEN
+    RAISE EXCEPTION 'schema "%" has no foreign tables worklogs and user_schedules', schema
+      USING ERRCODE = 'undefined_table',
+            HINT = format('IMPORT FOREIGN SCHEMA tempo FROM SERVER <server> INTO %s;', s);
+  END IF;
+
+  -- never populated from the Jira fallback (local to this call)
+  PERFORM set_config('tempo_fdw.fallback', 'off', true);
+
+  -- replace what an earlier call made, and nothing else (no CASCADE: a
+  -- user's view on ours makes this fail rather than vanish)
+  FOR obj IN SELECT n.name FROM (VALUES (1, 'time_account_balance'::name), (2, 'time_account_monthly'),
+                                        (3, 'time_account_daily'), (4, 'schedule_snapshot'),
+                                        (5, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
+    rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
+    IF rel IS NOT NULL THEN
+      EXECUTE format('DROP %s %s', (SELECT o.kind FROM @extschema@.time_account_objects o
+                                     WHERE o.schema_name = schema AND o.object_name = obj.name), rel);
+    END IF;
+    DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = obj.name;
+  END LOOP;
+
+  IF mode = 'snapshot' THEN
+    EXECUTE format($q$
+      CREATE MATERIALIZED VIEW %1$s.worklog_snapshot AS
+      SELECT worklog_id, source, issue_id, author_account_id AS account_id, start_date,
+             time_spent_seconds, billable_seconds, updated_at
+        FROM %1$s.worklogs
+       WHERE start_date >= %2$L::date AND start_date <= %3$s %4$s
+         AND (source OPERATOR(pg_catalog.=) 'tempo' OR @extschema@.snapshot_fallback_guard(%5$L, source))
+      WITH NO DATA$q$, s, since, upto,
+      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids) END, schema);
+    EXECUTE format('CREATE UNIQUE INDEX ON %s.worklog_snapshot (source, worklog_id)', s);
+  ELSE
+    -- the store keeps its rows when the accounts are made again; a store
+    -- create_time_accounts did not make is never taken over
+    IF @extschema@.checked_relation(schema, 'worklog_store', me, NULL, true) IS NULL THEN
+      DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = 'worklog_store';
+      EXECUTE format($q$
+        CREATE TABLE %1$s.worklog_store (
+          worklog_id bigint PRIMARY KEY, source text NOT NULL, issue_id bigint NOT NULL,
+          author_account_id text NOT NULL, start_date date NOT NULL, start_time time,
+          started_at timestamptz, time_spent_seconds integer NOT NULL, billable_seconds integer,
+          description text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
+          attributes jsonb, last_seen_at timestamptz NOT NULL, deleted_at timestamptz)$q$, s);
+      EXECUTE format('CREATE INDEX worklog_store_start_date ON %s.worklog_store (start_date)', s);
+      EXECUTE format($c$COMMENT ON TABLE %s.worklog_store IS 'Tempo worklogs kept in step by tempo_fdw.sync: changes since the watermark, deletions from the audit log or a trailing window'$c$, s);
+      INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind) VALUES (schema, 'worklog_store', 'table');
+    ELSIF prev_since IS NOT NULL AND since < prev_since THEN
+      -- an earlier start: the next sync reads everything since "since" again
+      -- and reconciles the whole store
+      UPDATE @extschema@.sync_state x SET watermark = NULL WHERE x.schema_name = schema;
+    END IF;
+    EXECUTE format($q$
+      CREATE VIEW %1$s.worklog_snapshot AS
+      SELECT worklog_id, source, issue_id, author_account_id AS account_id, start_date,
+             time_spent_seconds, billable_seconds, updated_at
+        FROM %1$s.worklog_store
+       WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, s, since, upto,
+      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids) END);
+  END IF;
+  EXECUTE format($q$
+    CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
+    SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
+      FROM (SELECT account_id FROM %1$s.worklog_snapshot
+            UNION SELECT account_id FROM @extschema@.time_account_contracts) people
+      JOIN %1$s.user_schedules us ON us.account_id = people.account_id
+     WHERE us.date >= %2$L::date AND us.date <= %3$s
+    WITH NO DATA$q$, s, since, upto);
+  EXECUTE format('CREATE UNIQUE INDEX ON %s.schedule_snapshot (account_id, date)', s);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_daily AS
+    WITH people AS (
+      SELECT account_id FROM %1$s.worklog_snapshot
+      UNION SELECT account_id FROM @extschema@.time_account_contracts
+    ), logged AS (
+      SELECT account_id, start_date AS date, sum(%4$s)::bigint AS logged_seconds,
+             sum(coalesce(billable_seconds, 0))::bigint AS billable_seconds
+        FROM %1$s.worklog_snapshot GROUP BY 1, 2
+    )
+    SELECT p.account_id, d.date::date AS date, r.required_seconds,
+           coalesce(l.logged_seconds, 0) AS logged_seconds,
+           coalesce(l.billable_seconds, 0) AS billable_seconds,
+           coalesce(l.logged_seconds, 0) - r.required_seconds AS balance_seconds,
+           r.day_type, sch.holiday_name, r.required_source
+      FROM people p
+     CROSS JOIN generate_series(%2$L::date, %3$s, interval '1 day') d
+      LEFT JOIN %1$s.schedule_snapshot sch ON sch.account_id = p.account_id AND sch.date = d.date::date
+      LEFT JOIN @extschema@.time_account_contracts c
+             ON c.account_id = p.account_id AND d.date::date >= c.valid_from
+            AND (c.valid_to IS NULL OR d.date::date <= c.valid_to)
+      LEFT JOIN logged l ON l.account_id = p.account_id AND l.date = d.date::date
+     CROSS JOIN LATERAL (
+       SELECT round(3600 * (ARRAY[c.monday_hours, c.tuesday_hours, c.wednesday_hours, c.thursday_hours,
+                                  c.friday_hours, c.saturday_hours, c.sunday_hours])
+                            [extract(isodow FROM d.date)::int])::bigint AS contract_seconds,
+              sch.day_type IN ('HOLIDAY', 'HOLIDAY_AND_NON_WORKING_DAY') AS holiday
+     ) k
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN c.contract_id IS NOT NULL
+                   THEN greatest(0, k.contract_seconds
+                                    - CASE WHEN k.holiday THEN coalesce(sch.holiday_seconds, k.contract_seconds) ELSE 0 END)
+                   WHEN sch.date IS NOT NULL THEN sch.required_seconds
+                   ELSE 0 END::bigint AS required_seconds,
+              CASE WHEN c.contract_id IS NOT NULL
+                   THEN CASE WHEN k.holiday AND k.contract_seconds > 0 THEN 'HOLIDAY'
+                             WHEN k.holiday THEN 'HOLIDAY_AND_NON_WORKING_DAY'
+                             WHEN k.contract_seconds > 0 THEN 'WORKING_DAY'
+                             ELSE 'NON_WORKING_DAY' END
+                   ELSE sch.day_type END AS day_type,
+              CASE WHEN c.contract_id IS NOT NULL THEN 'contract'
+                   WHEN sch.date IS NOT NULL THEN 'tempo'
+                   ELSE 'none' END AS required_source
+     ) r$q$, s, since, upto, col);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_monthly AS
+    SELECT account_id, date_trunc('month', date)::date AS month,
+           round(sum(required_seconds) / 3600.0, 2) AS required_hours,
+           round(sum(logged_seconds) / 3600.0, 2) AS logged_hours,
+           round(sum(balance_seconds) / 3600.0, 2) AS balance_hours,
+           round(sum(sum(balance_seconds)) OVER w / 3600.0, 2) AS cumulative_balance_hours,
+           sum(required_seconds)::bigint AS required_seconds,
+           sum(logged_seconds)::bigint AS logged_seconds,
+           sum(balance_seconds)::bigint AS balance_seconds,
+           (sum(sum(balance_seconds)) OVER w)::bigint AS cumulative_balance_seconds
+      FROM %1$s.time_account_daily
+     GROUP BY 1, 2
+    WINDOW w AS (PARTITION BY account_id ORDER BY date_trunc('month', date)::date)$q$, s);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_balance AS
+    SELECT account_id, %2$s AS as_of,
+           round(sum(balance_seconds) / 3600.0, 2) AS balance_hours,
+           sum(balance_seconds)::bigint AS balance_seconds
+      FROM %1$s.time_account_daily
+     GROUP BY account_id$q$, s, upto);
+
+  -- what BI tools show
+  EXECUTE format($c$
+    COMMENT ON %3$s %1$s.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
+    COMMENT ON MATERIALIZED VIEW %1$s.schedule_snapshot IS 'Tempo user schedules of everyone who logged time or holds a contract, as of the last tempo_fdw.refresh';
+    COMMENT ON VIEW %1$s.time_account_daily IS 'Per person and day: required time, logged time and their difference, in seconds';
+    COMMENT ON COLUMN %1$s.time_account_daily.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_daily.date IS 'The day';
+    COMMENT ON COLUMN %1$s.time_account_daily.required_seconds IS 'Required working time: from the contract covering the day, else the Tempo schedule, else 0';
+    COMMENT ON COLUMN %1$s.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
+    COMMENT ON COLUMN %1$s.time_account_daily.billable_seconds IS 'Billable time of worklogs on the day';
+    COMMENT ON COLUMN %1$s.time_account_daily.balance_seconds IS 'logged_seconds minus required_seconds';
+    COMMENT ON COLUMN %1$s.time_account_daily.day_type IS 'WORKING_DAY, NON_WORKING_DAY, HOLIDAY or HOLIDAY_AND_NON_WORKING_DAY';
+    COMMENT ON COLUMN %1$s.time_account_daily.holiday_name IS 'Name of the holiday, if any';
+    COMMENT ON COLUMN %1$s.time_account_daily.required_source IS 'Where the required time comes from: contract, tempo or none';
+    COMMENT ON VIEW %1$s.time_account_monthly IS 'Per person and month: required, logged and balance hours, and the running balance';
+    COMMENT ON COLUMN %1$s.time_account_monthly.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_monthly.month IS 'First day of the month';
+    COMMENT ON COLUMN %1$s.time_account_monthly.required_hours IS 'Required hours in the month (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.logged_hours IS 'Logged hours in the month (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.balance_hours IS 'Logged minus required hours in the month';
+    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_hours IS 'The overtime account at the end of the month';
+    COMMENT ON COLUMN %1$s.time_account_monthly.required_seconds IS 'Required time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.logged_seconds IS 'Logged time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.balance_seconds IS 'Logged minus required time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_seconds IS 'The overtime account at the end of the month, exact';
+    COMMENT ON VIEW %1$s.time_account_balance IS 'Per person: the overtime account as of today (or the end of the accounts)';
+    COMMENT ON COLUMN %1$s.time_account_balance.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS 'The last day counted';
+    COMMENT ON COLUMN %1$s.time_account_balance.balance_hours IS 'Logged minus required hours since the start of the accounts';
+    COMMENT ON COLUMN %1$s.time_account_balance.balance_seconds IS 'The same, exact in seconds'
+  $c$, s, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
+     CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END);
+
+  INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
+  VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),
+         (schema, 'schedule_snapshot', 'materialized view'), (schema, 'time_account_daily', 'view'),
+         (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view');
+  INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner)
+  VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me)
+  ON CONFLICT (schema_name) DO UPDATE
+    SET since = excluded.since, until = excluded.until, logged = excluded.logged,
+        issue_ids = excluded.issue_ids, mode = excluded.mode, deletions = excluded.deletions,
+        reconcile_days = excluded.reconcile_days, owner = excluded.owner, created_at = now();
+
+  IF populate AND mode = 'sync' THEN
+    PERFORM @extschema@.sync_run(schema);
+    EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
+  ELSIF populate THEN
+    EXECUTE format('REFRESH MATERIALIZED VIEW %s.worklog_snapshot', s);
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.worklog_snapshot WHERE source = ''jira'')', s) INTO fallback;
+    IF fallback THEN
+      RAISE EXCEPTION 'the worklogs of "%" came from the Jira fallback', schema
+        USING ERRCODE = 'fdw_error',
+              HINT = 'Fix the Tempo connection (tempo_fdw.check_connection), or create the accounts with populate => false and refresh later.';
+    END IF;
+    EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
+  END IF;
+  RETURN format('time accounts in schema %s from %s to %s', s, since, coalesce(until::text, 'today'));
+END $fn$;
+
+-- Refresh the time accounts of a schema (see above); reads with the
+-- fallback off unless allow_fallback.
+CREATE OR REPLACE PROCEDURE refresh(schema name, allow_fallback boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+  cfg       record;
+  taken     boolean;
+  holder    integer;
+  held      interval;
+  too_long  boolean;
+  run       bigint;
+  requests0 bigint;
+  wsnap     text;
+  ssnap     text;
+  populated boolean;
+  fallback  boolean;
+  wrows     bigint;
+  srows     bigint;
+  failed    boolean := false;
+  err_state text;
+  err_msg   text;
+  err_detail text;
+  err_hint  text;
+  note      text;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" has no time accounts', schema
+      USING ERRCODE = 'undefined_object',
+            HINT = format('SELECT tempo_fdw.create_time_accounts(%L);', schema);
+  END IF;
+  PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+  requests0 := @extschema@.requests_made();
+
+  SELECT l.taken, l.holder_pid, l.held_for, l.too_long INTO taken, holder, held, too_long
+    FROM @extschema@.time_accounts_run_lock(schema) l;
+  IF NOT taken THEN
+    INSERT INTO @extschema@.refresh_log (schema_name, started_at, finished_at, outcome, error)
+    VALUES (schema, clock_timestamp(), clock_timestamp(), 'skipped',
+            CASE WHEN too_long THEN format('another run of this schema has held its lock for %s (backend %s), longer than max_run_time',
+                                           held, holder)
+                 ELSE 'another refresh of this schema was running' END);
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF too_long THEN
+      RAISE EXCEPTION 'refresh of the time accounts in "%" skipped: another run has held the lock for %', schema, held
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = format('Backend %s holds it; max_run_time of these time accounts is %s.', holder, cfg.max_run_time),
+              HINT = 'Look at that backend in pg_stat_activity: end it if it is stuck (pg_cancel_backend), or raise tempo_fdw.time_accounts.max_run_time.';
+    END IF;
+    RAISE NOTICE 'another refresh of the time accounts in "%" is running: this one is skipped', schema;
+    RETURN;
+  END IF;
+
+  INSERT INTO @extschema@.refresh_log (schema_name, started_at, outcome)
+  VALUES (schema, clock_timestamp(), 'running') RETURNING run_id INTO run;
+
+  BEGIN
+    -- Jira rows only when allowed (local to this transaction)
+    PERFORM pg_catalog.set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
+    PERFORM pg_catalog.set_config('tempo_fdw.fallback_snapshots', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
+    IF cfg.mode = 'sync' THEN
+      PERFORM @extschema@.sync_run(schema);
+      wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner);
+    ELSE
+      wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner);
+      SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(wsnap);
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, wsnap);
+    END IF;
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %s', wsnap)
+      INTO wrows, fallback;
+    IF fallback AND NOT allow_fallback THEN
+      RAISE EXCEPTION 'the worklogs came from the Jira fallback'
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'Jira attributes Tempo-made worklogs to the Tempo app user: the accounts would be wrong.';
+    END IF;
+    ssnap := @extschema@.checked_relation(schema, 'schedule_snapshot', cfg.owner);
+    IF fallback THEN
+      -- Tempo cannot serve: its schedules stay as the last good run left them
+      note := 'worklogs from the Jira fallback (allowed); schedules kept from the last run';
+    ELSE
+      SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(ssnap);
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, ssnap);
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO srows;
+  EXCEPTION WHEN OTHERS THEN
+    -- the refreshes above are undone: the previous data stays
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+    failed := true;
+  END;
+
+  UPDATE @extschema@.refresh_log
+     SET finished_at = clock_timestamp(),
+         outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
+         worklog_rows = wrows, schedule_rows = srows,
+         worklog_source = CASE WHEN wrows IS NULL THEN NULL WHEN fallback THEN 'jira' ELSE 'tempo' END,
+         requests = @extschema@.requests_made() - requests0,
+         error = coalesce(err_msg, note)
+   WHERE run_id = run;
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+  IF failed THEN
+    err_hint := format('%s%sThe previous data is unchanged; see tempo_fdw.refresh_log (run %s).',
+                       err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END, run);
+  END IF;
+  IF failed AND coalesce(err_detail, '') = '' THEN
+    RAISE EXCEPTION 'refresh of the time accounts in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, HINT = err_hint;
+  ELSIF failed THEN
+    RAISE EXCEPTION 'refresh of the time accounts in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
+  ELSIF note IS NOT NULL THEN
+    RAISE WARNING 'time accounts in "%": %', schema, note;
+  END IF;
+END $proc$;

@@ -33,8 +33,9 @@ PG_FUNCTION_INFO_V1(tempo_fdw_validator);
 
 /*
  * _PG_init
- *		Define the GUCs, and ask for the shared rate budgets when loaded by
- *		shared_preload_libraries.  No libcurl call here: see connection.c.
+ *		Define the GUCs, and ask for the shared rate budgets and fallback
+ *		records when loaded by shared_preload_libraries.  No libcurl call
+ *		here: see connection.c.
  */
 void
 _PG_init(void)
@@ -63,6 +64,7 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	tempo_fallback_init();
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }

@@ -2,7 +2,10 @@
 -- worklogs scan (no token, 401, 403, no connection, 5xx after retries) and
 -- fallback is jira, one WARNING names the cause and the consequence, and the
 -- rows come from Jira with source = 'jira'.  With fallback 'off' the same
--- cause is an ERROR; bad requests never fall back; both down names both.
+-- cause is an ERROR, and so with the GUC tempo_fdw.fallback off (a role's
+-- setting, for BI tools); the WARNING's SQLSTATE is 01T01 and the last
+-- fallback of each server is in tempo_fdw.last_fallback; bad requests never
+-- fall back; both down names both.
 \getenv sim TEMPO_SIM_URL
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
@@ -98,6 +101,60 @@ SELECT f AS fault, fb.outcome(format('ALTER SERVER fb_srv OPTIONS (SET tempo_url
        fb.outcome('SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000') AS outcome
   FROM unnest(ARRAY['401', '403', '503', 'reset']) f;
 ALTER SERVER fb_srv OPTIONS (DROP fallback);
+
+-- the GUC tempo_fdw.fallback off: the same causes are errors, as with the
+-- server option fallback 'off' (and no new fallback is recorded)
+SET tempo_fdw.fallback = off;
+SELECT f AS fault, fb.outcome(format('ALTER SERVER fb_srv OPTIONS (SET tempo_url %L)', :'sim' || '/@fault=' || f || ',src=tempo/4')) AS alter,
+       fb.outcome('SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000') AS outcome
+  FROM unnest(ARRAY['401', '403', '503', 'reset']) f;
+RESET tempo_fdw.fallback;
+-- the fallback WARNING has a SQLSTATE of its own, 01T01
+\set t :sim '/@tag=fbcode,fault=401,src=tempo/4'
+ALTER SERVER fb_srv OPTIONS (SET tempo_url :'t');
+\set VERBOSITY sqlstate
+SELECT source, count(*) FROM fb.worklogs WHERE issue_id = 10005 GROUP BY source;
+\set VERBOSITY default
+-- the last fallback of each server, in SQL: this one (the session's record
+-- is the cluster's: tempo_fdw is preloaded in the tests)
+SELECT server_name, table_name, reason, rows, shared, fell_back_at > now() - interval '1 minute' AS recent
+  FROM tempo_fdw.last_fallback WHERE server_name = 'fb_srv';
+-- a second server keeps a record of its own; a failed scan (GUC off) adds none
+CREATE SERVER fb_srv2 FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_second '0', max_retries '0');
+CREATE USER MAPPING FOR PUBLIC SERVER fb_srv2
+  OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
+\set t :sim '/@tag=fbcode2,fault=503,src=tempo/4'
+ALTER SERVER fb_srv2 OPTIONS (ADD tempo_url :'t', ADD jira_url :'j');
+CREATE FOREIGN TABLE fb.worklogs2 (worklog_id bigint, source text, issue_id bigint)
+  SERVER fb_srv2 OPTIONS (resource 'worklogs');
+SET tempo_fdw.fallback = off;
+SELECT fb.outcome('SELECT count(*) FROM fb.worklogs2 WHERE issue_id = 10000');
+RESET tempo_fdw.fallback;
+SELECT count(*) FROM tempo_fdw.last_fallback WHERE server_name = 'fb_srv2';
+\set VERBOSITY terse
+SELECT source, count(*) FROM fb.worklogs2 WHERE issue_id = 10000 GROUP BY source;
+\set VERBOSITY default
+SELECT server_name, table_name, reason, rows FROM tempo_fdw.last_fallback
+ WHERE server_name IN ('fb_srv', 'fb_srv2') ORDER BY 1;
+-- a role whose settings turn the fallback off (as for a BI tool) gets the ERROR
+CREATE ROLE regress_fb_bi LOGIN;
+ALTER ROLE regress_fb_bi SET tempo_fdw.fallback = off;
+GRANT USAGE ON SCHEMA fb TO regress_fb_bi;
+GRANT SELECT ON fb.worklogs TO regress_fb_bi;
+GRANT USAGE ON FOREIGN SERVER fb_srv TO regress_fb_bi;
+\c - regress_fb_bi
+SHOW tempo_fdw.fallback;
+SELECT count(*) FROM fb.worklogs WHERE issue_id = 10000;
+\c - postgres
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+\set VERBOSITY default
+DROP FOREIGN TABLE fb.worklogs2;
+DROP SERVER fb_srv2 CASCADE;
+REVOKE ALL ON FOREIGN SERVER fb_srv FROM regress_fb_bi;
+REVOKE ALL ON SCHEMA fb FROM regress_fb_bi;
+REVOKE ALL ON fb.worklogs FROM regress_fb_bi;
+DROP ROLE regress_fb_bi;
 
 -- Tempo and Jira both down: the ERROR names both
 \set t :sim '/@tag=fbboth,fault=503/4'

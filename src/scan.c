@@ -15,9 +15,12 @@
  * reason Jira may not share (no token, 401, 403, a connection failure or
  * timeout, a 5xx after retries) and the server's "fallback" is jira, the
  * scan emits one WARNING naming the cause and what it means, and reads
- * Jira's worklogs instead, with source = 'jira'.  Requests that are wrong
- * (400, 404, bad JSON) never fall back: they are errors.  A failure after
- * rows were returned is an error too: mixing sources would be wrong.
+ * Jira's worklogs instead, with source = 'jira'; fallback.c records it as
+ * the server's last fallback.  With the GUC tempo_fdw.fallback off (refresh
+ * and sync set it), the failure is the ERROR it is with fallback 'off'.
+ * Requests that are wrong (400, 404, bad JSON) never fall back: they are
+ * errors.  A failure after rows were returned is an error too: mixing
+ * sources would be wrong.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -51,6 +54,9 @@ typedef struct TempoFdwScanState
 	bool		started;		/* the pass's streams are built */
 	bool		done;			/* no more pages in this pass */
 	bool		fell_back;		/* reading Jira instead of Tempo */
+	Oid			serverid;		/* the table's server */
+	int64		fallback_key;	/* its record in fallback.c */
+	int64		jira_rows;		/* rows returned from Jira */
 	char	   *fallback_cause; /* why, for EXPLAIN ANALYZE */
 	char	   *first_request;	/* method and path, for EXPLAIN ANALYZE */
 	bool		first_is_jira;	/* ... and which API it went to */
@@ -130,6 +136,7 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 										 "tempo_fdw page", ALLOCSET_DEFAULT_SIZES);
 	oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 
+	st->serverid = table->serverid;
 	st->opts = tempo_get_options(RelationGetRelid(rel), table->serverid, userid);
 	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
 		st->attrs_used = bms_add_member(st->attrs_used,
@@ -232,12 +239,15 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 
 	st->fallback_cause = tempo_http_cause(failure);
+	st->fallback_key = tempo_fallback_record(st->serverid, RelationGetRelid(rel),
+											 st->fallback_cause);
 	ereport(WARNING,
-			(errmsg("Tempo cannot serve foreign table \"%s\" (%s): reading the worklogs from Jira instead",
+			(errcode(ERRCODE_TEMPO_FALLBACK),
+			 errmsg("Tempo cannot serve foreign table \"%s\" (%s): reading the worklogs from Jira instead",
 					RelationGetRelationName(rel), st->fallback_cause),
 			 errdetail("In Jira, worklogs logged through Tempo belong to the Tempo app user, not the worker, and carry no billable time or work attributes; these rows have source = 'jira'."),
 			 errhint("Check the connection with SELECT * FROM tempo_fdw.check_connection('%s'), or set the server option fallback 'off' to make this an error.",
-					 GetForeignServer(GetForeignTable(RelationGetRelid(rel))->serverid)->servername)));
+					 GetForeignServer(st->serverid)->servername)));
 	st->fell_back = true;
 	st->rowplan = tempo_make_row_plan(rel, tempo_fallback_def(), st->attrs_used);
 	tempo_row_plan_set(st->rowplan, "jira", NULL);
@@ -271,6 +281,8 @@ tempoIterateForeignScan(ForeignScanState *node)
 			/* now and then, let the pages ahead arrive meanwhile */
 			if ((++st->rows & 255) == 0)
 				tempo_pager_pump(st->pager);
+			if (st->fell_back)
+				st->jira_rows++;
 			ExecStoreVirtualTuple(slot);
 			return slot;
 		}
@@ -279,10 +291,12 @@ tempoIterateForeignScan(ForeignScanState *node)
 
 		MemoryContextReset(st->page_cxt);
 		st->page = NULL;
+		if (st->fell_back)
+			tempo_fallback_count(st->serverid, st->fallback_key, st->jira_rows);
 		/* Jira's rows would not come in the order the plan relies on */
 		may_fall_back = st->opts->resource == TEMPO_RES_WORKLOGS &&
 			!st->fell_back && st->opts->fallback == TEMPO_FALLBACK_JIRA &&
-			st->order == TEMPO_ORDER_NONE;
+			tempo_fallback_enabled && st->order == TEMPO_ORDER_NONE;
 		st->page = tempo_pager_next(st->pager, st->page_cxt,
 									may_fall_back ? &failure : NULL, &failed);
 		if (failed)
@@ -327,6 +341,8 @@ tempoEndForeignScan(ForeignScanState *node)
 
 	if (st == NULL)
 		return;
+	if (st->fell_back)
+		tempo_fallback_count(st->serverid, st->fallback_key, st->jira_rows);
 	tempo_pager_end(st->pager);
 	MemoryContextDelete(st->scan_cxt);
 	node->fdw_state = NULL;

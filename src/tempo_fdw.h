@@ -244,6 +244,13 @@ extern int	tempo_max_backlog_per_role;
 extern void tempo_rate_acquire(uint64 key, double rate);
 extern void tempo_rate_block(uint64 key, TimestampTz until);
 
+/* in fallback.c */
+#define ERRCODE_TEMPO_FALLBACK MAKE_SQLSTATE('0','1','T','0','1')
+extern bool tempo_fallback_enabled;
+extern void tempo_fallback_init(void);
+extern int64 tempo_fallback_record(Oid serverid, Oid relid, const char *cause);
+extern void tempo_fallback_count(Oid serverid, int64 key, int64 rows);
+
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
 

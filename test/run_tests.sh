@@ -107,6 +107,8 @@ if HAVE_CRON=$(have_cron && echo 1 || echo 0) bash "$ROOT/test/readme_install.sh
 else
 	failed=$((failed + 1))
 fi
+log "pg_restore of time accounts during a Tempo outage takes no fallback rows"
+if bash "$ROOT/test/dump_restore_fallback.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 log "secrets in the server log"
 # sql/security.sql logs at debug5; no token may reach the log, in any form

@@ -85,6 +85,8 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   count as "last" every time.
   fault_times=K   apply only to the first K matching requests (counted per (tag, fault);
                   cleared by /_reset)
+  fault_skip=K    let the first K matching requests through (counted per (tag, fault), before
+                  fault_times; cleared by /_reset): fault_skip=1 fails the second read
   retry_after=V   add "Retry-After: V" to a fault response (verbatim)
   src=tempo|jira|both  which side the fault applies to (tempo = /4/..., jira = /rest/...)
   delay_ms=N      sleep N ms before answering
@@ -1304,12 +1306,13 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class Scenario:
-    __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "retry_after", "src",
-                 "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad")
+    __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "fault_skip", "retry_after",
+                 "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
+        self.fault_skip = 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
         self.bomb_mb, self.pad = 128, 0
         for item in filter(None, segment.split(",")):
@@ -1317,8 +1320,8 @@ class Scenario:
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
-            if key in ("n", "fault_times", "delay_ms", "slow_ms", "jira_page", "jira_ties", "bomb_mb",
-                       "pad") or (
+            if key in ("n", "fault_times", "fault_skip", "delay_ms", "slow_ms", "jira_page", "jira_ties",
+                       "bomb_mb", "pad") or (
                     key == "fault_at" and value != "last"):
                 if not value.isdigit() or (key in ("n", "jira_page", "jira_ties") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
@@ -1383,6 +1386,7 @@ class RequestLog:
         self.seq = itertools.count(1)
         self.entries = {}          # tag -> [entry]
         self.fault_counts = {}     # (tag, fault) -> applied count
+        self.fault_skips = {}      # (tag, fault) -> requests let through
         self.ordinals = {}         # (tag, method, path) -> requests seen
 
     def add(self, ctx, handler):
@@ -1404,8 +1408,12 @@ class RequestLog:
             self.ordinals[okey] = ctx.ordinal + 1
         return entry
 
-    def take_fault(self, tag, kind, times):
+    def take_fault(self, tag, kind, times, skip=0):
         with self.lock:
+            skipped = self.fault_skips.get((tag, kind), 0)
+            if skipped < skip:
+                self.fault_skips[(tag, kind)] = skipped + 1
+                return False
             count = self.fault_counts.get((tag, kind), 0)
             if times is not None and count >= times:
                 return False
@@ -1421,10 +1429,11 @@ class RequestLog:
             if tag is None:
                 self.entries.clear()
                 self.fault_counts.clear()
+                self.fault_skips.clear()
                 self.ordinals.clear()
                 return
             self.entries.pop(tag, None)
-            for d in (self.fault_counts, self.ordinals):
+            for d in (self.fault_counts, self.fault_skips, self.ordinals):
                 for k in [k for k in d if k[0] == tag]:
                     del d[k]
 
@@ -2376,7 +2385,7 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if isinstance(sc.fault_at, int) and index != sc.fault_at:
             return None
-        return sc.fault if LOG.take_fault(sc.tag, sc.fault, sc.fault_times) else None
+        return sc.fault if LOG.take_fault(sc.tag, sc.fault, sc.fault_times, sc.fault_skip) else None
 
     # -- sending ---------------------------------------------------------------------
 

@@ -47,15 +47,16 @@ SELECT is((SELECT balance_seconds FROM rf.time_account_balance WHERE account_id 
           'after the refresh the balance holds the new hour, to the second');
 SELECT balance_seconds AS a_now FROM rf.time_account_balance WHERE account_id = :'a' \gset
 
--- Tempo down, Jira up: the fallback's data is refused, the old data stays
+-- Tempo down, Jira up: the run reads with the fallback off, so it fails
+-- with Tempo's own error; the old data stays
 \set t :sim '/@tag=rf,fault=503,src=tempo/4'
 ALTER SERVER rf_srv OPTIONS (SET tempo_url :'t');
 \set ON_ERROR_STOP off
 CALL tempo_fdw.refresh('rf');
 \set ON_ERROR_STOP on
 SELECT results_eq($$SELECT outcome, error FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
-                  $$VALUES ('failed', 'the worklogs came from the Jira fallback')$$,
-                  'a refresh from the fallback fails and says why');
+                  $$VALUES ('failed', 'Tempo answered HTTP 503 for GET /@tag=rf,fault=503,src=tempo/4/worklogs?from=2024-12-01&to=2024-12-31&limit=5000')$$,
+                  'a refresh with Tempo down fails with Tempo''s error, not a fallback');
 SELECT is((SELECT balance_seconds FROM rf.time_account_balance WHERE account_id = :'a'), :'a_now'::bigint,
           'the previous data is untouched');
 SELECT is((SELECT count(*) FROM rf.worklog_snapshot WHERE source = 'jira'), 0::bigint, 'no Jira rows slipped in');
