@@ -12,7 +12,8 @@
 --   4. a non-superuser owner: its store on request, its own jobs only;
 --   5. then DROP EXTENSION, and the catalog holds nothing of tempo_fdw but
 --      the empty schema PostgreSQL made for it (which it refuses to make a
---      member: 55000), and DROP SCHEMA removes that.
+--      member: 55000), and DROP SCHEMA removes that;
+--   6. DROP SCHEMA tempo_fdw CASCADE, and what it leaves.
 -- Not one transaction: sync commits.
 \getenv sim TEMPO_SIM_URL
 \set QUIET on
@@ -35,7 +36,7 @@ END $$;
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 DELETE FROM cron.job WHERE command LIKE '%un\_%';
-SELECT plan(23);
+SELECT plan(26);
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 CREATE ROLE un_mallory LOGIN;   -- owns un_evil, a schema on the superuser's path
@@ -249,6 +250,27 @@ SELECT results_eq($$
 SELECT is((SELECT count(*) FROM pg_namespace WHERE nspname = 'tempo_fdw'), 1::bigint,
           '(5) the empty schema tempo_fdw remains (made by CREATE EXTENSION from the control file)');
 SELECT lives_ok($$DROP SCHEMA tempo_fdw$$, '(5) DROP SCHEMA tempo_fdw, without CASCADE: it was empty');
+
+-- ---------------------------------------------------------------------
+-- 6. the short way: DROP SCHEMA tempo_fdw CASCADE, accounts and all
+-- ---------------------------------------------------------------------
+CREATE EXTENSION tempo_fdw;
+CREATE SERVER un_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (tempo_url :'t');
+CREATE USER MAPPING FOR PUBLIC SERVER un_srv OPTIONS (token 'tempo-test-token');
+IMPORT FOREIGN SCHEMA tempo FROM SERVER un_srv INTO un_c;
+SELECT tempo_fdw.create_time_accounts('un_c', '2024-11-01', '2024-12-31', mode => 'sync', populate => false) IS NOT NULL AS made \gset
+SELECT cron.schedule('un-c-sync', '0 3 1 1 *', $$CALL tempo_fdw.sync('un_c')$$) AS jc \gset
+DROP SCHEMA tempo_fdw CASCADE;
+SELECT is((SELECT count(*) FROM pg_extension WHERE extname = 'tempo_fdw')
+          + (SELECT count(*) FROM pg_namespace WHERE nspname = 'tempo_fdw')
+          + (SELECT count(*) FROM pg_foreign_server) + (SELECT count(*) FROM pg_user_mappings), 0::bigint,
+          '(6) DROP SCHEMA tempo_fdw CASCADE drops the extension, its schema, servers and user mappings');
+SELECT results_eq($$SELECT c.relname::text COLLATE "default", c.relkind::text FROM pg_class c
+                     WHERE c.relnamespace = 'un_c'::regnamespace AND c.relkind <> 'i' ORDER BY 1$$,
+                  $$VALUES ('worklog_snapshot', 'v'), ('worklog_store', 'r')$$,
+                  '(6) what depends on nothing of tempo_fdw stays: the store and the view over it');
+SELECT results_eq($$SELECT jobid FROM cron.job WHERE command LIKE '%un\_c%'$$, format('VALUES (%s::bigint)', :jc),
+                  '(6) and the pg_cron job, which must be unscheduled by hand');
 
 SELECT * FROM finish();
 SELECT count(cron.unschedule(jobid)) AS unscheduled FROM cron.job WHERE command LIKE '%un\_%' \gset
