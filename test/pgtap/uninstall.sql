@@ -36,7 +36,7 @@ END $$;
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 DELETE FROM cron.job WHERE command LIKE '%un\_%';
-SELECT plan(26);
+SELECT plan(27);
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 CREATE ROLE un_mallory LOGIN;   -- owns un_evil, a schema on the superuser's path
@@ -163,6 +163,18 @@ SELECT results_eq($$SELECT what FROM un_evil.witness$$, $$SELECT NULL::text WHER
 SELECT is((SELECT is_called FROM un_evil.witness_seq), false, '(1) not even in a rolled-back subtransaction');
 SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_a')$$, '42704',
                  'schema "un_a" has no time accounts', '(1) a second call: the accounts are gone');
+
+-- which commands count as running a schema's accounts
+SELECT results_eq($$SELECT tempo_fdw.cron_command_schema(c)::text COLLATE "default" FROM unnest(ARRAY[
+    'CALL tempo_fdw.refresh(''s'')', 'call TEMPO_FDW.Sync(''s'');', 'CALL "tempo_fdw"."refresh"(''s'')',
+    E'CALL\n  tempo_fdw . refresh ( schema => ''s''::pg_catalog.name , allow_fallback => true ) ;\n',
+    'CALL tempo_fdw.refresh(''it''''s'', true)', 'CALL tempo_fdw.refresh(''S'')',
+    'CALL "TEMPO_FDW".refresh(''s'')', 'CALL tempo_fdw."Refresh"(''s'')', 'CALL tempo_fdw.refresh("SCHEMA" => ''s'')',
+    'CALL tempo_fdw.refresh(''s''); CALL x()', 'CALL tempo_fdw.refresh($s$s$s$)', 'CALL public.refresh(''s'')',
+    'SELECT 1; CALL tempo_fdw.refresh(''s'')', 'CALL tempo_fdw.refresh(''s'') -- x']) WITH ORDINALITY u(c, n) ORDER BY n$$,
+  $$VALUES ('s'), ('s'), ('s'), ('s'), ('it''s'), ('S'),
+           (NULL), (NULL), (NULL), (NULL), (NULL), (NULL), (NULL), (NULL)$$,
+  'a job runs the accounts of a schema when its command is one call of refresh or sync with it as a constant, and only then');
 
 -- ---------------------------------------------------------------------
 -- 2, 3. the superuser's snapshot accounts in un_c
