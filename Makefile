@@ -5,7 +5,13 @@ OBJS = tempo_fdw.o src/option.o src/catalog.o src/connection.o src/http.o \
 	src/json.o src/jsonpage.o src/pushdown.o src/pager.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
 	src/fallback.o
 EXTENSION = tempo_fdw
-DATA = $(wildcard tempo_fdw--*.sql)
+# 1.0's install script is frozen; every later version ships an upgrade
+# script, listed here in the order they apply.  The install script of the
+# default version is built from them (see below); tempo_fdw--1.0.control
+# keeps 1.0 in the schema it always had.
+UPGRADES = tempo_fdw--1.0--1.1.sql
+DATA = tempo_fdw--1.0.sql $(UPGRADES) tempo_fdw--1.0.control
+DATA_built = tempo_fdw--$(EXTVERSION).sql
 PGFILEDESC = "tempo_fdw - foreign data wrapper for Tempo and Jira worklogs"
 
 # The version lives in the control file only.
@@ -36,8 +42,22 @@ installcheck-ready:
 	fi
 
 $(OBJS): src/tempo_fdw.h src/compat.h
+
+# The install script of the default version: src/install_head.sql (the
+# extension makes its schema itself, so that DROP EXTENSION removes it; the
+# control file names pg_catalog, as pg_cron's does), then 1.0 and every
+# upgrade in order, with @extschema@ written out.
+tempo_fdw--$(EXTVERSION).sql: src/install_head.sql tempo_fdw--1.0.sql $(UPGRADES) tempo_fdw.control
+	{ printf '%s\n' '/* $@: made by the Makefile from src/install_head.sql tempo_fdw--1.0.sql $(UPGRADES) */'; \
+	  cat src/install_head.sql; \
+	  for f in tempo_fdw--1.0.sql $(UPGRADES); do \
+	    printf '\n%s\n' "-- ---- $$f"; \
+	    sed -e '/^\\echo /d' -e 's/@extschema@/tempo_fdw/g' $$f; \
+	  done; } > $@.tmp && mv $@.tmp $@
+
 # the User-Agent carries the version of the control file
 src/http.o: tempo_fdw.control
+
 src/json.o src/jsonpage.o: src/jsonpage.h
 
 .PHONY: pgtap

@@ -4,8 +4,10 @@
 -- the accounts 1.0 made keep working, and that the extension's objects equal
 -- those of a fresh install (functions with bodies and settings, tables,
 -- columns, constraints, indexes, triggers, views, comments, owners,
--- privileges, configuration tables).  Not one transaction: the procedures
--- commit.
+-- privileges, configuration tables).  One difference is expected: a fresh
+-- install makes the schema tempo_fdw itself, a member, and lives in
+-- pg_catalog; 1.0 lived in the schema PostgreSQL made for it, which stays
+-- where it is.  Not one transaction: the procedures commit.
 \getenv sim TEMPO_SIM_URL
 \set QUIET on
 \set ON_ERROR_STOP on
@@ -14,7 +16,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
 DROP SCHEMA IF EXISTS up_snap, up_sync CASCADE;
 CREATE EXTENSION tempo_fdw VERSION '1.0';
-SELECT plan(15);
+SELECT plan(20);
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 -- the extension's objects, one line each, by name (no OIDs)
@@ -168,11 +170,26 @@ SELECT results_eq(format($$SELECT DISTINCT e ->> 'user_agent' FROM jsonb_array_e
 -- a fresh install of the default version has the very same objects
 DROP EXTENSION tempo_fdw CASCADE;
 SELECT ok(to_regclass('up_sync.worklog_store') IS NOT NULL, 'dropping the extension leaves the store');
+SELECT throws_ok($$CREATE EXTENSION tempo_fdw$$, '42P06', 'schema "tempo_fdw" already exists',
+                 'dropping an updated 1.0 leaves its schema, which a fresh install does not adopt');
+SELECT is((SELECT count(*) FROM pg_class WHERE relnamespace = 'tempo_fdw'::regnamespace)
+          + (SELECT count(*) FROM pg_proc WHERE pronamespace = 'tempo_fdw'::regnamespace), 0::bigint,
+          'the schema left is empty');
+DROP SCHEMA tempo_fdw;
 CREATE EXTENSION tempo_fdw;
 CREATE TEMP TABLE catalog_fresh AS SELECT * FROM pg_temp.ext_catalog() AS line;
 SELECT cmp_ok((SELECT count(*) FROM catalog_fresh), '>', 100::bigint, 'the catalog comparison sees the objects');
-SELECT set_eq($$TABLE catalog_updated$$, $$TABLE catalog_fresh$$,
+SELECT set_eq($$SELECT * FROM catalog_updated WHERE line NOT LIKE 'schema %' AND line <> 'member schema tempo_fdw'$$,
+              $$SELECT * FROM catalog_fresh WHERE line NOT LIKE 'schema %' AND line <> 'member schema tempo_fdw'$$,
               'the updated extension''s objects equal a fresh install''s: functions, bodies, settings, tables, columns, views, comments, owners');
+SELECT results_eq($$SELECT line FROM catalog_fresh WHERE line LIKE 'schema %' OR line = 'member schema tempo_fdw' ORDER BY 1$$,
+                  $$VALUES ('member schema tempo_fdw'), ('schema pg_catalog owner postgres acl {postgres=UC/postgres,=U/postgres}')$$,
+                  'a fresh install lives in pg_catalog and its schema tempo_fdw is a member');
+SELECT results_eq($$SELECT line FROM catalog_updated WHERE line LIKE 'schema %' OR line LIKE 'member schema %' ORDER BY 1$$,
+                  $$VALUES ('schema tempo_fdw owner postgres acl {postgres=UC/postgres,=U/postgres}')$$,
+                  'an updated 1.0 keeps the schema PostgreSQL made for it, not a member');
+SELECT is((SELECT nspacl::text FROM pg_namespace WHERE nspname = 'tempo_fdw'), '{postgres=UC/postgres,=U/postgres}',
+          'the fresh install''s schema tempo_fdw grants USAGE to PUBLIC, as 1.0''s did');
 
 SELECT * FROM finish();
 DROP EXTENSION tempo_fdw CASCADE;
