@@ -125,6 +125,18 @@ else
 	passed=$((passed + 1))
 fi
 
+log "clang: the project's C compiles warning-free under clang too (-Wall -Wextra -Werror)"
+if ! have_fuzz; then
+	echo "skipped - clang check: clang-14 is only in bookworm (the PostgreSQL 15 run checks)"
+elif clang_out=$(make -C "$ROOT" -s clang-check CLANG=clang-14 PG_CONFIG=$PGBIN/pg_config 2>&1); then
+	echo "ok - clang-14 -Wall -Wextra -Werror: no warning in the project's C"
+	passed=$((passed + 1))
+else
+	echo "not ok - clang-14 warns about the project's C:"
+	printf '%s\n' "$clang_out" | head -20
+	failed=$((failed + 1))
+fi
+
 log "fuzz smoke: the regression inputs of test/fuzz/crashers, the seed corpus, 20 s of fuzzing"
 if ! have_fuzz; then
 	# the fuzzer does not depend on PostgreSQL: the PostgreSQL 15 pass runs it
