@@ -33,8 +33,8 @@ PG_FUNCTION_INFO_V1(tempo_fdw_validator);
 
 /*
  * _PG_init
- *		Define the GUCs, and ask for the shared rate budgets and fallback
- *		records when loaded by shared_preload_libraries.  No libcurl call
+ *		Define the GUCs, and ask for the shared rate budgets, fallback
+ *		records and row estimates when loaded by shared_preload_libraries.  No libcurl call
  *		here: see connection.c.
  */
 void
@@ -65,6 +65,7 @@ _PG_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	tempo_fallback_init();
+	tempo_estimate_init();
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }
@@ -92,6 +93,7 @@ tempo_fdw_handler(PG_FUNCTION_ARGS)
 
 	/* IMPORT FOREIGN SCHEMA */
 	routine->ImportForeignSchema = tempoImportForeignSchema;
+	routine->AnalyzeForeignTable = tempoAnalyzeForeignTable;
 
 	PG_RETURN_POINTER(routine);
 }

@@ -157,4 +157,14 @@ tempo_wait_event(TempoWaitEvent which)
 #endif
 #endif							/* CURLINC_CURL_H */
 
+/*
+ * ANALYZE's cost-based delay point (commands/vacuum.h): 18 asks whether
+ * the caller is ANALYZE.
+ */
+#if PG_VERSION_NUM >= 180000
+#define TEMPO_ANALYZE_DELAY_POINT() vacuum_delay_point(true)
+#else
+#define TEMPO_ANALYZE_DELAY_POINT() vacuum_delay_point()
+#endif
+
 #endif							/* TEMPO_COMPAT_H */

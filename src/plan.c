@@ -4,7 +4,8 @@
  *		  The planner callbacks of tempo_fdw: size, paths and plan.
  *
  * Planning finds the columns the query uses and the conditions the API can
- * apply (pushdown.c), estimates rows from the pushed date range, offers
+ * apply (pushdown.c), estimates rows (ANALYZE's statistics, else what
+ * earlier scans returned, estimate.c, else the pushed date range), offers
  * paths parameterized by join keys (issue_id, author_account_id,
  * account_id) so that a nested loop from a small table asks the API per key,
  * and shrinks the page size under a LIMIT when nothing local can drop rows.
@@ -78,6 +79,32 @@ scan_cost(double rows, int page_size, int nstreams, Cost *startup, Cost *total)
 }
 
 /*
+ * estimate_rows
+ *		After ANALYZE (reltuples known), the table's rows times the
+ *		selectivity of every condition, from the columns' statistics.
+ *		Otherwise the rows of the pushed date range (or of the whole table)
+ *		that earlier scans returned (estimate.c), else a company-year of
+ *		worklogs spread evenly, times the selectivity of the other
+ *		conditions.
+ */
+static double
+estimate_rows(PlannerInfo *root, RelOptInfo *baserel, Oid relid, List *filters,
+			  List *other)
+{
+	double		days = tempo_date_range_days(filters);
+	double		rows;
+
+	if (baserel->tuples >= 0)
+		return clamp_row_est(baserel->tuples *
+							 clauselist_selectivity(root, baserel->baserestrictinfo, 0,
+													JOIN_INNER, NULL));
+	rows = tempo_estimate_rows(relid, days);
+	if (rows < 0)
+		rows = days >= 0 ? days * DEFAULT_ROWS / DEFAULT_DAYS : DEFAULT_ROWS;
+	return clamp_row_est(rows * clauselist_selectivity(root, other, 0, JOIN_INNER, NULL));
+}
+
+/*
  * tempoGetForeignRelSize
  *		Read the options, find the columns used and the conditions the API
  *		can apply, and estimate the rows from the pushed date range.
@@ -89,7 +116,6 @@ tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	TempoFdwPlanState *ps = palloc0(sizeof(TempoFdwPlanState));
 	Oid			userid = OidIsValid(baserel->userid) ? baserel->userid : GetUserId();
 	List	   *other = NIL;
-	double		days;
 	ListCell   *lc;
 
 	ps->opts = tempo_get_options(foreigntableid,
@@ -120,9 +146,7 @@ tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		other = lappend(other, ri);
 	}
 
-	days = tempo_date_range_days(ps->filters);
-	baserel->rows = clamp_row_est((days >= 0 ? days * DEFAULT_ROWS / DEFAULT_DAYS : DEFAULT_ROWS) *
-								  clauselist_selectivity(root, other, 0, JOIN_INNER, NULL));
+	baserel->rows = estimate_rows(root, baserel, foreigntableid, ps->filters, other);
 	baserel->fdw_private = ps;
 }
 

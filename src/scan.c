@@ -62,6 +62,8 @@ typedef struct TempoFdwScanState
 	bool		first_is_jira;	/* ... and which API it went to */
 	int			nstreams;		/* request streams of the pass */
 	uint32		rows;			/* rows returned, to pump pages ahead */
+	List	   *filters;		/* the pass's evaluated filters */
+	double		pass_rows;		/* rows the pass returned */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext pass_cxt;		/* reset at each (re)start */
 	MemoryContext page_cxt;		/* reset before each page */
@@ -184,6 +186,8 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 		filters = lappend(filters, f);
 	}
 	streams = tempo_build_requests(target, filters, st->limit, st->order);
+	st->filters = filters;
+	st->pass_rows = 0;
 	st->nstreams = list_length(streams);
 	st->first_request = NULL;
 	foreach(lc, streams)
@@ -256,6 +260,24 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 }
 
 /*
+ * learn_rows
+ *		A pass read to its end: tell estimate.c what a whole scan of the
+ *		table (or of a date range of worklogs) returned.  Not after a
+ *		fallback, under a pushed LIMIT, or with conditions on other columns.
+ */
+static void
+learn_rows(ForeignScanState *node, TempoFdwScanState *st)
+{
+	double		days = tempo_estimate_scan_days(st->filters);
+	TempoResource res = st->opts->resource;
+
+	if (st->fell_back || st->limit < st->opts->page_size || days < -1 ||
+		!(res == TEMPO_RES_WORKLOGS || (res == TEMPO_RES_JIRA_WORKLOGS && days == -1)))
+		return;
+	tempo_estimate_learn(RelationGetRelid(node->ss.ss_currentRelation), days, st->pass_rows);
+}
+
+/*
  * tempoIterateForeignScan
  *		The next row, fetching the next page when the current one is used up.
  */
@@ -283,6 +305,7 @@ tempoIterateForeignScan(ForeignScanState *node)
 				tempo_pager_pump(st->pager);
 			if (st->fell_back)
 				st->jira_rows++;
+			st->pass_rows += 1;
 			ExecStoreVirtualTuple(slot);
 			return slot;
 		}
@@ -307,7 +330,10 @@ tempoIterateForeignScan(ForeignScanState *node)
 			continue;
 		}
 		if (st->page == NULL)
+		{
 			st->done = true;
+			learn_rows(node, st);
+		}
 		else if (!st->fell_back)
 			tempo_row_plan_set(st->rowplan, "tempo", tempo_pager_key(st->pager));
 	}

@@ -18,6 +18,7 @@
 #ifndef TEMPO_FDW_H
 #define TEMPO_FDW_H
 
+#include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "lib/stringinfo.h"
 #include "commands/explain.h"
@@ -250,6 +251,15 @@ extern bool tempo_fallback_enabled;
 extern void tempo_fallback_init(void);
 extern int64 tempo_fallback_record(Oid serverid, Oid relid, const char *cause);
 extern void tempo_fallback_count(Oid serverid, int64 key, int64 rows);
+
+/* in estimate.c */
+extern void tempo_estimate_init(void);
+extern void tempo_estimate_learn(Oid relid, double days, double rows);
+extern double tempo_estimate_rows(Oid relid, double days);
+extern double tempo_estimate_scan_days(List *filters);
+extern bool tempoAnalyzeForeignTable(Relation relation,
+									 AcquireSampleRowsFunc *func,
+									 BlockNumber *totalpages);
 
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
