@@ -1057,3 +1057,46 @@ COMMENT ON FUNCTION drop_time_accounts_jobs(name) IS
   'Unschedules the pg_cron jobs of this database that run tempo_fdw.refresh or sync for a schema; a row per job';
 COMMENT ON FUNCTION drop_time_accounts(name, boolean) IS
   'Removes what create_time_accounts made in a schema (the store only with drop_store), its rows and pg_cron jobs; a row per object';
+
+-- ======================================================================
+-- 1.1: cumulative statistics of the scans, per server and resource (the
+-- counters live in shared memory when tempo_fdw is preloaded).
+-- ======================================================================
+
+CREATE FUNCTION scan_stats(OUT serverid oid, OUT resource text, OUT scans bigint, OUT errors bigint,
+                           OUT fallbacks bigint, OUT rows bigint, OUT pages bigint, OUT requests bigint,
+                           OUT retries bigint, OUT bytes bigint, OUT since timestamptz, OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tempo_fdw_stats'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION scan_stats() IS
+  'The scans'' counters of this database, per server and resource (see the view stats)';
+
+CREATE FUNCTION stats_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'tempo_fdw_stats_reset'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION stats_reset() FROM PUBLIC;
+COMMENT ON FUNCTION stats_reset() IS
+  'Sets every counter of the view stats back to zero, in every database (superusers, and roles granted EXECUTE)';
+
+CREATE VIEW stats AS
+SELECT s.srvname AS server_name, c.resource, c.scans, c.errors, c.fallbacks, c.rows, c.pages, c.requests,
+       c.retries, c.bytes, c.since, c.shared
+  FROM @extschema@.scan_stats() c
+  LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) c.serverid;
+GRANT SELECT ON stats TO PUBLIC;
+COMMENT ON VIEW stats IS
+  'Per server and resource: what the scans of this database did since the server started or stats_reset() (only this session''s when tempo_fdw is not preloaded)';
+COMMENT ON COLUMN stats.server_name IS 'The foreign server (NULL: servers counted together once every entry was taken, or a server since dropped)';
+COMMENT ON COLUMN stats.resource IS 'The resource scanned (worklogs, jira_worklogs, user_schedules, worklog_deletions)';
+COMMENT ON COLUMN stats.scans IS 'Scans ended';
+COMMENT ON COLUMN stats.errors IS 'Scans ended by an error or a cancel';
+COMMENT ON COLUMN stats.fallbacks IS 'Scans that read Jira because Tempo could not serve them';
+COMMENT ON COLUMN stats.rows IS 'Rows the scans returned';
+COMMENT ON COLUMN stats.pages IS 'Pages turned into rows';
+COMMENT ON COLUMN stats.requests IS 'HTTP requests sent, retries included';
+COMMENT ON COLUMN stats.retries IS 'Requests repeated after a transient fault (429, 5xx, a reset)';
+COMMENT ON COLUMN stats.bytes IS 'Response bytes received (decoded)';
+COMMENT ON COLUMN stats.since IS 'When counting started (server start or the last stats_reset())';
+COMMENT ON COLUMN stats.shared IS 'true: every backend''s scans (tempo_fdw preloaded); false: only this session''s';

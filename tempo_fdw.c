@@ -34,7 +34,8 @@ PG_FUNCTION_INFO_V1(tempo_fdw_validator);
 /*
  * _PG_init
  *		Define the GUCs, and ask for the shared rate budgets, fallback
- *		records and row estimates when loaded by shared_preload_libraries.  No libcurl call
+ *		records, row estimates and statistics when loaded by
+ *		shared_preload_libraries.  No libcurl call
  *		here: see connection.c.
  */
 void
@@ -66,6 +67,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	tempo_fallback_init();
 	tempo_estimate_init();
+	tempo_stats_init();
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }

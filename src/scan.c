@@ -64,6 +64,10 @@ typedef struct TempoFdwScanState
 	uint32		rows;			/* rows returned, to pump pages ahead */
 	List	   *filters;		/* the pass's evaluated filters */
 	double		pass_rows;		/* rows the pass returned */
+	int64		total_rows;		/* rows returned by every pass */
+	TempoResource resource;		/* for stats.c, when the scan's memory goes */
+	bool		ended;			/* EndForeignScan ran: no error */
+	MemoryContextCallback stats_cb; /* adds the counters to stats.c */
 	MemoryContext scan_cxt;		/* lives as long as the scan */
 	MemoryContext pass_cxt;		/* reset at each (re)start */
 	MemoryContext page_cxt;		/* reset before each page */
@@ -111,6 +115,20 @@ plan_filters(List *codes, List *exprs)
 }
 
 /*
+ * add_stats
+ *		The scan's memory is going, at its end or at an abort: add its
+ *		counters to stats.c (an error, unless EndForeignScan ran).
+ */
+static void
+add_stats(void *arg)
+{
+	TempoFdwScanState *st = arg;
+
+	tempo_stats_add(st->serverid, st->resource, &st->stats, st->total_rows,
+					st->fell_back, !st->ended);
+}
+
+/*
  * tempoBeginForeignScan
  *		Set up the scan state; no request yet.
  */
@@ -140,6 +158,10 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 
 	st->serverid = table->serverid;
 	st->opts = tempo_get_options(RelationGetRelid(rel), table->serverid, userid);
+	st->resource = st->opts->resource;
+	st->stats_cb.func = add_stats;
+	st->stats_cb.arg = st;
+	MemoryContextRegisterResetCallback(st->scan_cxt, &st->stats_cb);
 	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
 		st->attrs_used = bms_add_member(st->attrs_used,
 										lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
@@ -306,6 +328,7 @@ tempoIterateForeignScan(ForeignScanState *node)
 			if (st->fell_back)
 				st->jira_rows++;
 			st->pass_rows += 1;
+			st->total_rows++;
 			ExecStoreVirtualTuple(slot);
 			return slot;
 		}
@@ -370,6 +393,7 @@ tempoEndForeignScan(ForeignScanState *node)
 	if (st->fell_back)
 		tempo_fallback_count(st->serverid, st->fallback_key, st->jira_rows);
 	tempo_pager_end(st->pager);
+	st->ended = true;
 	MemoryContextDelete(st->scan_cxt);
 	node->fdw_state = NULL;
 }

@@ -261,6 +261,11 @@ extern bool tempoAnalyzeForeignTable(Relation relation,
 									 AcquireSampleRowsFunc *func,
 									 BlockNumber *totalpages);
 
+/* in stats.c */
+extern void tempo_stats_init(void);
+extern void tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
+							int64 rows, bool fell_back, bool failed);
+
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
 
