@@ -95,6 +95,10 @@ build_and_install() {
 	flock 9
 	log "building tempo_fdw"
 	make -C "$ROOT" -s COPT=-Werror PG_CONFIG=$PGBIN/pg_config >/dev/null
+	# scripts another checkout installed (an install script of a version
+	# this one builds from updates) would be taken by CREATE EXTENSION
+	as_root find "$($PGBIN/pg_config --sharedir)/extension" -maxdepth 1 \
+		-name 'tempo_fdw--*' -delete
 	as_root make -C "$ROOT" -s install PG_CONFIG=$PGBIN/pg_config >/dev/null
 }
 
