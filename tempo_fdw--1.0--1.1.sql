@@ -511,9 +511,8 @@ COMMENT ON PROCEDURE sync(name, boolean, boolean) IS
 
 -- Create (or replace) the time accounts of a schema (see above); the
 -- snapshot refuses fallback rows; an earlier since reloads the store.
--- schedules, people, calendar, time_zone, count_today and
--- absence_issue_ids: issue #14 (the
--- part "time accounts as HR and team leads mean them" below).
+-- schedules, people, calendar, time_zone, count_today, absence_issue_ids:
+-- see the part "time accounts as HR and team leads mean them" below.
 DROP FUNCTION create_time_accounts(name, date, date, text, bigint[], boolean, text, text, integer);
 CREATE FUNCTION create_time_accounts(
   schema    name,
@@ -547,6 +546,8 @@ DECLARE
   rel  text;
   obj  record;
   fallback boolean;
+  grants text[] := '{}';
+  g    text;
 BEGIN
   IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
     RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
@@ -608,6 +609,14 @@ BEGIN
                                         (4, 'schedule_snapshot'), (5, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
+      -- its grants (a BI role's SELECT) are given again to what replaces it
+      SELECT grants || coalesce(array_agg(format('GRANT %s ON %s TO %s%s', a.privilege_type, rel,
+                                                 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
+                                                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)), '{}')
+        INTO grants
+        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+        LEFT JOIN pg_roles r ON r.oid = a.grantee
+       WHERE c.oid = to_regclass(rel) AND a.grantee <> c.relowner;
       EXECUTE format('DROP %s %s', (SELECT o.kind FROM @extschema@.time_account_objects o
                                      WHERE o.schema_name = schema AND o.object_name = obj.name), rel);
     END IF;
@@ -690,6 +699,10 @@ BEGIN
           ELSE 'Empty: these accounts take required time from contracts and local holiday calendars (schedules => local)' END,
      format('The last day counted: %s in %s%s', CASE WHEN count_today THEN 'today' ELSE 'yesterday' END, tz,
             CASE WHEN until IS NULL THEN '' ELSE format(', at most %s', until) END));
+
+  FOREACH g IN ARRAY grants LOOP
+    EXECUTE g;
+  END LOOP;
 
   INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
   VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),

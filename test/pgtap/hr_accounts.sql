@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
 DROP SCHEMA IF EXISTS hr_r CASCADE;
 CREATE EXTENSION tempo_fdw;
-SELECT plan(56);
+SELECT plan(57);
 
 -- ---------------------------------------------------------------------
 -- 0. refresh, with a token that cannot read schedules (403 on each)
@@ -258,6 +258,12 @@ SELECT results_eq($$SELECT account_id, reason, counted, first_date, last_date, w
                            ('dora', 'not in time_account_people', false, '2025-02-03', '2025-02-03', 1, 18000)$$,
                   'worklogs no account counts are listed, not silently dropped');
 
+-- grants on the views survive making the accounts again
+CREATE ROLE hr_bi NOLOGIN;
+GRANT USAGE ON SCHEMA hr_b TO hr_bi;
+GRANT SELECT ON hr_b.time_account_balance, hr_b.time_account_daily TO hr_bi WITH GRANT OPTION;
+GRANT SELECT ON hr_b.time_account_monthly TO PUBLIC;
+
 -- people => 'authors' (the default): an unlisted author gets an account over the whole period
 SELECT lives_ok($$SELECT tempo_fdw.create_time_accounts('hr_b', '2025-01-01', '2025-04-30', mode => 'sync', populate => false,
                                                         schedules => 'local', calendar => 'DE-anna')$$, 'people => authors');
@@ -265,6 +271,12 @@ SELECT results_eq($$SELECT account_id, count(*), sum(required_seconds), sum(logg
                      WHERE account_id IN ('dora', 'anna') GROUP BY 1 ORDER BY 1$$,
                   $$VALUES ('anna', 59::bigint, (272 * 3600)::numeric, (276.5 * 3600)::numeric), ('dora', 120, 0, 18000)$$,
                   'Dora: 120 days, nothing required without a contract; Anna unchanged');
+SELECT results_eq($$SELECT c.relname::text COLLATE "default", coalesce(r.rolname::text, 'PUBLIC') COLLATE "default", a.privilege_type, a.is_grantable
+                      FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+                     WHERE c.relnamespace = 'hr_b'::regnamespace AND a.grantee <> c.relowner ORDER BY 1$$,
+                  $$VALUES ('time_account_balance', 'hr_bi', 'SELECT', true), ('time_account_daily', 'hr_bi', 'SELECT', true),
+                           ('time_account_monthly', 'PUBLIC', 'SELECT', false)$$,
+                  'the grants on the views are given again when the accounts are made again');
 SELECT results_eq($$SELECT account_id, counted FROM hr_b.time_account_unaccounted ORDER BY 1$$,
                   $$VALUES ('anna', false), ('ben', false), ('dora', true)$$,
                   'and the list says that Dora is counted');
