@@ -511,7 +511,10 @@ COMMENT ON PROCEDURE sync(name, boolean, boolean) IS
 
 -- Create (or replace) the time accounts of a schema (see above); the
 -- snapshot refuses fallback rows; an earlier since reloads the store.
-CREATE OR REPLACE FUNCTION create_time_accounts(
+-- schedules, people, calendar, time_zone, count_today, absence_issue_ids:
+-- see the part "time accounts as HR and team leads mean them" below.
+DROP FUNCTION create_time_accounts(name, date, date, text, bigint[], boolean, text, text, integer);
+CREATE FUNCTION create_time_accounts(
   schema    name,
   since     date DEFAULT (pg_catalog.date_trunc('year', pg_catalog.now()) - interval '1 year')::date,
   until     date DEFAULT NULL,
@@ -520,13 +523,22 @@ CREATE OR REPLACE FUNCTION create_time_accounts(
   populate  boolean DEFAULT true,
   mode      text DEFAULT 'snapshot',
   deletions text DEFAULT 'delete',
-  reconcile_days integer DEFAULT 90)
+  reconcile_days integer DEFAULT 90,
+  schedules text DEFAULT 'tempo',
+  people    text DEFAULT 'authors',
+  calendar  text DEFAULT NULL,
+  time_zone text DEFAULT NULL,
+  count_today boolean DEFAULT false,
+  absence_issue_ids bigint[] DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $fn$
 DECLARE
   s    text := quote_ident(schema);
-  upto text := CASE WHEN until IS NULL THEN 'current_date' ELSE quote_literal(until) || '::date' END;
+  tz   text := coalesce(time_zone, current_setting('TimeZone'));
+  -- the last day a snapshot keeps, and the last day the accounts count
+  upto text;
+  asof text;
   col  text := CASE logged WHEN 'billable' THEN 'coalesce(billable_seconds, 0)' ELSE 'time_spent_seconds' END;
   me   regrole := (SELECT r.oid FROM pg_roles r WHERE r.rolname = current_user)::regrole;
   prev regrole;
@@ -534,6 +546,8 @@ DECLARE
   rel  text;
   obj  record;
   fallback boolean;
+  grants text[] := '{}';
+  g    text;
 BEGIN
   IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
     RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
@@ -547,9 +561,32 @@ BEGIN
     RAISE EXCEPTION 'deletions must be ''delete'' or ''mark'', not %', quote_nullable(deletions)
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  IF schedules IS NULL OR schedules NOT IN ('tempo', 'local') THEN
+    RAISE EXCEPTION 'schedules must be ''tempo'' or ''local'', not %', quote_nullable(schedules)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF people IS NULL OR people NOT IN ('authors', 'listed') THEN
+    RAISE EXCEPTION 'people must be ''authors'' or ''listed'', not %', quote_nullable(people)
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF calendar IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.holiday_calendars h WHERE h.calendar = create_time_accounts.calendar) THEN
+    RAISE EXCEPTION 'holiday calendar % does not exist', quote_literal(calendar)
+      USING ERRCODE = 'undefined_object',
+            HINT = format('SELECT tempo_fdw.fill_holiday_calendar(%L, ''DE'', 2024, 2030);', calendar);
+  END IF;
+  BEGIN
+    PERFORM now() AT TIME ZONE tz;
+  EXCEPTION WHEN invalid_parameter_value THEN
+    RAISE EXCEPTION 'time zone % is not known', quote_literal(tz)
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Give a name from pg_timezone_names, e.g. ''Europe/Berlin''.';
+  END;
   IF until IS NOT NULL AND until < since THEN
     RAISE EXCEPTION 'until (%) is before since (%)', until, since USING ERRCODE = 'invalid_parameter_value';
   END IF;
+  upto := CASE WHEN until IS NULL THEN format('(pg_catalog.now() AT TIME ZONE %L)::date', tz)
+               ELSE quote_literal(until) || '::date' END;
+  asof := format('least(%s, (pg_catalog.now() AT TIME ZONE %L)::date - %s)',
+                 quote_nullable(until) || '::date', tz, CASE WHEN count_today THEN 0 ELSE 1 END);
   -- accounts of another role are not taken over; a running refresh is waited for
   SELECT t.owner, t.since INTO prev, prev_since FROM @extschema@.time_accounts t WHERE t.schema_name = schema FOR NO KEY UPDATE;
   IF FOUND THEN
@@ -567,11 +604,19 @@ BEGIN
 
   -- replace what an earlier call made, and nothing else (no CASCADE: a
   -- user's view on ours makes this fail rather than vanish)
-  FOR obj IN SELECT n.name FROM (VALUES (1, 'time_account_balance'::name), (2, 'time_account_monthly'),
-                                        (3, 'time_account_daily'), (4, 'schedule_snapshot'),
-                                        (5, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
+  FOR obj IN SELECT n.name FROM (VALUES (0, 'time_account_unaccounted'::name), (1, 'time_account_balance'),
+                                        (2, 'time_account_monthly'), (3, 'time_account_daily'),
+                                        (4, 'schedule_snapshot'), (5, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
+      -- its grants (a BI role's SELECT) are given again to what replaces it
+      SELECT grants || coalesce(array_agg(format('GRANT %s ON %s TO %s%s', a.privilege_type, rel,
+                                                 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
+                                                 CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)), '{}')
+        INTO grants
+        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+        LEFT JOIN pg_roles r ON r.oid = a.grantee
+       WHERE c.oid = to_regclass(rel) AND a.grantee <> c.relowner;
       EXECUTE format('DROP %s %s', (SELECT o.kind FROM @extschema@.time_account_objects o
                                      WHERE o.schema_name = schema AND o.object_name = obj.name), rel);
     END IF;
@@ -587,7 +632,7 @@ BEGIN
        WHERE start_date >= %2$L::date AND start_date <= %3$s %4$s
          AND (source OPERATOR(pg_catalog.=) 'tempo' OR @extschema@.snapshot_fallback_guard(%5$L, source))
       WITH NO DATA$q$, s, since, upto,
-      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids) END, schema);
+      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END, schema);
     EXECUTE format('CREATE UNIQUE INDEX ON %s.worklog_snapshot (source, worklog_id)', s);
   ELSE
     -- the store keeps its rows when the accounts are made again; a store
@@ -615,133 +660,69 @@ BEGIN
              time_spent_seconds, billable_seconds, updated_at
         FROM %1$s.worklog_store
        WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, s, since, upto,
-      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids) END);
+      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END);
   END IF;
-  EXECUTE format($q$
-    CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
-    SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
-      FROM (SELECT account_id FROM %1$s.worklog_snapshot
-            UNION SELECT account_id FROM @extschema@.time_account_contracts) people
-      JOIN %1$s.user_schedules us ON us.account_id = people.account_id
-     WHERE us.date >= %2$L::date AND us.date <= %3$s
-    WITH NO DATA$q$, s, since, upto);
+  IF schedules = 'tempo' THEN
+    EXECUTE format($q$
+      CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
+      SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
+        FROM (SELECT p.account_id FROM @extschema@.time_account_people p WHERE p.schema_name = %4$L
+              %5$s) people
+        JOIN %1$s.user_schedules us ON us.account_id = people.account_id
+       WHERE us.date >= %2$L::date AND us.date <= %3$s
+      WITH NO DATA$q$, s, since, upto, schema,
+      CASE WHEN people = 'authors'
+           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot UNION SELECT account_id FROM @extschema@.time_account_contracts', s)
+           ELSE '' END);
+  ELSE
+    -- local schedules: no Tempo schedule is read, ever (kept, empty and
+    -- populated, for refresh; the views do not read it)
+    EXECUTE format($q$
+      CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
+      SELECT NULL::text AS account_id, NULL::date AS date, NULL::integer AS required_seconds, NULL::text AS day_type,
+             NULL::text AS holiday_name, NULL::integer AS holiday_seconds
+       WHERE false$q$, s);
+  END IF;
   EXECUTE format('CREATE UNIQUE INDEX ON %s.schedule_snapshot (account_id, date)', s);
 
-  EXECUTE format($q$
-    CREATE VIEW %1$s.time_account_daily AS
-    WITH people AS (
-      SELECT account_id FROM %1$s.worklog_snapshot
-      UNION SELECT account_id FROM @extschema@.time_account_contracts
-    ), logged AS (
-      SELECT account_id, start_date AS date, sum(%4$s)::bigint AS logged_seconds,
-             sum(coalesce(billable_seconds, 0))::bigint AS billable_seconds
-        FROM %1$s.worklog_snapshot GROUP BY 1, 2
-    )
-    SELECT p.account_id, d.date::date AS date, r.required_seconds,
-           coalesce(l.logged_seconds, 0) AS logged_seconds,
-           coalesce(l.billable_seconds, 0) AS billable_seconds,
-           coalesce(l.logged_seconds, 0) - r.required_seconds AS balance_seconds,
-           r.day_type, sch.holiday_name, r.required_source
-      FROM people p
-     CROSS JOIN generate_series(%2$L::date, %3$s, interval '1 day') d
-      LEFT JOIN %1$s.schedule_snapshot sch ON sch.account_id = p.account_id AND sch.date = d.date::date
-      LEFT JOIN @extschema@.time_account_contracts c
-             ON c.account_id = p.account_id AND d.date::date >= c.valid_from
-            AND (c.valid_to IS NULL OR d.date::date <= c.valid_to)
-      LEFT JOIN logged l ON l.account_id = p.account_id AND l.date = d.date::date
-     CROSS JOIN LATERAL (
-       SELECT round(3600 * (ARRAY[c.monday_hours, c.tuesday_hours, c.wednesday_hours, c.thursday_hours,
-                                  c.friday_hours, c.saturday_hours, c.sunday_hours])
-                            [extract(isodow FROM d.date)::int])::bigint AS contract_seconds,
-              sch.day_type IN ('HOLIDAY', 'HOLIDAY_AND_NON_WORKING_DAY') AS holiday
-     ) k
-     CROSS JOIN LATERAL (
-       SELECT CASE WHEN c.contract_id IS NOT NULL
-                   THEN greatest(0, k.contract_seconds
-                                    - CASE WHEN k.holiday THEN coalesce(sch.holiday_seconds, k.contract_seconds) ELSE 0 END)
-                   WHEN sch.date IS NOT NULL THEN sch.required_seconds
-                   ELSE 0 END::bigint AS required_seconds,
-              CASE WHEN c.contract_id IS NOT NULL
-                   THEN CASE WHEN k.holiday AND k.contract_seconds > 0 THEN 'HOLIDAY'
-                             WHEN k.holiday THEN 'HOLIDAY_AND_NON_WORKING_DAY'
-                             WHEN k.contract_seconds > 0 THEN 'WORKING_DAY'
-                             ELSE 'NON_WORKING_DAY' END
-                   ELSE sch.day_type END AS day_type,
-              CASE WHEN c.contract_id IS NOT NULL THEN 'contract'
-                   WHEN sch.date IS NOT NULL THEN 'tempo'
-                   ELSE 'none' END AS required_source
-     ) r$q$, s, since, upto, col);
-
-  EXECUTE format($q$
-    CREATE VIEW %1$s.time_account_monthly AS
-    SELECT account_id, date_trunc('month', date)::date AS month,
-           round(sum(required_seconds) / 3600.0, 2) AS required_hours,
-           round(sum(logged_seconds) / 3600.0, 2) AS logged_hours,
-           round(sum(balance_seconds) / 3600.0, 2) AS balance_hours,
-           round(sum(sum(balance_seconds)) OVER w / 3600.0, 2) AS cumulative_balance_hours,
-           sum(required_seconds)::bigint AS required_seconds,
-           sum(logged_seconds)::bigint AS logged_seconds,
-           sum(balance_seconds)::bigint AS balance_seconds,
-           (sum(sum(balance_seconds)) OVER w)::bigint AS cumulative_balance_seconds
-      FROM %1$s.time_account_daily
-     GROUP BY 1, 2
-    WINDOW w AS (PARTITION BY account_id ORDER BY date_trunc('month', date)::date)$q$, s);
-
-  EXECUTE format($q$
-    CREATE VIEW %1$s.time_account_balance AS
-    SELECT account_id, %2$s AS as_of,
-           round(sum(balance_seconds) / 3600.0, 2) AS balance_hours,
-           sum(balance_seconds)::bigint AS balance_seconds
-      FROM %1$s.time_account_daily
-     GROUP BY account_id$q$, s, upto);
+  PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
 
   -- what BI tools show
   EXECUTE format($c$
     COMMENT ON %3$s %1$s.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
-    COMMENT ON MATERIALIZED VIEW %1$s.schedule_snapshot IS 'Tempo user schedules of everyone who logged time or holds a contract, as of the last tempo_fdw.refresh';
-    COMMENT ON VIEW %1$s.time_account_daily IS 'Per person and day: required time, logged time and their difference, in seconds';
-    COMMENT ON COLUMN %1$s.time_account_daily.account_id IS 'Atlassian account id of the person';
-    COMMENT ON COLUMN %1$s.time_account_daily.date IS 'The day';
-    COMMENT ON COLUMN %1$s.time_account_daily.required_seconds IS 'Required working time: from the contract covering the day, else the Tempo schedule, else 0';
+    COMMENT ON MATERIALIZED VIEW %1$s.schedule_snapshot IS %4$L;
     COMMENT ON COLUMN %1$s.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
-    COMMENT ON COLUMN %1$s.time_account_daily.billable_seconds IS 'Billable time of worklogs on the day';
-    COMMENT ON COLUMN %1$s.time_account_daily.balance_seconds IS 'logged_seconds minus required_seconds';
-    COMMENT ON COLUMN %1$s.time_account_daily.day_type IS 'WORKING_DAY, NON_WORKING_DAY, HOLIDAY or HOLIDAY_AND_NON_WORKING_DAY';
-    COMMENT ON COLUMN %1$s.time_account_daily.holiday_name IS 'Name of the holiday, if any';
-    COMMENT ON COLUMN %1$s.time_account_daily.required_source IS 'Where the required time comes from: contract, tempo or none';
-    COMMENT ON VIEW %1$s.time_account_monthly IS 'Per person and month: required, logged and balance hours, and the running balance';
-    COMMENT ON COLUMN %1$s.time_account_monthly.account_id IS 'Atlassian account id of the person';
-    COMMENT ON COLUMN %1$s.time_account_monthly.month IS 'First day of the month';
-    COMMENT ON COLUMN %1$s.time_account_monthly.required_hours IS 'Required hours in the month (2 decimals)';
-    COMMENT ON COLUMN %1$s.time_account_monthly.logged_hours IS 'Logged hours in the month (2 decimals)';
-    COMMENT ON COLUMN %1$s.time_account_monthly.balance_hours IS 'Logged minus required hours in the month';
-    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_hours IS 'The overtime account at the end of the month';
-    COMMENT ON COLUMN %1$s.time_account_monthly.required_seconds IS 'Required time in the month, exact';
-    COMMENT ON COLUMN %1$s.time_account_monthly.logged_seconds IS 'Logged time in the month, exact';
-    COMMENT ON COLUMN %1$s.time_account_monthly.balance_seconds IS 'Logged minus required time in the month, exact';
-    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_seconds IS 'The overtime account at the end of the month, exact';
-    COMMENT ON VIEW %1$s.time_account_balance IS 'Per person: the overtime account as of today (or the end of the accounts)';
-    COMMENT ON COLUMN %1$s.time_account_balance.account_id IS 'Atlassian account id of the person';
-    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS 'The last day counted';
-    COMMENT ON COLUMN %1$s.time_account_balance.balance_hours IS 'Logged minus required hours since the start of the accounts';
-    COMMENT ON COLUMN %1$s.time_account_balance.balance_seconds IS 'The same, exact in seconds'
+    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS %5$L
   $c$, s, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
-     CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END);
+     CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END,
+     CASE schedules WHEN 'tempo' THEN 'Tempo user schedules of the people with accounts, as of the last tempo_fdw.refresh'
+          ELSE 'Empty: these accounts take required time from contracts and local holiday calendars (schedules => local)' END,
+     format('The last day counted: %s in %s%s', CASE WHEN count_today THEN 'today' ELSE 'yesterday' END, tz,
+            CASE WHEN until IS NULL THEN '' ELSE format(', at most %s', until) END));
+
+  FOREACH g IN ARRAY grants LOOP
+    EXECUTE g;
+  END LOOP;
 
   INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
   VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),
          (schema, 'schedule_snapshot', 'materialized view'), (schema, 'time_account_daily', 'view'),
-         (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view');
-  INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner)
-  VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me)
+         (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
+         (schema, 'time_account_unaccounted', 'view');
+  INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner,
+                                              schedules, people, calendar, time_zone, count_today, absence_issue_ids)
+  VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me,
+          schedules, people, calendar, tz, count_today, absence_issue_ids)
   ON CONFLICT (schema_name) DO UPDATE
     SET since = excluded.since, until = excluded.until, logged = excluded.logged,
         issue_ids = excluded.issue_ids, mode = excluded.mode, deletions = excluded.deletions,
-        reconcile_days = excluded.reconcile_days, owner = excluded.owner, created_at = now();
+        reconcile_days = excluded.reconcile_days, owner = excluded.owner, created_at = now(),
+        schedules = excluded.schedules, people = excluded.people, calendar = excluded.calendar,
+        time_zone = excluded.time_zone, count_today = excluded.count_today,
+        absence_issue_ids = excluded.absence_issue_ids;
 
   IF populate AND mode = 'sync' THEN
     PERFORM @extschema@.sync_run(schema);
-    EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
   ELSIF populate THEN
     EXECUTE format('REFRESH MATERIALIZED VIEW %s.worklog_snapshot', s);
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.worklog_snapshot WHERE source = ''jira'')', s) INTO fallback;
@@ -750,10 +731,21 @@ BEGIN
         USING ERRCODE = 'fdw_error',
               HINT = 'Fix the Tempo connection (tempo_fdw.check_connection), or create the accounts with populate => false and refresh later.';
     END IF;
-    EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
+  END IF;
+  IF populate THEN
+    BEGIN
+      EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE EXCEPTION 'the Tempo token of schema "%" cannot read user schedules', schema
+        USING ERRCODE = 'insufficient_privilege',
+              DETAIL = 'Tempo answered 403: the token lacks "View schemes" (a token with "View worklogs" only is common).',
+              HINT = format('Take required time from contracts and a local holiday calendar: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''local'', calendar => ...); or create a token with "View schemes".', schema);
+    END;
   END IF;
   RETURN format('time accounts in schema %s from %s to %s', s, since, coalesce(until::text, 'today'));
 END $fn$;
+COMMENT ON FUNCTION create_time_accounts(name, date, date, text, bigint[], boolean, text, text, integer, text, text, text, text, boolean, bigint[]) IS
+  'Creates (or replaces) time account views over the Tempo foreign tables of a schema: daily, monthly and balance, from contracts, Tempo schedules or local calendars, people and absences';
 
 -- Refresh the time accounts of a schema (see above); reads with the
 -- fallback off unless allow_fallback.
@@ -1008,7 +1000,7 @@ BEGIN
 
   FOR o IN SELECT x.object_name, x.kind FROM @extschema@.time_account_objects x
             WHERE x.schema_name = schema
-            ORDER BY array_position(ARRAY['time_account_balance', 'time_account_monthly', 'time_account_daily',
+            ORDER BY array_position(ARRAY['time_account_unaccounted', 'time_account_balance', 'time_account_monthly', 'time_account_daily',
                                           'schedule_snapshot', 'worklog_snapshot', 'worklog_store']::name[], x.object_name)
   LOOP
     object := format('%s %I.%I', o.kind, schema, o.object_name);
@@ -1100,3 +1092,527 @@ COMMENT ON COLUMN stats.retries IS 'Requests repeated after a transient fault (4
 COMMENT ON COLUMN stats.bytes IS 'Response bytes received (decoded)';
 COMMENT ON COLUMN stats.since IS 'When counting started (server start or the last stats_reset())';
 COMMENT ON COLUMN stats.shared IS 'true: every backend''s scans (tempo_fdw preloaded); false: only this session''s';
+
+-- ======================================================================
+-- 1.1: time accounts as HR and team leads mean them (issue #14).
+--
+-- - people: whose accounts a schema keeps, from which first to which last
+--   day, with an opening balance, a holiday calendar and a team;
+-- - absences (vacation, sick leave, ...; full day, half day or hours)
+--   reduce a day's required time, never below 0;
+-- - local holiday calendars, so that required time can come from
+--   contracts and a calendar with no Tempo schedule at all
+--   (create_time_accounts(..., schedules => 'local')), filled without
+--   network by fill_holiday_calendar;
+-- - days count up to yesterday in the accounts' time zone (or today),
+--   never beyond, whatever the reading session's TimeZone.
+-- These tables are extension configuration (pg_dump keeps them) and, like
+-- time_account_contracts, belong to the extension's owner: the views and
+-- snapshots create_time_accounts makes read them, nothing else does.
+-- ======================================================================
+
+ALTER TABLE time_accounts
+  ADD COLUMN schedules text NOT NULL DEFAULT 'tempo' CHECK (schedules IN ('tempo', 'local')),
+  ADD COLUMN people text NOT NULL DEFAULT 'authors' CHECK (people IN ('authors', 'listed')),
+  ADD COLUMN calendar text,
+  ADD COLUMN time_zone text,
+  ADD COLUMN count_today boolean NOT NULL DEFAULT false,
+  ADD COLUMN absence_issue_ids bigint[];
+COMMENT ON COLUMN time_accounts.schedules IS
+  'Where holidays and, without a contract, required time come from: tempo (user schedules) or local (contracts and holiday calendars)';
+COMMENT ON COLUMN time_accounts.people IS
+  'Whose accounts are kept: authors (everyone who logged time or holds a contract, plus the listed people) or listed (time_account_people only)';
+COMMENT ON COLUMN time_accounts.calendar IS 'Holiday calendar of the people without one of their own';
+COMMENT ON COLUMN time_accounts.time_zone IS 'The zone whose date decides which days are over (as_of)';
+COMMENT ON COLUMN time_accounts.count_today IS 'Whether today counts (else days count up to yesterday)';
+COMMENT ON COLUMN time_accounts.absence_issue_ids IS 'Issues whose worklogs count as absence, not as work (e.g. an HR vacation issue)';
+
+CREATE TABLE holiday_calendars (
+  calendar    text PRIMARY KEY CHECK (calendar <> ''),
+  description text
+);
+COMMENT ON TABLE holiday_calendars IS 'Local holiday calendars (schedules => ''local''), e.g. one per office or country';
+SELECT pg_catalog.pg_extension_config_dump('holiday_calendars', '');
+
+CREATE TABLE holidays (
+  calendar text NOT NULL REFERENCES holiday_calendars ON UPDATE CASCADE ON DELETE CASCADE,
+  date     date NOT NULL,
+  name     text NOT NULL,
+  fraction numeric CHECK (fraction > 0 AND fraction <= 1),
+  hours    numeric CHECK (hours > 0 AND hours <= 24),
+  PRIMARY KEY (calendar, date),
+  CHECK (fraction IS NULL OR hours IS NULL)
+);
+COMMENT ON TABLE holidays IS 'The holidays of each local calendar: a whole day unless fraction (0.5: half the contracted day) or hours is set';
+COMMENT ON COLUMN holidays.fraction IS 'Share of the contracted day that is off (0.5 for a half day); NULL with hours NULL: the whole day';
+COMMENT ON COLUMN holidays.hours IS 'Hours off instead of a fraction (never more than the contracted day)';
+SELECT pg_catalog.pg_extension_config_dump('holidays', '');
+
+CREATE TABLE time_account_people (
+  schema_name   name NOT NULL,
+  account_id    text NOT NULL,
+  display_name  text,
+  first_day     date NOT NULL,
+  last_day      date,
+  opening_balance_hours numeric NOT NULL DEFAULT 0,
+  calendar      text REFERENCES holiday_calendars ON UPDATE CASCADE,
+  team          text,
+  PRIMARY KEY (schema_name, account_id),
+  CHECK (last_day IS NULL OR last_day >= first_day)
+);
+COMMENT ON TABLE time_account_people IS
+  'The people whose time accounts a schema keeps: an account from first_day to last_day, whether or not they logged time';
+COMMENT ON COLUMN time_account_people.schema_name IS 'The schema of the time accounts';
+COMMENT ON COLUMN time_account_people.account_id IS 'Atlassian account id of the person';
+COMMENT ON COLUMN time_account_people.first_day IS 'First day of the account (nothing counts before it)';
+COMMENT ON COLUMN time_account_people.last_day IS 'Last day of the account, NULL while it runs (nothing counts after it)';
+COMMENT ON COLUMN time_account_people.opening_balance_hours IS 'Balance carried into the account on its first day';
+COMMENT ON COLUMN time_account_people.calendar IS 'Holiday calendar (schedules => ''local''); NULL: the accounts'' calendar';
+SELECT pg_catalog.pg_extension_config_dump('time_account_people', '');
+
+CREATE TABLE time_account_absence_kinds (
+  kind        text PRIMARY KEY CHECK (kind <> ''),
+  description text,
+  builtin     boolean NOT NULL DEFAULT false
+);
+INSERT INTO time_account_absence_kinds (kind, description, builtin)
+VALUES ('vacation', 'Paid vacation', true), ('sick', 'Sick leave', true), ('training', 'Training', true),
+       ('parental_leave', 'Parental leave', true), ('time_off_in_lieu', 'Time off in lieu of overtime', true),
+       ('other', 'Other approved absence', true);
+COMMENT ON TABLE time_account_absence_kinds IS 'Kinds of absence; add your own';
+SELECT pg_catalog.pg_extension_config_dump('time_account_absence_kinds', 'WHERE NOT builtin');
+
+CREATE TABLE time_account_absences (
+  absence_id  bigserial PRIMARY KEY,
+  schema_name name NOT NULL,
+  account_id  text NOT NULL,
+  first_day   date NOT NULL,
+  last_day    date,
+  kind        text NOT NULL REFERENCES time_account_absence_kinds ON UPDATE CASCADE,
+  portion     text NOT NULL DEFAULT 'full' CHECK (portion IN ('full', 'half', 'hours')),
+  hours       numeric CHECK (hours > 0 AND hours <= 24),
+  note        text,
+  FOREIGN KEY (schema_name, account_id) REFERENCES time_account_people ON UPDATE CASCADE ON DELETE CASCADE,
+  CHECK ((portion = 'hours') = (hours IS NOT NULL)),
+  CHECK (last_day IS NULL OR last_day >= first_day)
+);
+COMMENT ON TABLE time_account_absences IS
+  'Approved absences of listed people: each day from first_day to last_day (NULL: first_day only) is off in full, by half the contracted day, or by hours';
+COMMENT ON COLUMN time_account_absences.portion IS 'full (the whole day), half (half the contracted day) or hours';
+COMMENT ON COLUMN time_account_absences.hours IS 'Hours off on each day (portion = ''hours'')';
+SELECT pg_catalog.pg_extension_config_dump('time_account_absences', '');
+SELECT pg_catalog.pg_extension_config_dump('time_account_absences_absence_id_seq', '');
+
+CREATE TABLE time_account_adjustments (
+  adjustment_id bigserial PRIMARY KEY,
+  schema_name name NOT NULL,
+  account_id  text NOT NULL,
+  date        date NOT NULL,
+  hours       numeric NOT NULL CHECK (hours <> 0),
+  kind        text NOT NULL DEFAULT 'correction' CHECK (kind IN ('correction', 'payout', 'carry_over')),
+  reason      text NOT NULL CHECK (reason <> ''),
+  FOREIGN KEY (schema_name, account_id) REFERENCES time_account_people ON UPDATE CASCADE ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX time_account_adjustments_one_carry_over
+  ON time_account_adjustments (schema_name, account_id, date) WHERE kind = 'carry_over';
+COMMENT ON TABLE time_account_adjustments IS
+  'Signed hours added to the account of a listed person on a day: corrections, payouts of overtime, year-end carry-over (close_time_account_year)';
+COMMENT ON COLUMN time_account_adjustments.hours IS 'Hours added to the balance (negative: taken off, e.g. overtime paid out)';
+SELECT pg_catalog.pg_extension_config_dump('time_account_adjustments', '');
+SELECT pg_catalog.pg_extension_config_dump('time_account_adjustments_adjustment_id_seq', '');
+
+-- Easter Sunday (Gregorian; the anonymous algorithm, Meeus/Jones/Butcher).
+CREATE FUNCTION easter_sunday(year integer)
+RETURNS date
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  a integer := year % 19;
+  b integer := year / 100;
+  c integer := year % 100;
+  h integer;
+  l integer;
+  m integer;
+BEGIN
+  h := (19 * a + b - b / 4 - (b - (b + 8) / 25 + 1) / 3 + 15) % 30;
+  l := (32 + 2 * (b % 4) + 2 * (c / 4) - h - c % 4) % 7;
+  m := (a + 11 * h + 22 * l) / 451;
+  RETURN make_date(year, (h + l - 7 * m + 114) / 31, (h + l - 7 * m + 114) % 31 + 1);
+END $fn$;
+COMMENT ON FUNCTION easter_sunday(integer) IS 'Easter Sunday of a year (Gregorian calendar)';
+
+-- The n-th given weekday (ISO: 1 = Monday) of a month; n = -1: the last.
+CREATE FUNCTION nth_weekday(year integer, month integer, isodow integer, n integer)
+RETURNS date
+LANGUAGE sql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN n > 0
+              THEN make_date(year, month, 1)
+                   + (isodow - extract(isodow FROM make_date(year, month, 1))::integer + 7) % 7 + 7 * (n - 1)
+              ELSE (make_date(year, month, 1) + interval '1 month')::date - 1
+                   - (extract(isodow FROM (make_date(year, month, 1) + interval '1 month')::date - 1)::integer - isodow + 7) % 7
+         END
+$$;
+
+-- The nationwide public holidays of a country, the days people are off
+-- (for GB and US the substitute or observed day when one falls on a
+-- weekend).  See the README for what each country includes.
+CREATE FUNCTION public_holidays(country text, first_year integer, last_year integer)
+RETURNS TABLE (day date, holiday text)
+LANGUAGE plpgsql IMMUTABLE STRICT SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  y integer;
+  e date;
+  x date;
+  obs integer;
+BEGIN
+  IF country NOT IN ('DE', 'AT', 'CH', 'GB', 'US') THEN
+    RAISE EXCEPTION 'no public holidays for country %', quote_literal(country)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Known: DE, AT, CH, GB (England and Wales), US (federal). For others INSERT INTO tempo_fdw.holidays.';
+  END IF;
+  IF first_year < 1950 OR last_year > 2200 OR last_year < first_year THEN
+    RAISE EXCEPTION 'years % to % are out of range', first_year, last_year
+      USING ERRCODE = 'invalid_parameter_value', HINT = 'Give years from 1950 to 2200, the first not after the last.';
+  END IF;
+  FOR y IN first_year - 1 .. last_year + 1 LOOP   -- observed days may cross a year's end
+    e := @extschema@.easter_sunday(y);
+    IF country = 'DE' THEN
+      RETURN QUERY SELECT v.d, v.n FROM (VALUES
+        (make_date(y, 1, 1), 'Neujahr'), (e - 2, 'Karfreitag'), (e + 1, 'Ostermontag'),
+        (make_date(y, 5, 1), 'Tag der Arbeit'), (e + 39, 'Christi Himmelfahrt'), (e + 50, 'Pfingstmontag'),
+        (make_date(y, 10, 3), 'Tag der Deutschen Einheit'), (make_date(y, 12, 25), '1. Weihnachtstag'),
+        (make_date(y, 12, 26), '2. Weihnachtstag')) v(d, n)
+        WHERE v.d BETWEEN make_date(first_year, 1, 1) AND make_date(last_year, 12, 31);
+    ELSIF country = 'AT' THEN
+      RETURN QUERY SELECT v.d, v.n FROM (VALUES
+        (make_date(y, 1, 1), 'Neujahr'), (make_date(y, 1, 6), 'Heilige Drei Könige'), (e + 1, 'Ostermontag'),
+        (make_date(y, 5, 1), 'Staatsfeiertag'), (e + 39, 'Christi Himmelfahrt'), (e + 50, 'Pfingstmontag'),
+        (e + 60, 'Fronleichnam'), (make_date(y, 8, 15), 'Mariä Himmelfahrt'),
+        (make_date(y, 10, 26), 'Nationalfeiertag'), (make_date(y, 11, 1), 'Allerheiligen'),
+        (make_date(y, 12, 8), 'Mariä Empfängnis'), (make_date(y, 12, 25), 'Christtag'),
+        (make_date(y, 12, 26), 'Stefanitag')) v(d, n)
+        WHERE v.d BETWEEN make_date(first_year, 1, 1) AND make_date(last_year, 12, 31);
+    ELSIF country = 'CH' THEN
+      RETURN QUERY SELECT v.d, v.n FROM (VALUES
+        (make_date(y, 1, 1), 'Neujahr'), (e + 39, 'Auffahrt'), (make_date(y, 8, 1), 'Bundesfeier'),
+        (make_date(y, 12, 25), 'Weihnachten')) v(d, n)
+        WHERE v.d BETWEEN make_date(first_year, 1, 1) AND make_date(last_year, 12, 31);
+    ELSIF country = 'GB' THEN
+      x := make_date(y, 1, 1);
+      obs := extract(isodow FROM make_date(y, 12, 25))::integer;
+      RETURN QUERY SELECT v.d, v.n FROM (VALUES
+        (x + CASE extract(isodow FROM x)::integer WHEN 6 THEN 2 WHEN 7 THEN 1 ELSE 0 END,
+         CASE WHEN extract(isodow FROM x) >= 6 THEN 'New Year''s Day (substitute day)' ELSE 'New Year''s Day' END),
+        (e - 2, 'Good Friday'), (e + 1, 'Easter Monday'),
+        (@extschema@.nth_weekday(y, 5, 1, 1), 'Early May bank holiday'),
+        (@extschema@.nth_weekday(y, 5, 1, -1), 'Spring bank holiday'),
+        (@extschema@.nth_weekday(y, 8, 1, -1), 'Summer bank holiday'),
+        (make_date(y, 12, 25) + CASE obs WHEN 6 THEN 2 WHEN 7 THEN 2 ELSE 0 END,
+         CASE WHEN obs >= 6 THEN 'Christmas Day (substitute day)' ELSE 'Christmas Day' END),
+        (make_date(y, 12, 26) + CASE obs WHEN 5 THEN 2 WHEN 6 THEN 2 ELSE 0 END,
+         CASE WHEN obs IN (5, 6) THEN 'Boxing Day (substitute day)' ELSE 'Boxing Day' END)) v(d, n)
+        WHERE v.d BETWEEN make_date(first_year, 1, 1) AND make_date(last_year, 12, 31);
+    ELSE
+      RETURN QUERY SELECT f.d + CASE extract(isodow FROM f.d)::integer WHEN 6 THEN -1 WHEN 7 THEN 1 ELSE 0 END,
+                          f.n || CASE WHEN extract(isodow FROM f.d) >= 6 THEN ' (observed)' ELSE '' END
+        FROM (VALUES (make_date(y, 1, 1), 'New Year''s Day'),
+                     (CASE WHEN y >= 2021 THEN make_date(y, 6, 19) END, 'Juneteenth National Independence Day'),
+                     (make_date(y, 7, 4), 'Independence Day'), (make_date(y, 11, 11), 'Veterans Day'),
+                     (make_date(y, 12, 25), 'Christmas Day'),
+                     (@extschema@.nth_weekday(y, 1, 1, 3), 'Birthday of Martin Luther King, Jr.'),
+                     (@extschema@.nth_weekday(y, 2, 1, 3), 'Washington''s Birthday'),
+                     (@extschema@.nth_weekday(y, 5, 1, -1), 'Memorial Day'),
+                     (@extschema@.nth_weekday(y, 9, 1, 1), 'Labor Day'),
+                     (@extschema@.nth_weekday(y, 10, 1, 2), 'Columbus Day'),
+                     (@extschema@.nth_weekday(y, 11, 4, 4), 'Thanksgiving Day')) f(d, n)
+       WHERE f.d IS NOT NULL
+         AND f.d + CASE extract(isodow FROM f.d)::integer WHEN 6 THEN -1 WHEN 7 THEN 1 ELSE 0 END
+             BETWEEN make_date(first_year, 1, 1) AND make_date(last_year, 12, 31);
+    END IF;
+  END LOOP;
+END $fn$;
+COMMENT ON FUNCTION public_holidays(text, integer, integer) IS
+  'Nationwide public holidays of DE, AT, CH, GB (England and Wales) or US (federal) in a range of years, computed without network';
+
+-- Fill (or complete) a local calendar with a country's public holidays;
+-- rows already there (your edits) are kept.  Returns the rows added.
+CREATE FUNCTION fill_holiday_calendar(calendar_name text, country text, first_year integer, last_year integer)
+RETURNS integer
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  added integer;
+BEGIN
+  INSERT INTO @extschema@.holiday_calendars AS c (calendar, description)
+  VALUES (calendar_name, format('Public holidays of %s', country))
+  ON CONFLICT ON CONSTRAINT holiday_calendars_pkey DO NOTHING;
+  INSERT INTO @extschema@.holidays AS h (calendar, date, name)
+  SELECT calendar_name, p.day, p.holiday
+    FROM @extschema@.public_holidays(country, first_year, last_year) p
+  ON CONFLICT ON CONSTRAINT holidays_pkey DO NOTHING;
+  GET DIAGNOSTICS added = ROW_COUNT;
+  RETURN added;
+END $fn$;
+COMMENT ON FUNCTION fill_holiday_calendar(text, text, integer, integer) IS
+  'Adds a country''s nationwide public holidays of some years to a local holiday calendar (made if missing); returns the rows added';
+
+-- The views of a schema's time accounts (called by create_time_accounts,
+-- after it dropped the earlier ones): time_account_daily, _monthly,
+-- _balance and _unaccounted.  asof is the SQL of the last day counted.
+CREATE FUNCTION time_account_views(schema name, since date, asof text, col text,
+                                   schedules text, people text, calendar text, absence_issue_ids bigint[])
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  s text := quote_ident(schema);
+BEGIN
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_daily AS
+    WITH bounds AS (
+      SELECT %3$s AS as_of
+    ), listed AS (
+      SELECT p.account_id, greatest(p.first_day, %2$L::date) AS first_day,
+             least(p.last_day, b.as_of) AS last_day, coalesce(p.calendar, %6$L) AS calendar
+        FROM @extschema@.time_account_people p, bounds b
+       WHERE p.schema_name = %5$L
+    ), people AS (
+      SELECT * FROM listed
+      %7$s
+    ), logged AS (
+      SELECT account_id, start_date AS date,
+             coalesce(sum(%4$s) FILTER (WHERE NOT a.absent), 0)::bigint AS logged_seconds,
+             coalesce(sum(coalesce(billable_seconds, 0)) FILTER (WHERE NOT a.absent), 0)::bigint AS billable_seconds,
+             coalesce(sum(time_spent_seconds) FILTER (WHERE a.absent), 0)::bigint AS absence_logged_seconds
+        FROM %1$s.worklog_snapshot
+       CROSS JOIN LATERAL (SELECT coalesce(issue_id = ANY (%10$L::bigint[]), false) AS absent) a
+       GROUP BY 1, 2
+    )
+    SELECT p.account_id, d.date, r.required_seconds,
+           coalesce(l.logged_seconds, 0) AS logged_seconds,
+           coalesce(l.billable_seconds, 0) AS billable_seconds,
+           coalesce(l.logged_seconds, 0) - r.required_seconds AS balance_seconds,
+           k.day_type, h0.holiday_name, k.required_source,
+           k.base_seconds - r.required_seconds AS absence_seconds,
+           nullif(concat_ws(', ', ab.kinds, CASE WHEN l.absence_logged_seconds > 0 THEN 'absence issue' END), '') AS absence_kind,
+           adj.adjustment_seconds
+      FROM people p
+     CROSS JOIN LATERAL (SELECT p.first_day + i AS date FROM generate_series(0, p.last_day - p.first_day) i) d
+      %8$s
+      LEFT JOIN @extschema@.time_account_contracts c
+             ON c.account_id = p.account_id AND d.date >= c.valid_from
+            AND (c.valid_to IS NULL OR d.date <= c.valid_to)
+      LEFT JOIN logged l ON l.account_id = p.account_id AND l.date = d.date
+     CROSS JOIN LATERAL (
+       SELECT round(3600 * (ARRAY[c.monday_hours, c.tuesday_hours, c.wednesday_hours, c.thursday_hours,
+                                  c.friday_hours, c.saturday_hours, c.sunday_hours])
+                            [extract(isodow FROM d.date)::int])::bigint AS contract_seconds
+     ) c0
+     CROSS JOIN LATERAL (
+       SELECT h.date IS NOT NULL OR coalesce(sch.day_type IN ('HOLIDAY', 'HOLIDAY_AND_NON_WORKING_DAY'), false) AS holiday,
+              CASE WHEN h.date IS NOT NULL AND h.hours IS NOT NULL THEN round(3600 * h.hours)
+                   WHEN h.date IS NOT NULL THEN round(c0.contract_seconds * coalesce(h.fraction, 1))
+                   ELSE coalesce(sch.holiday_seconds, c0.contract_seconds) END::bigint AS holiday_seconds,
+              coalesce(h.name, sch.holiday_name) AS holiday_name
+     ) h0
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN c.contract_id IS NOT NULL
+                   THEN greatest(0, c0.contract_seconds - CASE WHEN h0.holiday THEN h0.holiday_seconds ELSE 0 END)
+                   WHEN sch.date IS NOT NULL THEN sch.required_seconds
+                   ELSE 0 END::bigint AS base_seconds,
+              CASE WHEN c.contract_id IS NOT NULL THEN c0.contract_seconds
+                   WHEN sch.date IS NOT NULL THEN sch.required_seconds + CASE WHEN h0.holiday THEN coalesce(sch.holiday_seconds, 0) ELSE 0 END
+                   ELSE 0 END::bigint AS day_seconds,
+              CASE WHEN c.contract_id IS NOT NULL
+                   THEN CASE WHEN h0.holiday AND c0.contract_seconds > 0 THEN 'HOLIDAY'
+                             WHEN h0.holiday THEN 'HOLIDAY_AND_NON_WORKING_DAY'
+                             WHEN c0.contract_seconds > 0 THEN 'WORKING_DAY'
+                             ELSE 'NON_WORKING_DAY' END
+                   WHEN %9$L = 'local' THEN CASE WHEN h0.holiday THEN 'HOLIDAY_AND_NON_WORKING_DAY' ELSE 'NON_WORKING_DAY' END
+                   ELSE sch.day_type END AS day_type,
+              CASE WHEN c.contract_id IS NOT NULL THEN 'contract'
+                   WHEN sch.date IS NOT NULL THEN 'tempo'
+                   ELSE 'none' END AS required_source
+     ) k
+     CROSS JOIN LATERAL (
+       SELECT coalesce(bool_or(a.portion = 'full'), false) AS full_day,
+              count(*) FILTER (WHERE a.portion = 'half') AS halves,
+              coalesce(sum(round(3600 * a.hours)) FILTER (WHERE a.portion = 'hours'), 0) AS hour_seconds,
+              string_agg(DISTINCT a.kind, ', ' ORDER BY a.kind) AS kinds
+         FROM @extschema@.time_account_absences a
+        WHERE a.schema_name = %5$L AND a.account_id = p.account_id
+          AND d.date >= a.first_day AND d.date <= coalesce(a.last_day, a.first_day)
+     ) ab
+     CROSS JOIN LATERAL (
+       SELECT CASE WHEN ab.full_day THEN 0
+                   ELSE greatest(0, k.base_seconds - round(ab.halves * k.day_seconds / 2.0) - ab.hour_seconds
+                                    - coalesce(l.absence_logged_seconds, 0))
+              END::bigint AS required_seconds
+     ) r
+     CROSS JOIN LATERAL (
+       SELECT coalesce(sum(round(3600 * j.hours)), 0)::bigint AS adjustment_seconds
+         FROM @extschema@.time_account_adjustments j
+        WHERE j.schema_name = %5$L AND j.account_id = p.account_id AND j.date = d.date
+     ) adj$q$, s, since, asof, col, schema, calendar,
+    CASE WHEN people = 'authors' THEN format($p$
+      UNION ALL
+      SELECT a.account_id, %2$L::date, b.as_of, %3$L
+        FROM (SELECT account_id FROM %1$s.worklog_snapshot
+              UNION SELECT account_id FROM @extschema@.time_account_contracts) a, bounds b
+       WHERE NOT EXISTS (SELECT 1 FROM listed x WHERE x.account_id = a.account_id)$p$, s, since, calendar)
+      ELSE '' END,
+    -- local: the person's calendar and no Tempo schedule; tempo: the reverse
+    CASE WHEN schedules = 'local'
+         THEN 'LEFT JOIN @extschema@.holidays h ON h.calendar = p.calendar AND h.date = d.date
+      LEFT JOIN (SELECT NULL::text AS account_id, NULL::date AS date, NULL::integer AS required_seconds, NULL::text AS day_type,
+                        NULL::text AS holiday_name, NULL::integer AS holiday_seconds) sch ON false'
+         ELSE format('LEFT JOIN %s.schedule_snapshot sch ON sch.account_id = p.account_id AND sch.date = d.date
+      LEFT JOIN (SELECT NULL::date AS date, NULL::text AS name, NULL::numeric AS fraction, NULL::numeric AS hours) h ON false', s) END,
+    schedules, absence_issue_ids);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_monthly AS
+    SELECT m.account_id, m.month,
+           round(m.req / 3600.0, 2) AS required_hours,
+           round(m.log / 3600.0, 2) AS logged_hours,
+           round(m.bal / 3600.0, 2) AS balance_hours,
+           round((m.cum + o.opening) / 3600.0, 2) AS cumulative_balance_hours,
+           m.req::bigint AS required_seconds,
+           m.log::bigint AS logged_seconds,
+           m.bal::bigint AS balance_seconds,
+           (m.cum + o.opening)::bigint AS cumulative_balance_seconds,
+           round(m.adj / 3600.0, 2) AS adjustment_hours,
+           m.adj::bigint AS adjustment_seconds
+      FROM (SELECT account_id, date_trunc('month', date)::date AS month, sum(required_seconds) AS req,
+                   sum(logged_seconds) AS log, sum(balance_seconds) AS bal, sum(adjustment_seconds) AS adj,
+                   sum(sum(balance_seconds + adjustment_seconds))
+                     OVER (PARTITION BY account_id ORDER BY date_trunc('month', date)::date) AS cum
+              FROM %1$s.time_account_daily
+             GROUP BY 1, 2) m
+     CROSS JOIN LATERAL (
+       SELECT coalesce((SELECT round(3600 * p.opening_balance_hours) FROM @extschema@.time_account_people p
+                         WHERE p.schema_name = %2$L AND p.account_id = m.account_id), 0) AS opening
+     ) o$q$, s, schema);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_balance AS
+    SELECT d.account_id, %3$s AS as_of,
+           round((sum(d.balance_seconds + d.adjustment_seconds) + coalesce(round(3600 * p.opening_balance_hours), 0)) / 3600.0, 2) AS balance_hours,
+           (sum(d.balance_seconds + d.adjustment_seconds) + coalesce(round(3600 * p.opening_balance_hours), 0))::bigint AS balance_seconds,
+           p.display_name, p.team
+      FROM %1$s.time_account_daily d
+      LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = d.account_id
+     GROUP BY d.account_id, p.opening_balance_hours, p.display_name, p.team$q$, s, schema, asof);
+
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_unaccounted AS
+    SELECT w.account_id,
+           CASE WHEN p.account_id IS NOT NULL AND w.start_date < p.first_day THEN 'before first_day'
+                WHEN p.account_id IS NOT NULL THEN 'after last_day'
+                ELSE 'not in time_account_people' END AS reason,
+           p.account_id IS NULL AND %4$L = 'authors' AS counted,
+           min(w.start_date) AS first_date, max(w.start_date) AS last_date,
+           count(*) AS worklogs, sum(%5$s)::bigint AS logged_seconds
+      FROM %1$s.worklog_snapshot w
+      LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = w.account_id
+     WHERE w.start_date <= %3$s
+       AND (p.account_id IS NULL OR w.start_date < p.first_day OR w.start_date > p.last_day)
+     GROUP BY 1, 2, 3$q$, s, schema, asof, people, col);
+
+  EXECUTE format($c$
+    COMMENT ON VIEW %1$s.time_account_daily IS 'Per person and day of the account: required time, logged time and their difference, in seconds';
+    COMMENT ON COLUMN %1$s.time_account_daily.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_daily.date IS 'The day (from the person''s first day to the last day counted)';
+    COMMENT ON COLUMN %1$s.time_account_daily.required_seconds IS 'Required working time: contract (less holidays) or Tempo schedule, less absences, never below 0';
+    COMMENT ON COLUMN %1$s.time_account_daily.billable_seconds IS 'Billable time of worklogs on the day';
+    COMMENT ON COLUMN %1$s.time_account_daily.balance_seconds IS 'logged_seconds minus required_seconds';
+    COMMENT ON COLUMN %1$s.time_account_daily.day_type IS 'WORKING_DAY, NON_WORKING_DAY, HOLIDAY or HOLIDAY_AND_NON_WORKING_DAY';
+    COMMENT ON COLUMN %1$s.time_account_daily.holiday_name IS 'Name of the holiday, if any';
+    COMMENT ON COLUMN %1$s.time_account_daily.required_source IS 'Where the required time comes from: contract, tempo or none';
+    COMMENT ON COLUMN %1$s.time_account_daily.absence_seconds IS 'Required time the day''s absences took off';
+    COMMENT ON COLUMN %1$s.time_account_daily.absence_kind IS 'Kinds of the day''s absences, if any (absence issue: worklogs on absence_issue_ids)';
+    COMMENT ON COLUMN %1$s.time_account_daily.adjustment_seconds IS 'Adjustments of the day (time_account_adjustments), not in balance_seconds';
+    COMMENT ON VIEW %1$s.time_account_monthly IS 'Per person and month: required, logged and balance hours, and the running balance';
+    COMMENT ON COLUMN %1$s.time_account_monthly.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_monthly.month IS 'First day of the month';
+    COMMENT ON COLUMN %1$s.time_account_monthly.required_hours IS 'Required hours in the month (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.logged_hours IS 'Logged hours in the month (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.balance_hours IS 'Logged minus required hours in the month';
+    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_hours IS 'The overtime account at the end of the month (with the opening balance and adjustments)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.adjustment_hours IS 'Adjustments in the month (corrections, payouts, carry-over)';
+    COMMENT ON COLUMN %1$s.time_account_monthly.adjustment_seconds IS 'The same, exact in seconds';
+    COMMENT ON COLUMN %1$s.time_account_monthly.required_seconds IS 'Required time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.logged_seconds IS 'Logged time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.balance_seconds IS 'Logged minus required time in the month, exact';
+    COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_seconds IS 'The overtime account at the end of the month, exact';
+    COMMENT ON VIEW %1$s.time_account_balance IS 'Per person: the overtime account as of the last day counted';
+    COMMENT ON COLUMN %1$s.time_account_balance.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_balance.balance_hours IS 'Opening balance plus adjustments plus logged minus required hours';
+    COMMENT ON COLUMN %1$s.time_account_balance.balance_seconds IS 'The same, exact in seconds';
+    COMMENT ON COLUMN %1$s.time_account_balance.display_name IS 'Name of the person (time_account_people)';
+    COMMENT ON COLUMN %1$s.time_account_balance.team IS 'Team of the person (time_account_people)';
+    COMMENT ON VIEW %1$s.time_account_unaccounted IS 'Worklogs no listed account counts: authors not in time_account_people, days outside a person''s account';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.account_id IS 'Atlassian account id of the author';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.reason IS 'not in time_account_people, before first_day or after last_day';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.counted IS 'Whether an account counts them anyway (people => authors: an unlisted author''s account over the whole period)';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.first_date IS 'First day of these worklogs';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.last_date IS 'Last day of these worklogs';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.worklogs IS 'Number of worklogs';
+    COMMENT ON COLUMN %1$s.time_account_unaccounted.logged_seconds IS 'Their logged time'
+  $c$, s);
+END $fn$;
+COMMENT ON FUNCTION time_account_views(name, date, text, text, text, text, text, bigint[]) IS
+  'Creates the views of a schema''s time accounts (called by create_time_accounts)';
+
+-- Close an accounting year (ending 31 December) of a schema's listed people:
+-- a balance above cap_hours on that day is forfeited (or paid out) by a
+-- carry_over adjustment on it, so that the history stays explainable; a
+-- balance below the cap carries over in full.  One row per adjustment made.
+CREATE FUNCTION close_time_account_year(schema name, year integer, cap_hours numeric, payout boolean DEFAULT false)
+RETURNS TABLE (account_id text, balance_hours numeric, adjustment_hours numeric)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  cfg   record;
+  daily text;
+  ye    date := make_date(year, 12, 31);
+  asof  date;
+BEGIN
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" has no time accounts', schema
+      USING ERRCODE = 'undefined_object', HINT = format('SELECT tempo_fdw.create_time_accounts(%L);', schema);
+  END IF;
+  PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+  IF cap_hours IS NULL OR cap_hours < 0 THEN
+    RAISE EXCEPTION 'cap_hours must be 0 or more, not %', quote_nullable(cap_hours) USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  daily := @extschema@.checked_relation(schema, 'time_account_daily', cfg.owner);
+  EXECUTE format('SELECT max(as_of) FROM %s', @extschema@.checked_relation(schema, 'time_account_balance', cfg.owner)) INTO asof;
+  IF asof IS NULL OR asof < ye THEN
+    RAISE EXCEPTION 'the year % of "%" is not over: its accounts count up to %', year, schema, coalesce(asof::text, 'no day')
+      USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Close a year once its last day has been counted.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM @extschema@.time_account_adjustments j
+              WHERE j.schema_name = schema AND j.date = ye AND j.kind = 'carry_over') THEN
+    RAISE EXCEPTION 'the year % of "%" is already closed', year, schema
+      USING ERRCODE = 'unique_violation',
+            HINT = format('To close it again: DELETE FROM tempo_fdw.time_account_adjustments WHERE schema_name = %L AND date = %L AND kind = ''carry_over'';', schema, ye);
+  END IF;
+  RETURN QUERY EXECUTE format($q$
+    INSERT INTO @extschema@.time_account_adjustments AS j (schema_name, account_id, date, hours, kind, reason)
+    SELECT p.schema_name, p.account_id, %2$L, %3$s - b.hours, 'carry_over',
+           format('%%s: above the cap of %%s h, %%s', %4$s, %3$s, %5$L)
+      FROM @extschema@.time_account_people p
+     CROSS JOIN LATERAL (
+       SELECT (p.opening_balance_hours * 3600 + sum(d.balance_seconds + d.adjustment_seconds)) / 3600 AS hours
+         FROM %1$s d WHERE d.account_id = p.account_id AND d.date <= %2$L) b
+     WHERE p.schema_name = %6$L AND p.first_day <= %2$L AND (p.last_day IS NULL OR p.last_day >= %2$L)
+       AND b.hours > %3$s
+    RETURNING j.account_id, round(%3$s - j.hours, 2), round(j.hours, 2)$q$,
+    daily, ye, cap_hours, year, CASE WHEN payout THEN 'paid out' ELSE 'forfeited' END, schema);
+END $fn$;
+COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
+  'Closes a year of a schema''s time accounts: balances above the cap are forfeited or paid out by a carry_over adjustment on 31 December';

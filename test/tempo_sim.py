@@ -89,6 +89,8 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   fault_times; cleared by /_reset): fault_skip=1 fails the second read
   retry_after=V   add "Retry-After: V" to a fault response (verbatim)
   src=tempo|jira|both  which side the fault applies to (tempo = /4/..., jira = /rest/...)
+  fault_on=NAME   apply only to requests whose path starts with /4/NAME (e.g. user-schedule:
+                  a token without "View schemes", 403 on every schedule and nothing else)
   delay_ms=N      sleep N ms before answering
   slow_ms=N       duration of slow/hang (default 30000)
   bomb_mb=N       inflated size of the bomb fault in MiB (default 128)
@@ -1307,14 +1309,15 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "fault_skip", "retry_after",
-                 "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad")
+                 "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad",
+                 "fault_on")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
         self.fault_skip = 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
-        self.bomb_mb, self.pad = 128, 0
+        self.bomb_mb, self.pad, self.fault_on = 128, 0, None
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
@@ -1334,6 +1337,8 @@ class Scenario:
                 raise SimError(400, "tempo_sim: jira_since must be after or from")
             elif key == "src" and value not in ("tempo", "jira", "both"):
                 raise SimError(400, "tempo_sim: src must be tempo, jira or both")
+            elif key == "fault_on" and not TAG_RE.match(value):
+                raise SimError(400, "tempo_sim: bad fault_on %r" % value)
             elif key == "tag" and not TAG_RE.match(value):
                 raise SimError(400, "tempo_sim: bad tag %r" % value)
             setattr(self, key, value)
@@ -2379,6 +2384,8 @@ class Handler(BaseHTTPRequestHandler):
     def pick_fault(self, ctx, resp):
         sc = ctx.sc
         if not sc.fault or ctx.src not in ("tempo", "jira") or sc.src not in ("both", ctx.src):
+            return None
+        if sc.fault_on and not ctx.path.startswith("/4/" + sc.fault_on):
             return None
         index, last = resp.page if resp.page else (ctx.ordinal, True)
         if sc.fault_at == "last" and not last:
