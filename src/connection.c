@@ -7,10 +7,13 @@
  * The cache is a hash table in CacheMemoryContext, like postgres_fdw's.
  * curl_global_init runs on first use in a backend, never in _PG_init (a
  * library in shared_preload_libraries would otherwise initialise curl in the
- * postmaster).  ALTER SERVER / ALTER USER MAPPING (any role's, even one
- * created and dropped at once) invalidate the entries, which drops their
- * connections at their next use when no transfer of a running scan is on
- * them; the handles are cleaned up at backend exit.  The handles are malloc'd by libcurl and owned here: one easy handle
+ * postmaster).  A change of a server or user mapping (any role's, even one
+ * created and dropped at once) invalidates the entries it concerns, as
+ * postgres_fdw does: each entry keeps the syscache hash values of its
+ * server and of the user mapping it was made with, and only the entries
+ * whose values match the invalidation drop their connections, at their
+ * next use when no transfer of a running scan is on them; the handles are
+ * cleaned up at backend exit.  The handles are malloc'd by libcurl and owned here: one easy handle
  * for requests one at a time, and a multi handle with easy handles for
  * concurrent ones (src/curl_conn.h).
  *
@@ -29,6 +32,7 @@
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "catalog/pg_user_mapping.h"
 
 #include "tempo_fdw.h"
 #include "curl_conn.h"
@@ -56,6 +60,32 @@ transfers_running(TempoConn *entry)
 		if (entry->slots[i].busy || entry->slots[i].owner != NULL)
 			return true;
 	return false;
+}
+
+/*
+ * mapping_hash
+ *		The syscache hash value of the user mapping (server, user) uses: the
+ *		user's own, else PUBLIC's; 0 when there is none (a server-level
+ *		token).
+ */
+static uint32
+mapping_hash(Oid serverid, Oid userid)
+{
+	HeapTuple	tup;
+	uint32		hash = 0;
+
+	tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+						  ObjectIdGetDatum(serverid));
+	if (!HeapTupleIsValid(tup))
+		tup = SearchSysCache2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+	if (HeapTupleIsValid(tup))
+	{
+		hash = GetSysCacheHashValue1(USERMAPPINGOID,
+									 ObjectIdGetDatum(((Form_pg_user_mapping) GETSTRUCT(tup))->oid));
+		ReleaseSysCache(tup);
+	}
+	return hash;
 }
 
 /*
@@ -101,6 +131,12 @@ tempo_get_connection(Oid serverid, Oid userid)
 		memset(entry->slots, 0, sizeof(entry->slots));
 		entry->invalidated = false;
 	}
+	if (!found || entry->curl == NULL)
+	{
+		entry->server_hash = GetSysCacheHashValue1(FOREIGNSERVEROID,
+												   ObjectIdGetDatum(serverid));
+		entry->mapping_hash = mapping_hash(serverid, userid);
+	}
 
 	/*
 	 * Drop the handles of a changed server or mapping, but never under a
@@ -127,9 +163,11 @@ tempo_get_connection(Oid serverid, Oid userid)
 
 /*
  * tempo_inval_callback
- *		A server or user mapping changed: drop every connection at its next
- *		use.  (Syscache hash values do not tell which entry; connections are
- *		cheap to make again.)
+ *		A server or user mapping changed: drop the connections made with it
+ *		at their next use (hashvalue 0: every one, after a cache reset).
+ *		A user mapping created for a (server, user) whose connection was
+ *		made with PUBLIC's or none changes no connection: the credentials
+ *		are read anew for every scan.
  */
 static void
 tempo_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -139,7 +177,10 @@ tempo_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = hash_seq_search(&scan)) != NULL)
-		entry->invalidated = true;
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && entry->server_hash == hashvalue) ||
+			(cacheid == USERMAPPINGOID && entry->mapping_hash == hashvalue))
+			entry->invalidated = true;
 }
 
 /* Drop the transfers of every connection (their bodies' memory is gone). */

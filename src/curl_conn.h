@@ -41,6 +41,8 @@ struct TempoConn
 	CURLM	   *multi;			/* multi handle for concurrent ones, or NULL */
 	TempoSlot	slots[TEMPO_MAX_SLOTS];
 	bool		invalidated;	/* server or mapping changed since */
+	uint32		server_hash;	/* syscache hash value of the server ... */
+	uint32		mapping_hash;	/* ... and of the user mapping used (0: none) */
 };
 
 /* in http.c: forget transfers an ERROR left behind */

@@ -1400,6 +1400,7 @@ class RequestLog:
                  "query": ctx.query, "params": ctx.params,
                  "body": ctx.body.decode("utf-8", "replace") if ctx.body else None,
                  "auth": auth, "user_agent": handler.headers.get("User-Agent"),
+                 "peer_port": handler.client_address[1],
                  "accept": handler.headers.get("Accept"),
                  "accept_encoding": handler.headers.get("Accept-Encoding"), "status": 0}
         with self.lock:
