@@ -1616,3 +1616,38 @@ BEGIN
 END $fn$;
 COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
   'Closes a year of a schema''s time accounts: balances above the cap are forfeited or paid out by a carry_over adjustment on 31 December';
+
+-- ======================================================================
+-- 1.1: live progress of the scans, one row per backend scanning (shared
+-- memory when tempo_fdw is preloaded).
+-- ======================================================================
+
+CREATE FUNCTION scan_activity(OUT pid integer, OUT userid oid, OUT serverid oid, OUT relid oid,
+                              OUT state text, OUT request text, OUT pages bigint, OUT rows bigint,
+                              OUT bytes bigint, OUT requests bigint, OUT retries bigint,
+                              OUT budget_wait_ms bigint, OUT started_at timestamptz, OUT state_since timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tempo_fdw_activity'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION scan_activity() IS
+  'The scans running in this database, one row per backend (see the view activity)';
+
+CREATE VIEW activity AS
+SELECT a.pid, r.rolname AS role_name, s.srvname AS server_name, a.relid::pg_catalog.regclass AS table_name,
+       a.state, a.request, a.pages, a.rows, a.bytes, a.requests, a.retries, a.budget_wait_ms,
+       a.started_at, a.state_since
+  FROM @extschema@.scan_activity() a
+  LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) a.serverid
+  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.userid;
+GRANT SELECT ON activity TO PUBLIC;
+COMMENT ON VIEW activity IS
+  'The tempo_fdw scans running now in this database, one row per backend (every backend''s when tempo_fdw is preloaded, else only this session''s)';
+COMMENT ON COLUMN activity.pid IS 'The backend (pg_stat_activity.pid)';
+COMMENT ON COLUMN activity.state IS 'starting, requesting, waiting on the request budget, or converting (a page into rows)';
+COMMENT ON COLUMN activity.request IS 'Method and path of the current request (no host, no token); NULL unless you are a member of the scanning role or of pg_read_all_stats';
+COMMENT ON COLUMN activity.pages IS 'Pages turned into rows so far';
+COMMENT ON COLUMN activity.rows IS 'Rows returned so far';
+COMMENT ON COLUMN activity.requests IS 'HTTP requests sent so far, retries included';
+COMMENT ON COLUMN activity.budget_wait_ms IS 'Milliseconds waited so far on the request budget (max_requests_per_second)';
+COMMENT ON COLUMN activity.started_at IS 'When the scan began';
+COMMENT ON COLUMN activity.state_since IS 'When the current state began';

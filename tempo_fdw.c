@@ -34,7 +34,7 @@ PG_FUNCTION_INFO_V1(tempo_fdw_validator);
 /*
  * _PG_init
  *		Define the GUCs, and ask for the shared rate budgets, fallback
- *		records, row estimates and statistics when loaded by
+ *		records, row estimates, statistics and activity when loaded by
  *		shared_preload_libraries.  No libcurl call
  *		here: see connection.c.
  */
@@ -68,6 +68,7 @@ _PG_init(void)
 	tempo_fallback_init();
 	tempo_estimate_init();
 	tempo_stats_init();
+	tempo_activity_init();
 	MarkGUCPrefixReserved("tempo_fdw");
 	tempo_rate_init();
 }

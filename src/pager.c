@@ -319,6 +319,7 @@ launch_ahead(TempoPager *p)
 	req.what = link_path(p, a->url);
 	req.service = "Tempo";
 	req.prefix = p->prefix;
+	tempo_activity_request(req.method, req.what);
 	oldcxt = MemoryContextSwitchTo(a->cxt);
 	a->transfer = tempo_http_start(p->conn, p->opts, &req, p->stats);
 	MemoryContextSwitchTo(oldcxt);
@@ -482,6 +483,7 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 
 	p->any_request = true;
 	p->key_missing = false;
+	tempo_activity_request(req.method, req.what);
 	tempo_http_perform(p->conn, p->opts, &req, resp, p->stats);
 	if (resp->outcome == TEMPO_HTTP_OK)
 	{

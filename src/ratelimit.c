@@ -358,7 +358,15 @@ tempo_rate_acquire(uint64 key, double rate)
 	reserve(key, rate, GetUserId());
 	PG_TRY();
 	{
-		wait_until(reservation.start);
+		TimestampTz t0 = GetCurrentTimestamp();
+
+		if (reservation.start > t0)
+		{
+			tempo_activity_budget_wait(true, 0);
+			wait_until(reservation.start);
+			tempo_activity_budget_wait(false,
+									   TimestampDifferenceMilliseconds(t0, GetCurrentTimestamp()));
+		}
 	}
 	PG_CATCH();
 	{

@@ -126,6 +126,7 @@ add_stats(void *arg)
 
 	tempo_stats_add(st->serverid, st->resource, &st->stats, st->total_rows,
 					st->fell_back, !st->ended);
+	tempo_activity_end();
 }
 
 /*
@@ -162,6 +163,7 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->stats_cb.func = add_stats;
 	st->stats_cb.arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, &st->stats_cb);
+	tempo_activity_begin(st->serverid, RelationGetRelid(rel));
 	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
 		st->attrs_used = bms_add_member(st->attrs_used,
 										lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
@@ -357,8 +359,12 @@ tempoIterateForeignScan(ForeignScanState *node)
 			st->done = true;
 			learn_rows(node, st);
 		}
-		else if (!st->fell_back)
-			tempo_row_plan_set(st->rowplan, "tempo", tempo_pager_key(st->pager));
+		else
+		{
+			tempo_activity_progress(&st->stats, st->total_rows);
+			if (!st->fell_back)
+				tempo_row_plan_set(st->rowplan, "tempo", tempo_pager_key(st->pager));
+		}
 	}
 }
 

@@ -261,6 +261,21 @@ extern bool tempoAnalyzeForeignTable(Relation relation,
 									 AcquireSampleRowsFunc *func,
 									 BlockNumber *totalpages);
 
+/* in activity.c */
+typedef enum TempoActivityState
+{
+	TEMPO_ACT_STARTING,
+	TEMPO_ACT_REQUESTING,
+	TEMPO_ACT_BUDGET,
+	TEMPO_ACT_CONVERTING
+} TempoActivityState;
+extern void tempo_activity_init(void);
+extern void tempo_activity_begin(Oid serverid, Oid relid);
+extern void tempo_activity_end(void);
+extern void tempo_activity_request(const char *method, const char *path);
+extern void tempo_activity_budget_wait(bool waiting, int64 ms);
+extern void tempo_activity_progress(const TempoScanStats *stats, int64 rows);
+
 /* in stats.c */
 extern void tempo_stats_init(void);
 extern void tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
