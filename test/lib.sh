@@ -161,8 +161,10 @@ start_cluster() {
 	log "starting PostgreSQL on port $PGPORT ($WORK)"
 	# an https proxy that does not work: tempo_fdw must ignore the environment's
 	# (the https tests prove it; not http_proxy: tests run curl from the server)
+	# (without the install lock's descriptor: a server left running must not
+	# hold the lock for the runs after it)
 	as_pg env https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
-		$PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+		$PGBIN/pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null 9>&-
 	use_cluster
 }
 
@@ -176,7 +178,7 @@ start_sim() {
 		{ log "openssl could not make the simulator's certificate"; return 1; }
 	python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$WORK/sim.port" \
 		--tls-port-file "$WORK/sim-tls.port" --tls-cert "$WORK/sim-cert.pem" \
-		--tls-key "$WORK/sim-key.pem" "$@" >"$WORK/sim.log" 2>&1 &
+		--tls-key "$WORK/sim-key.pem" "$@" >"$WORK/sim.log" 2>&1 9>&- &
 	SIM_PID=$!
 	for _ in $(seq 1 300); do
 		[ -s "$WORK/sim.port" ] && break
