@@ -1586,7 +1586,8 @@ BEGIN
       USING ERRCODE = 'undefined_object', HINT = format('SELECT tempo_fdw.create_time_accounts(%L);', schema);
   END IF;
   PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
-  IF cap_hours IS NULL OR cap_hours < 0 THEN
+  -- (NaN and Infinity are no cap; NaN is above every number)
+  IF cap_hours IS NULL OR cap_hours < 0 OR cap_hours IN ('NaN', 'Infinity') THEN
     RAISE EXCEPTION 'cap_hours must be 0 or more, not %', quote_nullable(cap_hours) USING ERRCODE = 'invalid_parameter_value';
   END IF;
   daily := @extschema@.checked_relation(schema, 'time_account_daily', cfg.owner);
@@ -1603,15 +1604,15 @@ BEGIN
   END IF;
   RETURN QUERY EXECUTE format($q$
     INSERT INTO @extschema@.time_account_adjustments AS j (schema_name, account_id, date, hours, kind, reason)
-    SELECT p.schema_name, p.account_id, %2$L, %3$s - b.hours, 'carry_over',
-           format('%%s: above the cap of %%s h, %%s', %4$s, %3$s, %5$L)
+    SELECT p.schema_name, p.account_id, %2$L, %3$L::numeric - b.hours, 'carry_over',
+           format('%%s: above the cap of %%s h, %%s', %4$s, %3$L::numeric, %5$L)
       FROM @extschema@.time_account_people p
      CROSS JOIN LATERAL (
        SELECT (p.opening_balance_hours * 3600 + sum(d.balance_seconds + d.adjustment_seconds)) / 3600 AS hours
          FROM %1$s d WHERE d.account_id = p.account_id AND d.date <= %2$L) b
      WHERE p.schema_name = %6$L AND p.first_day <= %2$L AND (p.last_day IS NULL OR p.last_day >= %2$L)
-       AND b.hours > %3$s
-    RETURNING j.account_id, round(%3$s - j.hours, 2), round(j.hours, 2)$q$,
+       AND b.hours > %3$L::numeric
+    RETURNING j.account_id, round(%3$L::numeric - j.hours, 2), round(j.hours, 2)$q$,
     daily, ye, cap_hours, year, CASE WHEN payout THEN 'paid out' ELSE 'forfeited' END, schema);
 END $fn$;
 COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
