@@ -3,7 +3,7 @@
 MODULE_big = tempo_fdw
 OBJS = tempo_fdw.o src/option.o src/catalog.o src/connection.o src/http.o \
 	src/json.o src/jsonpage.o src/pushdown.o src/pager.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
-	src/fallback.o
+	src/fallback.o src/twins.o
 EXTENSION = tempo_fdw
 DATA = $(wildcard tempo_fdw--*.sql)
 PGFILEDESC = "tempo_fdw - foreign data wrapper for Tempo and Jira worklogs"
