@@ -417,6 +417,12 @@ BEGIN
         USING ERRCODE = 'fdw_error',
               DETAIL = 'A store synchronised from Jira would attribute Tempo-made worklogs to the Tempo app user.';
     END IF;
+    IF NOT @extschema@.relation_has_column(@extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner), 'attribution') THEN
+      RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'They were made before tempo_fdw 1.1: their views would count unattributed rows for a person of no account.',
+              HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ..., mode => ''sync'');', schema);
+    END IF;
     SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(store, started) f;
     inserted := 0; updated := 0; deleted := 0;
     UPDATE @extschema@.sync_state x
@@ -1030,6 +1036,12 @@ BEGIN
     ELSE
       EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %s', wsnap)
         INTO wrows, fallback;
+      IF fallback THEN
+        RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
+          USING ERRCODE = 'fdw_error',
+                DETAIL = 'They were made before tempo_fdw 1.1: their rows from Jira would count for the Tempo app user.',
+                HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ...);', schema);
+      END IF;
     END IF;
     IF fallback AND NOT allow_fallback THEN
       RAISE EXCEPTION 'the worklogs came from the Jira fallback'

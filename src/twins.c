@@ -25,7 +25,7 @@
 #include "tempo_fdw.h"
 
 /* Ids sent in one request, and the "limit" of its pages */
-#define TWIN_BATCH 1000
+#define TWIN_BATCH TEMPO_MAX_PAGE_SIZE
 
 /* qsort comparator of (Tempo id, Jira id) pairs, by Tempo id */
 static int
