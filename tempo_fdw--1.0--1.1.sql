@@ -424,11 +424,12 @@ BEGIN
               HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ..., mode => ''sync'');', schema);
     END IF;
     SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(store, started) f;
-    inserted := 0; updated := 0; deleted := 0;
+    -- rows written: counted as updated (an unattributed row may be new)
+    inserted := 0; updated := mapped + unattributed; deleted := 0;
     UPDATE @extschema@.sync_state x
        SET last_started = started, last_finished = clock_timestamp(), last_outcome = 'ok',
            received = (SELECT count(*) FROM pg_temp.tempo_sync_incoming),
-           inserted = 0, updated = sync_run.mapped + sync_run.unattributed, deleted = 0, deletion_source = NULL,
+           inserted = 0, updated = sync_run.updated, deleted = 0, deletion_source = NULL,
            requests = @extschema@.requests_made() - req0,
            error = format('from the Jira fallback: %s rows attributed from the stored Tempo data, %s unattributed; '
                           'the next run that reads Tempo reads everything again', mapped, unattributed)

@@ -170,9 +170,10 @@ SELECT set_eq($$SELECT worklog_id, author_account_id, time_spent_seconds, billab
               'sync: the changed Jira rows attributed to the stored worklogs, the others unattributed');
 SELECT ok((SELECT count(*) FROM want_fy WHERE attribution = 'jira_mapped') >= 1
           AND (SELECT count(*) FROM want_fy WHERE attribution = 'unattributed') >= 1, 'both kinds are there');
-SELECT results_eq($$SELECT kind, outcome, worklog_source, mapped_rows, unattributed_rows FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
+SELECT results_eq($$SELECT kind, outcome, worklog_source, mapped_rows, unattributed_rows, worklog_rows
+                      FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   $$SELECT 'sync'::text, 'ok'::text, 'jira'::text, count(*) FILTER (WHERE attribution = 'jira_mapped'),
-                           count(*) FILTER (WHERE attribution = 'unattributed') FROM want_fy$$,
+                           count(*) FILTER (WHERE attribution = 'unattributed'), count(*) FROM want_fy$$,
                   'the sync is logged as from Jira, with its counts');
 SELECT results_eq($$SELECT watermark FROM tempo_fdw.sync_status WHERE schema_name = 'fy'$$,
                   format('VALUES (%L::timestamptz)', :'wm'), 'the watermark stays');
