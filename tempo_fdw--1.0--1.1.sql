@@ -274,17 +274,85 @@ ALTER TABLE time_accounts
     CHECK (max_deletion_share >= 0 AND max_deletion_share <= 1);
 COMMENT ON COLUMN time_accounts.max_deletion_share IS
   'The largest share of the stored worklogs of its window that a sync may delete by reconciling; more is an ERROR unless forced';
+-- attributed fallback: how many rows of a run that read Jira were given
+-- back to their workers from the last good Tempo data, and how many not
+ALTER TABLE refresh_log
+  ADD COLUMN mapped_rows bigint,
+  ADD COLUMN unattributed_rows bigint;
+COMMENT ON COLUMN refresh_log.mapped_rows IS
+  'Rows of a run that read the Jira fallback whose worker, billable time and attributes came from the last good Tempo data';
+COMMENT ON COLUMN refresh_log.unattributed_rows IS
+  'Rows of a run that read the Jira fallback with no known Tempo twin: counted for nobody (time_account_unattributed)';
+
+-- Whether a relation has a column (a foreign table imported before
+-- jira_worklog_id existed, a store or snapshot made before attribution).
+CREATE FUNCTION relation_has_column(rel text, col name)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid = pg_catalog.to_regclass(rel) AND a.attname = col
+                    AND a.attnum > 0 AND NOT a.attisdropped)
+$$;
+COMMENT ON FUNCTION relation_has_column(text, name) IS
+  'Whether a relation (by its quoted name) has a column of that name';
+
 ALTER TABLE sync_state DROP CONSTRAINT sync_state_deletion_source_check,
   ADD CONSTRAINT sync_state_deletion_source_check CHECK (deletion_source IN ('audit', 'reconcile', 'full'));
 
 DROP FUNCTION sync_run(name);
 DROP PROCEDURE sync(name);
 
+-- A sync that read the Jira fallback (allowed), from tempo_sync_incoming:
+-- a Jira row whose id is the twin of a stored worklog updates it with
+-- Jira's issue, dates, time and comment (worker, billable time and work
+-- attributes stay), marked jira_mapped; any other is stored unattributed,
+-- with no author, under minus its Jira id (it has no Tempo id; a negative
+-- one never meets a Tempo id).  Nothing is deleted and the watermark stays:
+-- the next run that reads Tempo reads everything again and replaces them.
+CREATE FUNCTION sync_fallback(store text, seen timestamptz, OUT mapped bigint, OUT unattributed bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  EXECUTE format($q$UPDATE %1$s w
+                       SET source = i.source, issue_id = i.issue_id, start_date = i.start_date,
+                           start_time = i.start_time, started_at = i.started_at,
+                           time_spent_seconds = i.time_spent_seconds, description = i.description,
+                           updated_at = i.updated_at, attribution = 'jira_mapped', last_seen_at = %2$L::timestamptz
+                      FROM pg_temp.tempo_sync_incoming i
+                     WHERE w.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
+                       AND w.attribution OPERATOR(pg_catalog.<>) 'unattributed' AND w.deleted_at IS NULL$q$,
+                 store, seen);
+  GET DIAGNOSTICS mapped = ROW_COUNT;
+  EXECUTE format($q$INSERT INTO %1$s AS w (worklog_id, source, issue_id, author_account_id, start_date, start_time,
+                          started_at, time_spent_seconds, billable_seconds, description, created_at, updated_at,
+                          attributes, jira_worklog_id, attribution, last_seen_at, deleted_at)
+                     SELECT OPERATOR(pg_catalog.-) i.worklog_id, i.source, i.issue_id, NULL, i.start_date,
+                            i.start_time, i.started_at, i.time_spent_seconds, NULL, i.description, i.created_at,
+                            i.updated_at, NULL, i.worklog_id, 'unattributed', %2$L::timestamptz, NULL
+                       FROM pg_temp.tempo_sync_incoming i
+                      WHERE NOT EXISTS (SELECT 1 FROM %1$s x
+                                         WHERE x.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
+                                           AND x.attribution OPERATOR(pg_catalog.<>) 'unattributed'
+                                           AND x.deleted_at IS NULL)
+                     ON CONFLICT (worklog_id) DO UPDATE SET
+                       source = excluded.source, issue_id = excluded.issue_id, start_date = excluded.start_date,
+                       start_time = excluded.start_time, started_at = excluded.started_at,
+                       time_spent_seconds = excluded.time_spent_seconds, description = excluded.description,
+                       updated_at = excluded.updated_at, last_seen_at = excluded.last_seen_at$q$,
+                 store, seen);
+  GET DIAGNOSTICS unattributed = ROW_COUNT;
+END $fn$;
+COMMENT ON FUNCTION sync_fallback(text, timestamptz) IS
+  'Stores the rows of a sync that read the Jira fallback: attributed to the stored worklogs they are twins of, or unattributed';
+
 -- One sync of a store, in the caller's transaction (see above); full
 -- reads everything since "since" and reconciles the whole store; force
 -- lifts max_deletion_share.
 CREATE FUNCTION sync_run(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
-  OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT deletion_source text)
+  allow_fallback boolean DEFAULT false,
+  OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT deletion_source text,
+  OUT mapped bigint, OUT unattributed bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
 AS $fn$
 DECLARE
@@ -301,9 +369,12 @@ DECLARE
   wmark    timestamptz;
   whole    boolean;
   stored   bigint;
+  twin     text;
+  fb_rows  boolean;
+  dropped  bigint := 0;
   cols     constant text := 'worklog_id, source, issue_id, author_account_id, start_date, start_time, '
                             'started_at, time_spent_seconds, billable_seconds, description, created_at, '
-                            'updated_at, attributes';
+                            'updated_at, attributes, jira_worklog_id';
 BEGIN
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
   IF NOT FOUND THEN
@@ -312,38 +383,73 @@ BEGIN
             HINT = format('SELECT tempo_fdw.create_time_accounts(%L, mode => ''sync'');', schema);
   END IF;
   PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
-  -- never from the Jira fallback: its ids are not Tempo's (local to this call)
-  PERFORM set_config('tempo_fdw.fallback', 'off', true);
+  -- the Jira fallback only when allowed, and then attributed (local to this call)
+  PERFORM set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
   wl := @extschema@.checked_relation(schema, 'worklogs', cfg.owner, 'worklogs');
   store := @extschema@.checked_relation(schema, 'worklog_store', cfg.owner);
   audit := @extschema@.checked_relation(schema, 'worklog_deletions', cfg.owner, 'worklog_deletions', true);
+  -- each worklog's Jira twin, for an attributed fallback of the accounts
+  -- (a store made before keeps working, and gets the columns now)
+  IF NOT @extschema@.relation_has_column(store, 'attribution') THEN
+    EXECUTE format('ALTER TABLE %s ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
+                   'CHECK (attribution IN (''tempo'', ''jira_mapped'', ''unattributed'')), '
+                   'ALTER COLUMN author_account_id DROP NOT NULL, '
+                   'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', store, 'tempo');
+  END IF;
+  twin := CASE WHEN @extschema@.relation_has_column(wl, 'jira_worklog_id') THEN 'jira_worklog_id'
+               ELSE 'NULL::bigint AS jira_worklog_id' END;
   INSERT INTO @extschema@.sync_state AS x (schema_name) VALUES (schema) ON CONFLICT DO NOTHING;
   SELECT * INTO st FROM @extschema@.sync_state x WHERE x.schema_name = schema FOR UPDATE;
-  whole := sync_run.full OR st.watermark IS NULL;
+  -- rows of an earlier fallback: the next reading of Tempo is a whole one
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s w WHERE w.attribution OPERATOR(pg_catalog.<>) %L)', store, 'tempo')
+    INTO fb_rows;
+  whole := sync_run.full OR st.watermark IS NULL OR fb_rows;
 
   -- what changed: everything since "since" the first time, then since the watermark
   DROP TABLE IF EXISTS pg_temp.tempo_sync_incoming;
-  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s FROM %s WHERE %s',
-                 cols, wl,
+  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s, %s FROM %s WHERE %s',
+                 replace(cols, ', jira_worklog_id', ''), twin, wl,
                  CASE WHEN whole THEN format('start_date >= %L::date', cfg.since)
                       ELSE format('updated_at >= %L::timestamptz', st.watermark - overlap) END);
   IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_incoming WHERE source = 'jira') THEN
-    RAISE EXCEPTION 'the worklogs came from the Jira fallback'
-      USING ERRCODE = 'fdw_error',
-            DETAIL = 'A store synchronised from Jira would attribute Tempo-made worklogs to the Tempo app user.';
+    IF NOT allow_fallback THEN
+      RAISE EXCEPTION 'the worklogs came from the Jira fallback'
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'A store synchronised from Jira would attribute Tempo-made worklogs to the Tempo app user.';
+    END IF;
+    IF NOT @extschema@.relation_has_column(@extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner), 'attribution') THEN
+      RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'They were made before tempo_fdw 1.1: their views would count unattributed rows for a person of no account.',
+              HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ..., mode => ''sync'');', schema);
+    END IF;
+    SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(store, started) f;
+    -- rows written: counted as updated (an unattributed row may be new)
+    inserted := 0; updated := mapped + unattributed; deleted := 0;
+    UPDATE @extschema@.sync_state x
+       SET last_started = started, last_finished = clock_timestamp(), last_outcome = 'ok',
+           received = (SELECT count(*) FROM pg_temp.tempo_sync_incoming),
+           inserted = 0, updated = sync_run.updated, deleted = 0, deletion_source = NULL,
+           requests = @extschema@.requests_made() - req0,
+           error = format('from the Jira fallback: %s rows attributed from the stored Tempo data, %s unattributed; '
+                          'the next run that reads Tempo reads everything again', mapped, unattributed)
+     WHERE x.schema_name = schema;
+    RETURN;
   END IF;
+  -- the deletion window is read from Tempo only: Jira ids are not Tempo's
+  PERFORM set_config('tempo_fdw.fallback', 'off', true);
 
   EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$s w USING (worklog_id)
                      WHERE (w.source, w.issue_id, w.author_account_id, w.start_date, w.start_time, w.started_at,
                             w.time_spent_seconds, w.billable_seconds, w.description, w.created_at, w.updated_at,
-                            w.attributes, w.deleted_at)
+                            w.attributes, w.deleted_at, w.jira_worklog_id, w.attribution)
                            IS DISTINCT FROM
                            (i.source, i.issue_id, i.author_account_id, i.start_date, i.start_time, i.started_at,
                             i.time_spent_seconds, i.billable_seconds, i.description, i.created_at, i.updated_at,
-                            i.attributes, NULL::timestamptz)$q$, store) INTO updated;
+                            i.attributes, NULL::timestamptz, i.jira_worklog_id, 'tempo')$q$, store) INTO updated;
   EXECUTE format($q$WITH up AS (
-                       INSERT INTO %1$s AS w (%2$s, last_seen_at, deleted_at)
-                       SELECT %2$s, %3$L::timestamptz, NULL FROM pg_temp.tempo_sync_incoming
+                       INSERT INTO %1$s AS w (%2$s, attribution, last_seen_at, deleted_at)
+                       SELECT %2$s, 'tempo', %3$L::timestamptz, NULL FROM pg_temp.tempo_sync_incoming
                        ON CONFLICT (worklog_id) DO UPDATE SET
                          source = excluded.source, issue_id = excluded.issue_id,
                          author_account_id = excluded.author_account_id, start_date = excluded.start_date,
@@ -351,10 +457,16 @@ BEGIN
                          time_spent_seconds = excluded.time_spent_seconds,
                          billable_seconds = excluded.billable_seconds, description = excluded.description,
                          created_at = excluded.created_at, updated_at = excluded.updated_at,
-                         attributes = excluded.attributes, last_seen_at = excluded.last_seen_at,
+                         attributes = excluded.attributes, jira_worklog_id = excluded.jira_worklog_id,
+                         attribution = excluded.attribution, last_seen_at = excluded.last_seen_at,
                          deleted_at = NULL
                        RETURNING xmax = 0 AS was_inserted)
                      SELECT count(*) FILTER (WHERE was_inserted) FROM up$q$, store, cols, started) INTO inserted;
+  IF fb_rows THEN
+    -- what the fallback could not attribute now came from Tempo, under Tempo ids
+    EXECUTE format('DELETE FROM %s w WHERE w.attribution OPERATOR(pg_catalog.=) %L', store, 'unattributed');
+    GET DIAGNOSTICS dropped = ROW_COUNT;
+  END IF;
 
   -- deletions: a whole reading (the first, or full) reconciles the whole
   -- store with it; else Tempo's audit log when the token may read it, else
@@ -413,6 +525,7 @@ BEGIN
     EXECUTE format('DELETE FROM %s WHERE worklog_id = ANY (%L::bigint[])', store, ids);
   END IF;
   GET DIAGNOSTICS deleted = ROW_COUNT;
+  deleted := deleted + dropped;
 
   -- the watermark moves to the latest change received, never back
   SELECT max(updated_at) INTO wmark FROM pg_temp.tempo_sync_incoming;
@@ -428,7 +541,8 @@ END $fn$;
 
 -- Synchronise a store; for pg_cron (see above); full and force as in
 -- sync_run.
-CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false)
+CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
+                      allow_fallback boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $proc$
 DECLARE
@@ -440,6 +554,8 @@ DECLARE
   run       bigint;
   ins       bigint;
   upd       bigint;
+  mapped    bigint;
+  unattrib  bigint;
   requests0 bigint;
   failed    boolean := false;
   err_state text;
@@ -475,7 +591,8 @@ BEGIN
   INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, outcome)
   VALUES (schema, 'sync', clock_timestamp(), 'running') RETURNING run_id INTO run;
   BEGIN
-    SELECT r.inserted, r.updated INTO ins, upd FROM @extschema@.sync_run(schema, sync.full, sync.force) r;
+    SELECT r.inserted, r.updated, r.mapped, r.unattributed INTO ins, upd, mapped, unattrib
+      FROM @extschema@.sync_run(schema, sync.full, sync.force, sync.allow_fallback) r;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
@@ -488,7 +605,9 @@ BEGIN
      SET finished_at = clock_timestamp(),
          outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
          worklog_rows = ins + upd,
-         worklog_source = CASE WHEN failed THEN NULL ELSE 'tempo' END,
+         worklog_source = CASE WHEN failed THEN NULL WHEN mapped IS NOT NULL THEN 'jira' ELSE 'tempo' END,
+         mapped_rows = CASE WHEN failed THEN NULL ELSE coalesce(mapped, 0) END,
+         unattributed_rows = CASE WHEN failed THEN NULL ELSE coalesce(unattrib, 0) END,
          requests = @extschema@.requests_made() - requests0,
          error = err_msg
    WHERE run_id = run;
@@ -504,10 +623,42 @@ BEGIN
   ELSIF failed THEN
     RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
       USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
+  ELSIF mapped IS NOT NULL THEN
+    RAISE WARNING 'sync of the worklogs in "%": from the Jira fallback (allowed): % attributed from the stored Tempo data, % unattributed',
+                  schema, mapped, unattrib
+      USING DETAIL = 'Unattributed rows count for nobody (time_account_unattributed); nothing was deleted and the watermark stays.',
+            HINT = 'The next run that reads Tempo reads every worklog since "since" again and replaces these rows.';
   END IF;
 END $proc$;
-COMMENT ON PROCEDURE sync(name, boolean, boolean) IS
-  'Brings the worklog store of a schema in step with Tempo (changes since the watermark, deletions; full: everything since "since"); for pg_cron';
+COMMENT ON PROCEDURE sync(name, boolean, boolean, boolean) IS
+  'Brings the worklog store of a schema in step with Tempo (changes since the watermark, deletions; full: everything since "since"; allow_fallback: attributed Jira rows when Tempo fails); for pg_cron';
+
+-- After a refresh that read Tempo: the Jira twins of the snapshot's
+-- worklogs, with their workers and billable time, become what a later
+-- refresh from the Jira fallback attributes rows with.  Returns how many;
+-- NULL for accounts without twins (made before them: make them again).
+CREATE FUNCTION keep_twins(schema name, acct_owner regrole)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  twins text := @extschema@.checked_relation(schema, 'worklog_twins', acct_owner, NULL, true);
+  wsnap text := @extschema@.checked_relation(schema, 'worklog_snapshot', acct_owner);
+  n     bigint;
+BEGIN
+  IF twins IS NULL OR NOT @extschema@.relation_has_column(wsnap, 'attribution') THEN
+    RETURN NULL;
+  END IF;
+  EXECUTE format('DELETE FROM %s', twins);
+  EXECUTE format($q$INSERT INTO %s (jira_worklog_id, worklog_id, account_id, billable_seconds)
+                    SELECT jira_worklog_id, worklog_id, account_id, billable_seconds FROM %s
+                     WHERE attribution OPERATOR(pg_catalog.=) 'tempo' AND jira_worklog_id IS NOT NULL$q$,
+                 twins, wsnap);
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $fn$;
+COMMENT ON FUNCTION keep_twins(name, regrole) IS
+  'Keeps the Jira twins of a snapshot read from Tempo, for attributing the rows of a later Jira fallback';
 
 -- Create (or replace) the time accounts of a schema (see above); the
 -- snapshot refuses fallback rows; an earlier since reloads the store.
@@ -548,6 +699,7 @@ DECLARE
   fallback boolean;
   grants text[] := '{}';
   g    text;
+  twin text;
 BEGIN
   IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
     RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
@@ -604,9 +756,10 @@ BEGIN
 
   -- replace what an earlier call made, and nothing else (no CASCADE: a
   -- user's view on ours makes this fail rather than vanish)
-  FOR obj IN SELECT n.name FROM (VALUES (0, 'time_account_unaccounted'::name), (1, 'time_account_balance'),
-                                        (2, 'time_account_monthly'), (3, 'time_account_daily'),
-                                        (4, 'schedule_snapshot'), (5, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
+  FOR obj IN SELECT n.name FROM (VALUES (0, 'time_account_unaccounted'::name), (1, 'time_account_unattributed'),
+                                        (2, 'time_account_balance'), (3, 'time_account_monthly'),
+                                        (4, 'time_account_daily'), (5, 'schedule_snapshot'),
+                                        (6, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
       -- its grants (a BI role's SELECT) are given again to what replaces it
@@ -623,17 +776,38 @@ BEGIN
     DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = obj.name;
   END LOOP;
 
+  -- each worklog's Jira twin, when the foreign table has the column
+  twin := CASE WHEN @extschema@.relation_has_column(format('%I.worklogs', schema), 'jira_worklog_id')
+               THEN 'w.jira_worklog_id' ELSE 'NULL::bigint' END;
   IF mode = 'snapshot' THEN
+    -- the Jira twins of the last good Tempo data: a fallback row whose id
+    -- is there goes to its worker (kept when the accounts are made again)
+    IF @extschema@.checked_relation(schema, 'worklog_twins', me, NULL, true) IS NULL THEN
+      DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = 'worklog_twins';
+      EXECUTE format($q$
+        CREATE TABLE %1$s.worklog_twins (
+          jira_worklog_id bigint PRIMARY KEY, worklog_id bigint NOT NULL,
+          account_id text NOT NULL, billable_seconds integer)$q$, s);
+      EXECUTE format($c$COMMENT ON TABLE %s.worklog_twins IS 'The Jira twin of each worklog of the last tempo_fdw.refresh that read Tempo, with its worker and billable time: what a refresh from the Jira fallback attributes rows with'$c$, s);
+      INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind) VALUES (schema, 'worklog_twins', 'table');
+    END IF;
     EXECUTE format($q$
       CREATE MATERIALIZED VIEW %1$s.worklog_snapshot AS
-      SELECT worklog_id, source, issue_id, author_account_id AS account_id, start_date,
-             time_spent_seconds, billable_seconds, updated_at
-        FROM %1$s.worklogs
-       WHERE start_date >= %2$L::date AND start_date <= %3$s %4$s
-         AND (source OPERATOR(pg_catalog.=) 'tempo' OR @extschema@.snapshot_fallback_guard(%5$L, source))
+      SELECT coalesce(t.worklog_id, w.worklog_id) AS worklog_id, w.source, w.issue_id,
+             CASE WHEN w.source OPERATOR(pg_catalog.=) 'tempo' THEN w.author_account_id ELSE t.account_id END AS account_id,
+             w.start_date, w.time_spent_seconds,
+             CASE WHEN w.source OPERATOR(pg_catalog.=) 'tempo' THEN w.billable_seconds ELSE t.billable_seconds END AS billable_seconds,
+             w.updated_at, %6$s AS jira_worklog_id,
+             CASE WHEN w.source OPERATOR(pg_catalog.=) 'tempo' THEN 'tempo'
+                  WHEN t.worklog_id IS NOT NULL THEN 'jira_mapped' ELSE 'unattributed' END AS attribution
+        FROM %1$s.worklogs w
+        LEFT JOIN %1$s.worklog_twins t
+               ON w.source OPERATOR(pg_catalog.<>) 'tempo' AND t.jira_worklog_id OPERATOR(pg_catalog.=) %6$s
+       WHERE w.start_date >= %2$L::date AND w.start_date <= %3$s %4$s
+         AND (w.source OPERATOR(pg_catalog.=) 'tempo' OR @extschema@.snapshot_fallback_guard(%5$L, w.source))
       WITH NO DATA$q$, s, since, upto,
-      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END, schema);
-    EXECUTE format('CREATE UNIQUE INDEX ON %s.worklog_snapshot (source, worklog_id)', s);
+      CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND w.issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END, schema, twin);
+    EXECUTE format('CREATE UNIQUE INDEX ON %s.worklog_snapshot (attribution, worklog_id)', s);
   ELSE
     -- the store keeps its rows when the accounts are made again; a store
     -- create_time_accounts did not make is never taken over
@@ -642,10 +816,13 @@ BEGIN
       EXECUTE format($q$
         CREATE TABLE %1$s.worklog_store (
           worklog_id bigint PRIMARY KEY, source text NOT NULL, issue_id bigint NOT NULL,
-          author_account_id text NOT NULL, start_date date NOT NULL, start_time time,
+          author_account_id text, start_date date NOT NULL, start_time time,
           started_at timestamptz, time_spent_seconds integer NOT NULL, billable_seconds integer,
           description text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
-          attributes jsonb, last_seen_at timestamptz NOT NULL, deleted_at timestamptz)$q$, s);
+          attributes jsonb, last_seen_at timestamptz NOT NULL, deleted_at timestamptz,
+          jira_worklog_id bigint, attribution text NOT NULL DEFAULT 'tempo'
+            CHECK (attribution IN ('tempo', 'jira_mapped', 'unattributed')),
+          CHECK (author_account_id IS NOT NULL OR attribution = 'unattributed'))$q$, s);
       EXECUTE format('CREATE INDEX worklog_store_start_date ON %s.worklog_store (start_date)', s);
       EXECUTE format($c$COMMENT ON TABLE %s.worklog_store IS 'Tempo worklogs kept in step by tempo_fdw.sync: changes since the watermark, deletions from the audit log or a trailing window'$c$, s);
       INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind) VALUES (schema, 'worklog_store', 'table');
@@ -654,10 +831,18 @@ BEGIN
       -- and reconciles the whole store
       UPDATE @extschema@.sync_state x SET watermark = NULL WHERE x.schema_name = schema;
     END IF;
+    IF NOT @extschema@.relation_has_column(format('%I.worklog_store', schema), 'attribution') THEN
+      EXECUTE format('ALTER TABLE %s.worklog_store ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
+                     'CHECK (attribution IN (''tempo'', ''jira_mapped'', ''unattributed'')), '
+                     'ALTER COLUMN author_account_id DROP NOT NULL, '
+                     'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', s, 'tempo');
+    END IF;
     EXECUTE format($q$
       CREATE VIEW %1$s.worklog_snapshot AS
-      SELECT worklog_id, source, issue_id, author_account_id AS account_id, start_date,
-             time_spent_seconds, billable_seconds, updated_at
+      SELECT CASE WHEN attribution OPERATOR(pg_catalog.=) 'unattributed' THEN jira_worklog_id ELSE worklog_id END AS worklog_id,
+             source, issue_id,
+             CASE WHEN attribution OPERATOR(pg_catalog.=) 'unattributed' THEN NULL ELSE author_account_id END AS account_id,
+             start_date, time_spent_seconds, billable_seconds, updated_at, jira_worklog_id, attribution
         FROM %1$s.worklog_store
        WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, s, since, upto,
       CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END);
@@ -672,7 +857,7 @@ BEGIN
        WHERE us.date >= %2$L::date AND us.date <= %3$s
       WITH NO DATA$q$, s, since, upto, schema,
       CASE WHEN people = 'authors'
-           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot UNION SELECT account_id FROM @extschema@.time_account_contracts', s)
+           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot WHERE account_id IS NOT NULL UNION SELECT account_id FROM @extschema@.time_account_contracts', s)
            ELSE '' END);
   ELSE
     -- local schedules: no Tempo schedule is read, ever (kept, empty and
@@ -687,12 +872,26 @@ BEGIN
 
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
 
+  -- fallback rows of no known worker: counted for nobody, shown here
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_unattributed AS
+    SELECT start_date AS date, issue_id, sum(time_spent_seconds)::bigint AS seconds
+      FROM %1$s.worklog_snapshot
+     WHERE attribution OPERATOR(pg_catalog.=) 'unattributed'
+     GROUP BY 1, 2$q$, s);
+
   -- what BI tools show
   EXECUTE format($c$
     COMMENT ON %3$s %1$s.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
     COMMENT ON MATERIALIZED VIEW %1$s.schedule_snapshot IS %4$L;
     COMMENT ON COLUMN %1$s.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
-    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS %5$L
+    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS %5$L;
+    COMMENT ON COLUMN %1$s.worklog_snapshot.jira_worklog_id IS 'Id of the worklog''s twin in Jira';
+    COMMENT ON COLUMN %1$s.worklog_snapshot.attribution IS 'tempo: from Tempo; jira_mapped: from the Jira fallback, worker and billable time from the last good Tempo data; unattributed: from the Jira fallback with no known worker (account_id NULL)';
+    COMMENT ON VIEW %1$s.time_account_unattributed IS 'Time from the Jira fallback that no worker is known for (made while Tempo could not be read): counted in no account until the next refresh from Tempo';
+    COMMENT ON COLUMN %1$s.time_account_unattributed.date IS 'Day of the work (Jira''s started, in its offset)';
+    COMMENT ON COLUMN %1$s.time_account_unattributed.issue_id IS 'Jira issue id';
+    COMMENT ON COLUMN %1$s.time_account_unattributed.seconds IS 'Logged time in seconds'
   $c$, s, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
      CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END,
      CASE schedules WHEN 'tempo' THEN 'Tempo user schedules of the people with accounts, as of the last tempo_fdw.refresh'
@@ -708,7 +907,7 @@ BEGIN
   VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),
          (schema, 'schedule_snapshot', 'materialized view'), (schema, 'time_account_daily', 'view'),
          (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
-         (schema, 'time_account_unaccounted', 'view');
+         (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view');
   INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner,
                                               schedules, people, calendar, time_zone, count_today, absence_issue_ids)
   VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me,
@@ -731,6 +930,7 @@ BEGIN
         USING ERRCODE = 'fdw_error',
               HINT = 'Fix the Tempo connection (tempo_fdw.check_connection), or create the accounts with populate => false and refresh later.';
     END IF;
+    PERFORM @extschema@.keep_twins(schema, me);
   END IF;
   IF populate THEN
     BEGIN
@@ -765,6 +965,8 @@ DECLARE
   populated boolean;
   fallback  boolean;
   wrows     bigint;
+  mapped    bigint;
+  unattrib  bigint;
   srows     bigint;
   failed    boolean := false;
   err_state text;
@@ -811,15 +1013,29 @@ BEGIN
     PERFORM pg_catalog.set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
     PERFORM pg_catalog.set_config('tempo_fdw.fallback_snapshots', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
     IF cfg.mode = 'sync' THEN
-      PERFORM @extschema@.sync_run(schema);
+      PERFORM @extschema@.sync_run(schema, allow_fallback => allow_fallback);
       wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner);
     ELSE
       wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner);
       SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(wsnap);
       EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, wsnap);
     END IF;
-    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %s', wsnap)
-      INTO wrows, fallback;
+    IF @extschema@.relation_has_column(wsnap, 'attribution') THEN
+      EXECUTE format($q$SELECT count(*), count(*) FILTER (WHERE source OPERATOR(pg_catalog.=) 'jira') > 0,
+                               count(*) FILTER (WHERE attribution OPERATOR(pg_catalog.=) 'jira_mapped'),
+                               count(*) FILTER (WHERE attribution OPERATOR(pg_catalog.=) 'unattributed')
+                          FROM %s$q$, wsnap)
+        INTO wrows, fallback, mapped, unattrib;
+    ELSE
+      EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %s', wsnap)
+        INTO wrows, fallback;
+      IF fallback THEN
+        RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
+          USING ERRCODE = 'fdw_error',
+                DETAIL = 'They were made before tempo_fdw 1.1: their rows from Jira would count for the Tempo app user.',
+                HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ...);', schema);
+      END IF;
+    END IF;
     IF fallback AND NOT allow_fallback THEN
       RAISE EXCEPTION 'the worklogs came from the Jira fallback'
         USING ERRCODE = 'fdw_error',
@@ -828,8 +1044,13 @@ BEGIN
     ssnap := @extschema@.checked_relation(schema, 'schedule_snapshot', cfg.owner);
     IF fallback THEN
       -- Tempo cannot serve: its schedules stay as the last good run left them
-      note := 'worklogs from the Jira fallback (allowed); schedules kept from the last run';
+      note := format('worklogs from the Jira fallback (allowed): %s attributed from the last good Tempo data, '
+                     '%s unattributed (see time_account_unattributed); schedules kept from the last run',
+                     coalesce(mapped, 0), coalesce(unattrib, wrows));
     ELSE
+      IF cfg.mode = 'snapshot' THEN
+        PERFORM @extschema@.keep_twins(schema, cfg.owner);
+      END IF;
       SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(ssnap);
       EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, ssnap);
     END IF;
@@ -846,6 +1067,9 @@ BEGIN
          outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
          worklog_rows = wrows, schedule_rows = srows,
          worklog_source = CASE WHEN wrows IS NULL THEN NULL WHEN fallback THEN 'jira' ELSE 'tempo' END,
+         mapped_rows = CASE WHEN wrows IS NULL THEN NULL ELSE coalesce(mapped, 0) END,
+         unattributed_rows = CASE WHEN wrows IS NULL THEN NULL WHEN unattrib IS NOT NULL THEN unattrib
+                                  WHEN fallback THEN wrows ELSE 0 END,
          requests = @extschema@.requests_made() - requests0,
          error = coalesce(err_msg, note)
    WHERE run_id = run;
@@ -1000,8 +1224,9 @@ BEGIN
 
   FOR o IN SELECT x.object_name, x.kind FROM @extschema@.time_account_objects x
             WHERE x.schema_name = schema
-            ORDER BY array_position(ARRAY['time_account_unaccounted', 'time_account_balance', 'time_account_monthly', 'time_account_daily',
-                                          'schedule_snapshot', 'worklog_snapshot', 'worklog_store']::name[], x.object_name)
+            ORDER BY array_position(ARRAY['time_account_unaccounted', 'time_account_unattributed', 'time_account_balance',
+                                          'time_account_monthly', 'time_account_daily', 'schedule_snapshot', 'worklog_snapshot',
+                                          'worklog_twins', 'worklog_store']::name[], x.object_name)
   LOOP
     object := format('%s %I.%I', o.kind, schema, o.object_name);
     IF o.object_name = 'worklog_store' AND NOT drop_store THEN
@@ -1459,7 +1684,7 @@ BEGIN
     CASE WHEN people = 'authors' THEN format($p$
       UNION ALL
       SELECT a.account_id, %2$L::date, b.as_of, %3$L
-        FROM (SELECT account_id FROM %1$s.worklog_snapshot
+        FROM (SELECT account_id FROM %1$s.worklog_snapshot WHERE account_id IS NOT NULL
               UNION SELECT account_id FROM @extschema@.time_account_contracts) a, bounds b
        WHERE NOT EXISTS (SELECT 1 FROM listed x WHERE x.account_id = a.account_id)$p$, s, since, calendar)
       ELSE '' END,
@@ -1517,7 +1742,7 @@ BEGIN
            count(*) AS worklogs, sum(%5$s)::bigint AS logged_seconds
       FROM %1$s.worklog_snapshot w
       LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = w.account_id
-     WHERE w.start_date <= %3$s
+     WHERE w.start_date <= %3$s AND w.account_id IS NOT NULL
        AND (p.account_id IS NULL OR w.start_date < p.first_day OR w.start_date > p.last_day)
      GROUP BY 1, 2, 3$q$, s, schema, asof, people, col);
 

@@ -52,6 +52,8 @@ static const TempoColumnDef worklog_columns[] = {
 	"When the worklog was last changed", true},
 	{"attributes", JSONBOID, "jsonb", TEMPO_COL_ATTR_MAP, "attributes.values",
 	"Work attributes as {key: value}", false},
+	{"jira_worklog_id", INT8OID, "bigint", TEMPO_COL_JIRA_TWIN, "tempoWorklogId",
+	"Id of the worklog's twin in Jira (POST /4/worklogs/tempo-to-jira, asked only when this column is used), NULL when it has none", false},
 	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL,
 	"The whole worklog object as Tempo sent it", false},
 };
@@ -91,6 +93,8 @@ static const TempoColumnDef jira_worklog_columns[] = {
  * The worklogs table's columns when the Jira fallback serves it: the same
  * names from Jira's worklog object.  Jira knows no billable time and no work
  * attributes, and its author is the Tempo app user for Tempo-made worklogs.
+ * jira_worklog_id is the row's own id: what time accounts match with the
+ * jira_worklog_id Tempo gave when it last answered.
  */
 static const TempoColumnDef worklog_fallback_columns[] = {
 	{"worklog_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", NULL, true},
@@ -106,6 +110,7 @@ static const TempoColumnDef worklog_fallback_columns[] = {
 	{"created_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "created", NULL, true},
 	{"updated_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "updated", NULL, true},
 	{"attributes", JSONBOID, "jsonb", TEMPO_COL_NULL, NULL, NULL, false},
+	{"jira_worklog_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", NULL, true},
 	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, NULL, false},
 };
 

@@ -110,6 +110,8 @@ struct TempoRowPlan
 	const char *source;			/* value of a TEMPO_COL_SOURCE column */
 	Datum		source_text;	/* the same as text, made once */
 	const char *request_key;	/* value of a TEMPO_COL_REQUEST_KEY column */
+	const int64 *twins;			/* (Tempo id, Jira id) pairs by Tempo id */
+	int			ntwins;
 	int			ntop;			/* distinct first keys of the used paths */
 	const char **top_keys;
 	cJSON	  **top_found;		/* their members in the current row */
@@ -403,6 +405,59 @@ tempo_page_ids(TempoPage *page, const char *key)
 	return ids;
 }
 
+/*
+ * tempo_page_ints
+ *		The integers at key of the elements of the page's array that have
+ *		one, into out (room for tempo_page_nrows); returns how many.  The
+ *		others are left to the conversion of the rows to report.
+ */
+int
+tempo_page_ints(TempoPage *page, const char *key, int64 *out)
+{
+	cJSON	   *item;
+	int			n = 0;
+
+	cJSON_ArrayForEach(item, page->rows)
+	{
+		int64_t		v;
+
+		if (cJSON_IsObject(item) &&
+			tempo_json_integer(cJSON_GetObjectItemCaseSensitive(item, key), 0, PG_INT64_MAX, &v))
+			out[n++] = (int64) v;
+	}
+	return n;
+}
+
+/*
+ * tempo_page_id_pairs
+ *		The integers at key1 and key2 of every element of the page's array,
+ *		into pairs (room for 2 * tempo_page_nrows); returns how many.  An
+ *		element without both is an ERROR.
+ */
+int
+tempo_page_id_pairs(TempoPage *page, const char *key1, const char *key2, int64 *pairs)
+{
+	cJSON	   *item;
+	int			n = 0;
+
+	cJSON_ArrayForEach(item, page->rows)
+	{
+		int64_t		a,
+					b;
+
+		if (!tempo_json_integer(cJSON_GetObjectItemCaseSensitive(item, key1), 0, PG_INT64_MAX, &a) ||
+			!tempo_json_integer(cJSON_GetObjectItemCaseSensitive(item, key2), 0, PG_INT64_MAX, &b))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("unexpected JSON in the %s response to %s", page->service, page->what),
+					 errdetail("An element has no integers \"%s\" and \"%s\".", key1, key2)));
+		pairs[2 * n] = (int64) a;
+		pairs[2 * n + 1] = (int64) b;
+		n++;
+	}
+	return n;
+}
+
 /* Split "a.b.c" into keys (pointing into a palloc'd copy). */
 static int
 split_path(const char *path, const char **keys)
@@ -527,6 +582,7 @@ tempo_row_plan_uses_text(TempoRowPlan *plan)
 			case TEMPO_COL_LOCAL_DATE:
 			case TEMPO_COL_LOCAL_TIME:
 			case TEMPO_COL_IS_APP:
+			case TEMPO_COL_JIRA_TWIN:
 				if (!col->natural)
 					return true;
 				break;
@@ -558,6 +614,56 @@ tempo_row_plan_set(TempoRowPlan *plan, const char *source, const char *request_k
 	}
 	plan->source = source;
 	plan->request_key = request_key;
+}
+
+/*
+ * tempo_row_plan_uses_twins
+ *		Whether the query uses a column of Jira twins (jira_worklog_id): then
+ *		each page's twins are asked for (see twins.c).
+ */
+bool
+tempo_row_plan_uses_twins(TempoRowPlan *plan)
+{
+	for (int i = 0; i < plan->natts; i++)
+		if (plan->cols[i].def != NULL && plan->cols[i].needed &&
+			plan->cols[i].def->kind == TEMPO_COL_JIRA_TWIN)
+			return true;
+	return false;
+}
+
+/*
+ * tempo_row_plan_set_twins
+ *		The Jira twins of the current page's worklogs: npairs (Tempo id,
+ *		Jira id) pairs sorted by Tempo id, kept (not copied) until the next
+ *		call.
+ */
+void
+tempo_row_plan_set_twins(TempoRowPlan *plan, const int64 *pairs, int npairs)
+{
+	plan->twins = pairs;
+	plan->ntwins = npairs;
+}
+
+/* The Jira twin of a Tempo id, or -1 when it has none. */
+static int64
+twin_of(TempoRowPlan *plan, int64 tempo_id)
+{
+	int			lo = 0,
+				hi = plan->ntwins - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int64		key = plan->twins[2 * mid];
+
+		if (key == tempo_id)
+			return plan->twins[2 * mid + 1];
+		if (key < tempo_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }
 
 /* The row's id as text, for messages (server text: see src/redact.c). */
@@ -907,6 +1013,23 @@ convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
 				else
 					bad_value(plan, row, "a document or a string", tempo_json_type_name(v));
 				break;
+			case TEMPO_COL_JIRA_TWIN:
+				{
+					int64		twin;
+
+					if (!json_integer(v, 0, PG_INT64_MAX, &n))
+						bad_value(plan, row, "an integer id", tempo_json_type_name(v));
+					twin = twin_of(plan, n);
+					if (twin < 0)
+					{
+						*isnull = true;
+						return (Datum) 0;
+					}
+					if (col->natural)
+						return Int64GetDatum(twin);
+					text = psprintf(INT64_FORMAT, twin);
+					break;
+				}
 			case TEMPO_COL_IS_APP:
 				if (!tempo_json_is(v, cJSON_String))
 					bad_value(plan, row, "a string", tempo_json_type_name(v));

@@ -22,6 +22,9 @@
  * errors.  A failure after rows were returned is an error too: mixing
  * sources would be wrong.
  *
+ * When the query uses jira_worklog_id, each Tempo page's Jira twins are
+ * asked for before its rows are converted (twins.c).
+ *
  * Copyright (c) 2026, tempo_fdw developers
  *
  * IDENTIFICATION
@@ -72,6 +75,7 @@ typedef struct TempoFdwScanState
 	MemoryContext pass_cxt;		/* reset at each (re)start */
 	MemoryContext page_cxt;		/* reset before each page */
 	TempoPage  *page;			/* the current page, or NULL */
+	TempoParser *twin_parser;	/* parses the pages of Jira twins */
 	TempoScanStats stats;		/* for EXPLAIN ANALYZE */
 } TempoFdwScanState;
 
@@ -302,6 +306,32 @@ learn_rows(ForeignScanState *node, TempoFdwScanState *st)
 }
 
 /*
+ * set_twins
+ *		The Jira twins of the current Tempo page's worklogs, for the column
+ *		jira_worklog_id (twins.c), in the page's context.
+ */
+static void
+set_twins(ForeignScanState *node, TempoFdwScanState *st)
+{
+	Oid			userid = TEMPO_SCAN_USER(node);
+	MemoryContext oldcxt;
+	int64	   *ids;
+	int64	   *pairs;
+	int			nids;
+	int			npairs;
+
+	if (st->twin_parser == NULL)
+		st->twin_parser = tempo_parser_create(st->scan_cxt, false, st->opts);
+	oldcxt = MemoryContextSwitchTo(st->page_cxt);
+	ids = palloc(sizeof(int64) * Max(tempo_page_nrows(st->page), 1));
+	nids = tempo_page_ints(st->page, "tempoWorklogId", ids);
+	pairs = tempo_fetch_twins(st->opts, tempo_get_connection(st->serverid, userid),
+							  &st->stats, st->twin_parser, ids, nids, &npairs);
+	tempo_row_plan_set_twins(st->rowplan, pairs, npairs);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
  * tempoIterateForeignScan
  *		The next row, fetching the next page when the current one is used up.
  */
@@ -363,7 +393,11 @@ tempoIterateForeignScan(ForeignScanState *node)
 		{
 			tempo_activity_progress(&st->stats, st->total_rows);
 			if (!st->fell_back)
+			{
 				tempo_row_plan_set(st->rowplan, "tempo", tempo_pager_key(st->pager));
+				if (tempo_row_plan_uses_twins(st->rowplan))
+					set_twins(node, st);
+			}
 		}
 	}
 }

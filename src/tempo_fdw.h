@@ -104,7 +104,8 @@ typedef enum TempoColumnKind
 	TEMPO_COL_IS_APP,			/* accountType at path = 'app' */
 	TEMPO_COL_REQUEST_KEY,		/* the key the request asked for (account id) */
 	TEMPO_COL_LOCAL_TIME,		/* time part of an offset timestamp at path */
-	TEMPO_COL_NULL				/* always NULL (not in this source) */
+	TEMPO_COL_NULL,				/* always NULL (not in this source) */
+	TEMPO_COL_JIRA_TWIN			/* the Jira twin of the Tempo id at path */
 } TempoColumnKind;
 
 /* One column a resource offers */
@@ -385,6 +386,12 @@ extern bool tempo_row_plan_uses_text(TempoRowPlan *plan);
 extern List *tempo_page_ids(TempoPage *page, const char *key);
 extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
 							   const char *request_key);
+extern bool tempo_row_plan_uses_twins(TempoRowPlan *plan);
+extern void tempo_row_plan_set_twins(TempoRowPlan *plan, const int64 *pairs,
+									 int npairs);
+extern int	tempo_page_ints(TempoPage *page, const char *key, int64 *out);
+extern int	tempo_page_id_pairs(TempoPage *page, const char *key1,
+								const char *key2, int64 *pairs);
 extern bool tempo_page_next_row(TempoPage *page, TempoRowPlan *plan,
 								Datum *values, bool *nulls);
 
@@ -446,6 +453,11 @@ extern void tempoReScanForeignScan(ForeignScanState *node);
 extern void tempoEndForeignScan(ForeignScanState *node);
 extern void tempoExplainForeignScan(ForeignScanState *node,
 									struct ExplainState *es);
+
+/* in twins.c */
+extern int64 *tempo_fetch_twins(TempoFdwOptions *opts, TempoConn *conn,
+								TempoScanStats *stats, TempoParser *parser,
+								const int64 *ids, int nids, int *npairs);
 
 /* in import.c */
 extern List *tempoImportForeignSchema(ImportForeignSchemaStmt *stmt,

@@ -206,6 +206,13 @@ def test_filters(rows):
     m = post("/4/worklogs/jira-to-tempo", {"jiraWorklogIds": [ids[0] + 500000, 900001]}).json()
     check("jira-to-tempo omits Jira-only",
           m["results"] == [{"jiraWorklogId": ids[0] + 500000, "tempoWorklogId": ids[0]}], m)
+    many = [r["tempoWorklogId"] for r in rows[:5]]
+    m = post("/@map_limit=2/4/worklogs/tempo-to-jira?limit=1000", {"tempoWorklogIds": many}).json()
+    check("tempo-to-jira map_limit page", [r["tempoWorklogId"] for r in m["results"]] == many[:2]
+          and m["metadata"]["limit"] == 2 and "offset=2&limit=2" in m["metadata"]["next"], m)
+    m = post("/@map_limit=2/4/worklogs/tempo-to-jira?offset=4&limit=2", {"tempoWorklogIds": many}).json()
+    check("tempo-to-jira map_limit last page", [r["tempoWorklogId"] for r in m["results"]] == many[4:]
+          and "next" not in m["metadata"], m)
 
 
 def test_gzip_and_auth():

@@ -100,6 +100,8 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   first's), as after a bulk import (default 1: every time unique)
   jira_since=after|from  worklog/updated and /deleted read `since` as "after which" (the
                   OpenAPI's words, default) or as "from which" (inclusive)
+  map_limit=N     POST /4/worklogs/tempo-to-jira and jira-to-tempo answer at most N pairs a page
+                  whatever `limit` asks (metadata.limit says N; `next` continues at offset+N)
 
 Datasets (generated lazily from --seed, cached per (ds, n))
 -----------------------------------------------------------
@@ -1310,23 +1312,23 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "fault_skip", "retry_after",
                  "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad",
-                 "fault_on")
+                 "fault_on", "map_limit")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
         self.fault_times, self.retry_after, self.src, self.delay_ms = None, None, "both", 0
         self.fault_skip = 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
-        self.bomb_mb, self.pad, self.fault_on = 128, 0, None
+        self.bomb_mb, self.pad, self.fault_on, self.map_limit = 128, 0, None, MAX_LIMIT
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
             if key in ("n", "fault_times", "fault_skip", "delay_ms", "slow_ms", "jira_page", "jira_ties",
-                       "bomb_mb", "pad") or (
+                       "bomb_mb", "pad", "map_limit") or (
                     key == "fault_at" and value != "last"):
-                if not value.isdigit() or (key in ("n", "jira_page", "jira_ties") and int(value) < 1):
+                if not value.isdigit() or (key in ("n", "jira_page", "jira_ties", "map_limit") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
                 value = int(value)
             elif key == "ds" and not DS_RE.match(value):
@@ -1640,6 +1642,7 @@ def h_search(ctx, _m):
 
 def h_id_mapping(ctx, m):
     offset, limit = tempo_paging(ctx)
+    limit = min(limit, ctx.sc.map_limit)     # a server whose pages are smaller than asked
     to_jira = m.group(1) == "tempo-to-jira"
     field = "tempoWorklogIds" if to_jira else "jiraWorklogIds"
     body = ctx.json_body()

@@ -53,22 +53,23 @@ CALL tempo_fdw.sync('fa');
 SELECT results_eq($$SELECT deletion_source, deleted, last_outcome FROM tempo_fdw.sync_status WHERE schema_name = 'fa'$$,
                   $$VALUES ('reconcile'::text, 0::bigint, 'ok'::text)$$, 'a normal run reconciles the window');
 
--- 2. the reconciliation read fails (the first Tempo request, the changes,
--- is answered; the second, the window, is not): nothing changes, no Jira
+-- 2. the reconciliation read fails (the first Tempo requests, the changes
+-- and their Jira twins, are answered; the third, the window, is not):
+-- nothing changes, no Jira
 \set ON_ERROR_STOP off
-\set t :sim '/@tag=fa503,fault=503,fault_skip=1,src=tempo/4'
+\set t :sim '/@tag=fa503,fault=503,fault_skip=2,src=tempo/4'
 ALTER SERVER fa_srv OPTIONS (SET tempo_url :'t');
 CALL tempo_fdw.sync('fa');
 SELECT :'LAST_ERROR_SQLSTATE' AS e503 \gset
-\set t :sim '/@tag=fa401,fault=401,fault_skip=1,src=tempo/4'
+\set t :sim '/@tag=fa401,fault=401,fault_skip=2,src=tempo/4'
 ALTER SERVER fa_srv OPTIONS (SET tempo_url :'t');
 CALL tempo_fdw.sync('fa');
 SELECT :'LAST_ERROR_SQLSTATE' AS e401 \gset
-\set t :sim '/@tag=fa403,fault=403,fault_skip=1,src=tempo/4'
+\set t :sim '/@tag=fa403,fault=403,fault_skip=2,src=tempo/4'
 ALTER SERVER fa_srv OPTIONS (SET tempo_url :'t');
 CALL tempo_fdw.sync('fa');
 SELECT :'LAST_ERROR_SQLSTATE' AS e403 \gset
-\set t :sim '/@tag=fahang,fault=hang,slow_ms=4000,fault_skip=1,src=tempo/4'
+\set t :sim '/@tag=fahang,fault=hang,slow_ms=4000,fault_skip=2,src=tempo/4'
 ALTER SERVER fa_srv OPTIONS (SET tempo_url :'t', ADD timeout_ms '1500');
 CALL tempo_fdw.sync('fa');
 SELECT :'LAST_ERROR_SQLSTATE' AS ehang \gset
@@ -88,8 +89,10 @@ SELECT is((SELECT count(*) FROM tempo_fdw.last_fallback WHERE server_name = 'fa_
 SELECT is(current_setting('tempo_fdw.fallback'), 'on', 'the session''s setting is back after the runs');
 -- the requests each run made: the changes answered, the window refused
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=fa401"`
-SELECT is((SELECT string_agg(e ->> 'status', ' ' ORDER BY (e ->> 'seq')::int) FROM jsonb_array_elements(:'log'::jsonb) e),
-          '200 401', 'the 401 run: the changes, then the window refused');
+SELECT is((SELECT string_agg(format('%s %s %s', e ->> 'method', e ->> 'path', e ->> 'status'), ', ' ORDER BY (e ->> 'seq')::int)
+             FROM jsonb_array_elements(:'log'::jsonb) e),
+          'GET /4/worklogs 200, POST /4/worklogs/tempo-to-jira 200, GET /4/worklogs 401',
+          'the 401 run: the changes and their twins, then the window refused');
 
 -- 3. a run that would delete more than max_deletion_share (10%) of its
 -- window fails and changes nothing, unless forced

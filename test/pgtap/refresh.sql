@@ -26,12 +26,12 @@ SELECT lives_ok($$SELECT tempo_fdw.create_time_accounts('rf', '2024-12-01', '202
 SELECT min(account_id) AS a FROM rf.time_account_balance \gset
 SELECT balance_seconds AS a_before FROM rf.time_account_balance WHERE account_id = :'a' \gset
 
--- a run: a log row with rows and requests (one page of worklogs, one
--- schedule request per person)
+-- a run: a log row with rows and requests (one page of worklogs, their
+-- Jira twins, one schedule request per person)
 CALL tempo_fdw.refresh('rf');
 SELECT results_eq($$SELECT outcome, worklog_source = 'tempo', worklog_rows = (SELECT count(*) FROM rf.worklog_snapshot),
                            schedule_rows = (SELECT count(*) FROM rf.schedule_snapshot),
-                           requests = 1 + (SELECT count(DISTINCT account_id) FROM rf.worklog_snapshot),
+                           requests = 2 + (SELECT count(DISTINCT account_id) FROM rf.worklog_snapshot),
                            error IS NULL, finished_at >= started_at
                       FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   $$VALUES ('ok', true, true, true, true, true, true)$$,
@@ -63,7 +63,10 @@ SELECT is((SELECT count(*) FROM rf.worklog_snapshot WHERE source = 'jira'), 0::b
 -- ... unless the caller allows fallback data
 CALL tempo_fdw.refresh('rf', allow_fallback => true);
 SELECT results_eq($$SELECT outcome, worklog_source, error FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
-                  $$VALUES ('ok', 'jira', 'worklogs from the Jira fallback (allowed); schedules kept from the last run')$$,
+                  $$SELECT 'ok', 'jira', format('worklogs from the Jira fallback (allowed): %s attributed from the last good Tempo data, '
+                                                '%s unattributed (see time_account_unattributed); schedules kept from the last run',
+                                                mapped_rows, unattributed_rows)
+                      FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   'allow_fallback accepts Jira data, and the log says so');
 SELECT ok((SELECT bool_and(source = 'jira') FROM rf.worklog_snapshot), 'the snapshot now holds Jira rows');
 -- both down: the refresh fails, the data stays

@@ -16,7 +16,7 @@ SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
 DROP SCHEMA IF EXISTS up_snap, up_sync CASCADE;
 CREATE EXTENSION tempo_fdw VERSION '1.0';
-SELECT plan(20);
+SELECT plan(22);
 \! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 -- the extension's objects, one line each, by name (no OIDs)
@@ -157,6 +157,25 @@ SELECT set_eq($$SELECT line FROM pg_temp.data_lines() AS line WHERE line LIKE 'b
               'and give the same figures (Tempo''s data did not change)');
 SELECT is((SELECT count(*) FROM tempo_fdw.sync_state WHERE schema_name = 'up_sync' AND last_outcome = 'ok' AND inserted = 0),
           1::bigint, 'the store''s watermark carried over: nothing was loaded twice');
+-- during a Tempo outage they take no fallback row: they could not attribute it
+ALTER SERVER up_srv OPTIONS (ADD jira_url :'sim');
+ALTER USER MAPPING FOR PUBLIC SERVER up_srv OPTIONS (ADD jira_email 'bot@example.com', ADD jira_token 'jira-test-token');
+\set t :sim '/@tag=up401,fault=401,src=tempo/4'
+ALTER SERVER up_srv OPTIONS (SET tempo_url :'t');
+\set ON_ERROR_STOP off
+CALL tempo_fdw.refresh('up_snap', allow_fallback => true);
+\set ON_ERROR_STOP on
+SELECT is(:'LAST_ERROR_SQLSTATE' || ' ' || :'LAST_ERROR_MESSAGE',
+          'HV000 refresh of the time accounts in "up_snap" failed: the time accounts in "up_snap" cannot attribute rows from the Jira fallback',
+          'the 1.0 snapshot refuses fallback rows it cannot attribute');
+\set ON_ERROR_STOP off
+CALL tempo_fdw.sync('up_sync', allow_fallback => true);
+\set ON_ERROR_STOP on
+SELECT is(:'LAST_ERROR_SQLSTATE' || ' ' || :'LAST_ERROR_MESSAGE',
+          'HV000 sync of the worklogs in "up_sync" failed: the time accounts in "up_sync" cannot attribute rows from the Jira fallback',
+          'and so does the 1.0 store');
+\set t :sim '/@tag=up/4'
+ALTER SERVER up_srv OPTIONS (SET tempo_url :'t');
 SELECT lives_ok($$SELECT tempo_fdw.create_time_accounts('up_sync', '2024-11-01', '2024-12-31', mode => 'sync', reconcile_days => 1200, populate => false)$$,
                 'create_time_accounts replaces what 1.0 made');
 SELECT is((SELECT count(*) FROM up_sync.worklog_store), (SELECT count(*) FROM data_before WHERE line LIKE 'store %'),
