@@ -13,7 +13,9 @@
  *	  progress callback only reads the interrupt flags, and after the
  *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
  *	- the header list (malloc'd by libcurl, holding the token) is zeroed
- *	  and freed on every path, errors included (free_headers);
+ *	  and freed on every path, errors included (free_headers), and no
+ *	  handle keeps a pointer to it after its request; what libcurl copies
+ *	  of it is zeroed when libcurl frees it (src/connection.c);
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
  *	- no message ever holds the token or the host, only method and path;
@@ -383,6 +385,7 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 		rc = curl_easy_perform(h);
 		pgstat_report_wait_end();
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);	/* zeroed and freed next */
 		stats->requests++;
 		requests_made++;
 		finish_response(h, rc, &buf, req, resp, stats);
@@ -571,6 +574,7 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, NULL);
 	free_headers(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
