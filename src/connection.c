@@ -11,7 +11,8 @@
  * created and dropped at once) invalidate the entries, which drops their
  * connections at their next use when no transfer of a running scan is on
  * them; the handles are cleaned up at backend exit.  The handles are malloc'd by libcurl and owned here: one easy handle
- * for requests one at a time, and a multi handle with easy handles for
+ * for requests one at a time (run on a multi handle of its own, so that
+ * waits are latch waits), and a multi handle with easy handles for
  * concurrent ones (src/curl_conn.h).
  *
  * libcurl copies the Authorization header into buffers of its own (the
@@ -152,6 +153,7 @@ tempo_get_connection(Oid serverid, Oid userid)
 	{
 		entry->curl = NULL;
 		entry->multi = NULL;
+		entry->single = NULL;
 		memset(entry->slots, 0, sizeof(entry->slots));
 		entry->invalidated = false;
 	}
@@ -262,6 +264,9 @@ release_handles(TempoConn *entry)
 	if (entry->multi)
 		curl_multi_cleanup(entry->multi);
 	entry->multi = NULL;
+	if (entry->single)
+		curl_multi_cleanup(entry->single);
+	entry->single = NULL;
 	if (entry->curl)
 		curl_easy_cleanup(entry->curl);
 	entry->curl = NULL;
