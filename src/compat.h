@@ -139,6 +139,20 @@ tempo_wait_event(TempoWaitEvent which)
 }
 #endif
 
+/*
+ * A WaitEventSet: 17 ties it to a resource owner (released on abort); before,
+ * it lived in a memory context.  Either way FreeWaitEventSet frees it.
+ */
+#include "storage/latch.h"
+#if PG_VERSION_NUM >= 170000
+#include "utils/resowner.h"
+#define TEMPO_CREATE_WAIT_EVENT_SET(nevents) \
+	CreateWaitEventSet(CurrentResourceOwner, (nevents))
+#else
+#define TEMPO_CREATE_WAIT_EVENT_SET(nevents) \
+	CreateWaitEventSet(CurrentMemoryContext, (nevents))
+#endif
+
 /* libcurl: only where curl.h was included first */
 #ifdef CURLINC_CURL_H
 #if LIBCURL_VERSION_NUM >= 0x075500		/* 7.85.0 */

@@ -13,9 +13,16 @@
  * server and of the user mapping it was made with, and only the entries
  * whose values match the invalidation drop their connections, at their
  * next use when no transfer of a running scan is on them; the handles are
- * cleaned up at backend exit.  The handles are malloc'd by libcurl and owned here: one easy handle
- * for requests one at a time, and a multi handle with easy handles for
- * concurrent ones (src/curl_conn.h).
+ * cleaned up at backend exit.  The handles are malloc'd by libcurl and
+ * owned here: one easy handle for requests one at a time (run on a multi
+ * handle of its own, so that waits are latch waits), and a multi handle
+ * with easy handles for concurrent ones (src/curl_conn.h).
+ *
+ * libcurl copies the Authorization header into buffers of its own (the
+ * request it writes, growing buffers it reallocs): it is initialised with an
+ * allocator that zeroes every block before freeing it, so that no copy of a
+ * credential outlives its request in freed memory.  (When another library
+ * of the backend initialised libcurl first, libcurl keeps that one's.)
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -25,6 +32,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <malloc.h>
 
 #include "access/xact.h"
 #include "storage/ipc.h"
@@ -51,6 +60,50 @@ static void tempo_xact_callback(XactEvent event, void *arg);
 static void tempo_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 static void tempo_conn_cleanup(int code, Datum arg);
+
+/*
+ * libcurl's allocator: the C library's, but every block is zeroed before it
+ * is freed, and realloc never leaves the old block behind unzeroed.
+ */
+static void
+zeroing_free(void *p)
+{
+	if (p != NULL)
+	{
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void *
+zeroing_realloc(void *p, size_t size)
+{
+	void	   *q;
+	size_t		old;
+
+	if (p == NULL)
+		return malloc(size);
+	old = malloc_usable_size(p);
+	if (size <= old && size > 0)
+		return p;
+	q = malloc(size > 0 ? size : 1);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, Min(old, size));
+	zeroing_free(p);
+	return q;
+}
+
+static char *
+zeroing_strdup(const char *s)
+{
+	size_t		n = strlen(s) + 1;
+	char	   *d = malloc(n);
+
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
+}
 
 /* Does a scan have transfers on this connection (started, not finished)? */
 static bool
@@ -103,7 +156,9 @@ tempo_get_connection(Oid serverid, Oid userid)
 	{
 		HASHCTL		ctl;
 
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, zeroing_free,
+								 zeroing_realloc, zeroing_strdup,
+								 calloc) != CURLE_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("could not initialize libcurl")));
@@ -128,6 +183,7 @@ tempo_get_connection(Oid serverid, Oid userid)
 	{
 		entry->curl = NULL;
 		entry->multi = NULL;
+		entry->single = NULL;
 		memset(entry->slots, 0, sizeof(entry->slots));
 		entry->invalidated = false;
 	}
@@ -249,6 +305,9 @@ release_handles(TempoConn *entry)
 	if (entry->multi)
 		curl_multi_cleanup(entry->multi);
 	entry->multi = NULL;
+	if (entry->single)
+		curl_multi_cleanup(entry->single);
+	entry->single = NULL;
 	if (entry->curl)
 		curl_easy_cleanup(entry->curl);
 	entry->curl = NULL;

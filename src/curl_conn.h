@@ -38,6 +38,7 @@ struct TempoConn
 	Oid			serverid;		/* hash key: server ... */
 	Oid			userid;			/* ... and user; must be first */
 	CURL	   *curl;			/* easy handle for one request at a time */
+	CURLM	   *single;			/* multi handle that runs curl, or NULL */
 	CURLM	   *multi;			/* multi handle for concurrent ones, or NULL */
 	TempoSlot	slots[TEMPO_MAX_SLOTS];
 	bool		invalidated;	/* server or mapping changed since */

@@ -8,12 +8,18 @@
  *	- every option is set again on each request (curl_easy_reset), on the
  *	  cached handle so keep-alive still works;
  *	- CURLOPT_NOSIGNAL, since PostgreSQL owns SIGALRM;
+ *	- every transfer, one request at a time too, runs on a multi handle:
+ *	  between libcurl's steps the backend sleeps on a WaitEventSet over
+ *	  libcurl's sockets, the latch and postmaster death (wait_for_curl),
+ *	  so a cancel, statement_timeout or terminate ends any wait at once,
+ *	  during connect and TLS handshake too, with PostgreSQL's own error;
  *	- the callbacks never ereport: the write callback stores into a buffer
  *	  it grows with MCXT_ALLOC_NO_OOM and refuses bodies over the cap, the
- *	  progress callback only reads the interrupt flags, and after the
- *	  transfer CHECK_FOR_INTERRUPTS raises PostgreSQL's own cancel error;
+ *	  progress callback only reads the interrupt flags;
  *	- the header list (malloc'd by libcurl, holding the token) is zeroed
- *	  and freed on every path, errors included (free_headers);
+ *	  and freed on every path, errors included (free_headers), and no
+ *	  handle keeps a pointer to it after its request; what libcurl copies
+ *	  of it is zeroed when libcurl frees it (src/connection.c);
  *	- waits between retries, and for the rate budget, are latch waits, so a
  *	  cancel ends them;
  *	- no message ever holds the token or the host, only method and path;
@@ -32,6 +38,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <sys/select.h>
 
 #include <curl/curl.h>
 
@@ -173,6 +181,105 @@ wait_ms(long ms, TempoWaitEvent why)
 						 left, tempo_wait_event(why));
 		ResetLatch(MyLatch);
 	}
+}
+
+/*
+ * wait_for_curl
+ *		Sleep until a socket libcurl waits on is ready, libcurl's next
+ *		timeout is due, the latch is set (a cancel, statement_timeout, a
+ *		terminate) or the postmaster dies; then raise a pending interrupt.
+ *		Nothing here ereports while the set exists but out of memory.
+ */
+static void
+wait_for_curl(CURLM *multi)
+{
+	fd_set		rd;
+	fd_set		wr;
+	fd_set		ex;
+	int			maxfd = -1;
+	long		timeout = -1;
+	int			nsock = 0;
+	WaitEventSet *set;
+	WaitEvent	ev;
+
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	FD_ZERO(&ex);
+	(void) curl_multi_fdset(multi, &rd, &wr, &ex, &maxfd);
+	(void) curl_multi_timeout(multi, &timeout);
+	for (int fd = 0; fd <= maxfd; fd++)
+		if (FD_ISSET(fd, &rd) || FD_ISSET(fd, &wr))
+			nsock++;
+	/* no socket to watch (a name being resolved): look again soon */
+	if (nsock == 0 && (timeout < 0 || timeout > 100))
+		timeout = 100;
+	else if (timeout < 0 || timeout > 1000)
+		timeout = 1000;
+
+	set = TEMPO_CREATE_WAIT_EVENT_SET(nsock + 2);
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int fd = 0; fd <= maxfd; fd++)
+	{
+		int			events = (FD_ISSET(fd, &rd) ? WL_SOCKET_READABLE : 0) |
+			(FD_ISSET(fd, &wr) ? WL_SOCKET_WRITEABLE : 0);
+
+		if (events != 0)
+			AddWaitEventToSet(set, events, fd, NULL, NULL);
+	}
+	(void) WaitEventSetWait(set, timeout, &ev, 1, tempo_wait_event(TEMPO_WAIT_HTTP));
+	FreeWaitEventSet(set);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Drive multi until the transfer of h is done; its result. */
+static CURLcode
+drive_single(CURLM *multi, CURL *h)
+{
+	for (;;)
+	{
+		int			running;
+		int			left;
+		CURLMsg    *msg;
+
+		(void) curl_multi_perform(multi, &running);
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == h)
+				return msg->data.result;
+		wait_for_curl(multi);
+	}
+}
+
+/*
+ * perform_single
+ *		Run one transfer on the connection's easy handle to its end, on
+ *		the multi handle kept for it; an interrupt raises, and the handle
+ *		is taken off the multi handle on every path.
+ */
+static CURLcode
+perform_single(TempoConn *conn, CURL *h)
+{
+	volatile CURLcode result = CURLE_OK;
+
+	if (conn->single == NULL && (conn->single = curl_multi_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl multi handle")));
+	if (curl_multi_add_handle(conn->single, h) != CURLM_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_ERROR),
+				 errmsg("could not start an HTTP request")));
+	PG_TRY();
+	{
+		result = drive_single(conn->single, h);
+	}
+	PG_FINALLY();
+	{
+		curl_multi_remove_handle(conn->single, h);
+	}
+	PG_END_TRY();
+	return result;
 }
 
 /*
@@ -360,10 +467,11 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
  *		The attempts of tempo_http_perform, with headers built.
  */
 static void
-perform_with_retries(CURL *h, const TempoFdwOptions *opts,
+perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 					 const TempoHttpRequest *req, struct curl_slist *headers,
 					 TempoHttpResponse *resp, TempoScanStats *stats)
 {
+	CURL	   *h = conn->curl;
 	BodyBuffer	buf;
 
 	init_body(&buf, opts, req);
@@ -379,10 +487,9 @@ perform_with_retries(CURL *h, const TempoFdwOptions *opts,
 		memset(resp, 0, sizeof(*resp));
 		setup_handle(h, opts, req, headers, &buf, resp->error);
 
-		pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
-		rc = curl_easy_perform(h);
-		pgstat_report_wait_end();
+		rc = perform_single(conn, h);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);	/* zeroed and freed next */
 		stats->requests++;
 		requests_made++;
 		finish_response(h, rc, &buf, req, resp, stats);
@@ -440,10 +547,13 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 				 errmsg("out of memory while building an HTTP request")));
 	PG_TRY();
 	{
-		perform_with_retries(conn->curl, opts, req, headers, resp, stats);
+		perform_with_retries(conn, opts, req, headers, resp, stats);
 	}
 	PG_FINALLY();
 	{
+		/* an interrupt leaves the handle pointing at both */
+		curl_easy_setopt(conn->curl, CURLOPT_ERRORBUFFER, NULL);
+		curl_easy_setopt(conn->curl, CURLOPT_HTTPHEADER, NULL);
 		free_headers(headers);
 	}
 	PG_END_TRY();
@@ -571,6 +681,7 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, NULL);
 	free_headers(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
@@ -598,21 +709,13 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 		strlcpy(resp->error, "the transfer was dropped", sizeof(resp->error));
 		return;
 	}
-	pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
-	while (!slot->done)
+	for (;;)
 	{
 		tempo_http_pump(conn);
 		if (slot->done)
 			break;
-		if (InterruptPending)
-		{
-			pgstat_report_wait_end();
-			CHECK_FOR_INTERRUPTS();
-			pgstat_report_wait_start(tempo_wait_event(TEMPO_WAIT_HTTP));
-		}
-		(void) curl_multi_poll(conn->multi, NULL, 0, 100, NULL);
+		wait_for_curl(conn->multi);
 	}
-	pgstat_report_wait_end();
 
 	memset(resp, 0, sizeof(*resp));
 	strlcpy(resp->error, t->error, sizeof(resp->error));

@@ -356,6 +356,8 @@ tempo_read_token_file(TempoFdwOptions *o)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open the \"token_file\" of server \"%s\": %m", servername)));
+	/* unbuffered: stdio would keep a copy in a buffer it frees unzeroed */
+	setvbuf(f, NULL, _IONBF, 0);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	if (ferror(f))
 	{

@@ -117,7 +117,7 @@ link_path(TempoPager *p, const char *url)
 char *
 tempo_basic_auth(const char *email, const char *token)
 {
-	char	   *plain = psprintf("%s:%s", email, token);
+	char	   *plain = tempo_secret_cat(email, ":", token);
 	int			len = strlen(plain);
 	int			enclen = pg_b64_enc_len(len);
 	char	   *enc = palloc(enclen + 1);
@@ -129,7 +129,7 @@ tempo_basic_auth(const char *email, const char *token)
 	if (n < 0)
 		elog(ERROR, "could not encode Jira credentials");
 	enc[n] = '\0';
-	header = psprintf("Authorization: Basic %s", enc);
+	header = tempo_secret_cat("Authorization: Basic ", enc, "");
 	explicit_bzero(enc, enclen + 1);
 	pfree(enc);
 	return header;
@@ -155,7 +155,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->body_cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
 	tempo_read_token_file(opts);
 	if (opts->token)
-		p->tempo_auth = psprintf("Authorization: Bearer %s", opts->token);
+		p->tempo_auth = tempo_secret_cat("Authorization: Bearer ", opts->token, "");
 	if (opts->jira_email && opts->jira_token)
 		p->jira_auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	tempo_forget_on_reset(cxt, p->tempo_auth);

@@ -71,7 +71,7 @@ collect_secrets(const TempoFdwOptions *opts, const char *auth, char **secrets)
 	{
 		char	   *basic = tempo_basic_auth(opts->jira_email, opts->jira_token);
 
-		secrets[n++] = psprintf("%s:%s", opts->jira_email, opts->jira_token);
+		secrets[n++] = tempo_secret_cat(opts->jira_email, ":", opts->jira_token);
 		secrets[n++] = pstrdup(strrchr(basic, ' ') + 1);
 		free_secret(basic);
 	}
@@ -171,6 +171,27 @@ tempo_server_text(const TempoFdwOptions *opts, const char *auth,
 	explicit_bzero(buf, window);
 	pfree(buf);
 	return out.data;
+}
+
+/*
+ * tempo_secret_cat
+ *		a, b and c joined, in one palloc of the exact size: unlike psprintf,
+ *		which may format into a first buffer that is too short and pfree it
+ *		unzeroed, no partial copy of a secret is left behind.
+ */
+char *
+tempo_secret_cat(const char *a, const char *b, const char *c)
+{
+	size_t		la = strlen(a);
+	size_t		lb = strlen(b);
+	size_t		lc = strlen(c);
+	char	   *s = palloc(la + lb + lc + 1);
+
+	memcpy(s, a, la);
+	memcpy(s + la, b, lb);
+	memcpy(s + la + lb, c, lc);
+	s[la + lb + lc] = '\0';
+	return s;
 }
 
 /* The reset callback of tempo_forget_on_reset: zero the string. */

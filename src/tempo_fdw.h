@@ -221,6 +221,7 @@ extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 extern char *tempo_server_text(const TempoFdwOptions *opts, const char *auth,
 							   const char *s, size_t len);
 extern void tempo_forget_on_reset(MemoryContext cxt, char *s);
+extern char *tempo_secret_cat(const char *a, const char *b, const char *c);
 
 /* in hosts.c */
 extern char *tempo_allowed_hosts;

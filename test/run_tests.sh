@@ -110,6 +110,12 @@ fi
 log "pg_restore of time accounts during a Tempo outage takes no fallback rows"
 if bash "$ROOT/test/dump_restore_fallback.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+log "no credential left in a backend's memory after its statements"
+if bash "$ROOT/test/token_memory.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+log "postmaster death ends a waiting scan at once"
+if bash "$ROOT/test/pm_death.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 log "secrets in the server log"
 # sql/security.sql logs at debug5; no token may reach the log, in any form
 secrets="tempo-test-token|jira-test-token|$(printf 'bot@example.com:jira-test-token' | base64)"
