@@ -28,8 +28,9 @@ SELECT results_eq($$SELECT outcome, schedule_rows, error FROM tempo_fdw.refresh_
                   $$VALUES ('ok', 0::bigint, NULL::text)$$, 'schedules => local: refresh succeeds with a worklogs-only token');
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=tap_hr0"`
 SELECT is((SELECT count(*) FILTER (WHERE e ->> 'path' LIKE '/4/user-schedule%') || ' ' || count(*) FILTER (WHERE e ->> 'path' LIKE '/4/worklogs%')
+                    || ' ' || count(*) FILTER (WHERE e ->> 'path' = '/4/worklogs/tempo-to-jira')
              FROM jsonb_array_elements(:'log'::jsonb) e),
-          '0 1', 'it read the worklogs and asked for no schedule');
+          '0 2 1', 'it read the worklogs (and their Jira twins) and asked for no schedule');
 SELECT ok((SELECT sum(logged_seconds) > 0 AND sum(required_seconds) = 0 FROM hr_r.time_account_daily),
           'the accounts show the worklogs (no contracts: nothing required)');
 SELECT count(*) >= 0 AS dropped FROM tempo_fdw.drop_time_accounts('hr_r') \gset
