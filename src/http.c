@@ -539,8 +539,13 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 				   const TempoHttpRequest *req, TempoHttpResponse *resp,
 				   TempoScanStats *stats)
 {
-	struct curl_slist *headers = build_headers(req);
+	struct curl_slist *headers;
 
+	if (conn->curl == NULL && (conn->curl = curl_easy_init()) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+				 errmsg("could not create a libcurl handle")));
+	headers = build_headers(req);
 	if (headers == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -551,9 +556,13 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 	}
 	PG_FINALLY();
 	{
-		/* an interrupt leaves the handle pointing at both */
-		curl_easy_setopt(conn->curl, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(conn->curl, CURLOPT_HTTPHEADER, NULL);
+		/*
+		 * The easy handle goes with its request: libcurl 8 keeps the request
+		 * it sent (credential included) in buffers it reuses rather than
+		 * frees.  Connections stay in the multi handle's cache.
+		 */
+		curl_easy_cleanup(conn->curl);
+		conn->curl = NULL;
 		free_headers(headers);
 	}
 	PG_END_TRY();
@@ -682,6 +691,9 @@ release_slot(TempoConn *conn, TempoSlot *slot)
 	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
 	curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, NULL);
+	/* the easy handle goes with its request (see tempo_http_perform) */
+	curl_easy_cleanup(slot->easy);
+	slot->easy = NULL;
 	free_headers(slot->headers);
 	slot->headers = NULL;
 	slot->busy = false;
