@@ -539,6 +539,30 @@ BEGIN
    WHERE x.schema_name = schema;
 END $fn$;
 
+-- refresh and sync commit as they go: inside a transaction block they
+-- refuse at once, before any download.
+CREATE FUNCTION in_transaction_block()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'tempo_fdw_in_transaction_block'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION in_transaction_block() IS
+  'Whether the caller is inside a transaction block (BEGIN, or several statements sent as one), where refresh and sync cannot commit';
+
+CREATE FUNCTION refuse_transaction_block(what text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF @extschema@.in_transaction_block() THEN
+    RAISE EXCEPTION 'tempo_fdw.% cannot run inside a transaction block', what
+      USING ERRCODE = 'active_sql_transaction',
+            DETAIL = 'It commits as it goes: after the worklogs, after the schedules, after its log row.',
+            HINT = 'CALL it on its own, outside BEGIN ... COMMIT, and one CALL per pg_cron command.';
+  END IF;
+END $fn$;
+COMMENT ON FUNCTION refuse_transaction_block(text) IS
+  'Raises 25001 when refresh or sync is called inside a transaction block';
+
 -- Synchronise a store; for pg_cron (see above); full and force as in
 -- sync_run.
 CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
@@ -564,6 +588,7 @@ DECLARE
   err_hint  text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.refuse_transaction_block('sync');
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
   IF FOUND THEN
     PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
@@ -976,6 +1001,7 @@ DECLARE
   note      text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.refuse_transaction_block('refresh');
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'schema "%" has no time accounts', schema

@@ -9,7 +9,9 @@
  * worklogs" scope), Tempo schedules (GET /user-schedule for today, the
  * "View schemes" scope), and Jira (GET /rest/api/3/myself).  Each gives one
  * row: ok, the HTTP status, the problem in a few words and a hint.  This is
- * the alert a DBA can schedule; the old tool had none.
+ * the alert a DBA can schedule; the old tool had none.  Also the small
+ * functions refresh and sync ask about their run: requests_made and
+ * in_transaction_block.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -20,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -247,4 +250,19 @@ Datum
 tempo_fdw_requests_made(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(tempo_http_requests_made());
+}
+
+PG_FUNCTION_INFO_V1(tempo_fdw_in_transaction_block);
+
+/*
+ * tempo_fdw_in_transaction_block
+ *		Is the caller inside a transaction block (BEGIN, or several
+ *		statements sent as one)?  refresh and sync commit as they go, which
+ *		they cannot there: they refuse at once instead of failing at their
+ *		first COMMIT after the downloads.
+ */
+Datum
+tempo_fdw_in_transaction_block(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(IsTransactionBlock());
 }
