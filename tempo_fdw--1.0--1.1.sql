@@ -1001,13 +1001,13 @@ DECLARE
   note      text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-  PERFORM @extschema@.refuse_transaction_block('refresh');
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'schema "%" has no time accounts', schema
       USING ERRCODE = 'undefined_object',
             HINT = format('SELECT tempo_fdw.create_time_accounts(%L);', schema);
   END IF;
+  PERFORM @extschema@.refuse_transaction_block('refresh');
   PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
   requests0 := @extschema@.requests_made();
 
