@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 
 #include "tempo_fdw.h"
+#include "failure.h"
 
 /* One check: what it asks and how to explain a refusal */
 typedef struct CheckDef
@@ -72,10 +73,8 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 	}
 	else if (auth == NULL)
 	{
-		problem = check->jira ? "no Jira credentials" : "no Tempo token";
-		hint = check->jira
-			? "Set \"jira_email\" and \"jira_token\" in the user mapping."
-			: "CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');";
+		resp.outcome = TEMPO_HTTP_NO_CREDENTIALS;
+		tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
 	}
 	else
 	{
@@ -85,86 +84,15 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		req.auth_header = auth;
 		req.what = tempo_url_path(req.url);
 		req.service = check->jira ? "Jira" : "Tempo";
-		req.prefix = NULL;
 		tempo_http_perform(conn, opts, &req, &resp, &stats);
-
-		switch (resp.outcome)
+		if (resp.outcome == TEMPO_HTTP_OK && (resp.len == 0 || resp.body[0] != '{'))
 		{
-			case TEMPO_HTTP_OK:
-				if (resp.len == 0 || resp.body[0] != '{')
-				{
-					problem = "unexpected answer (not JSON)";
-					hint = check->jira ? "Check \"jira_url\": it should be the site, e.g. https://acme.atlassian.net."
-						: "Check \"tempo_url\": it should end in /4, e.g. https://api.tempo.io/4.";
-				}
-				break;
-			case TEMPO_HTTP_CONNECT:
-				problem = psprintf("unreachable host: %s", resp.error);
-				hint = psprintf("Check \"%s\", DNS and the network path from the database server.",
-								check->jira ? "jira_url" : "tempo_url");
-				break;
-			case TEMPO_HTTP_TLS:
-				problem = psprintf("TLS failed: %s", resp.error);
-				hint = "The server's certificate is not trusted, or the TLS handshake failed: check the system's certificate authorities and proxies that intercept TLS.";
-				break;
-			case TEMPO_HTTP_TIMEOUT:
-				problem = "timed out";
-				hint = "The host did not answer in time; check the network, or raise \"timeout_ms\".";
-				break;
-			case TEMPO_HTTP_ENCODING:
-				problem = "answer in a content encoding other than gzip";
-				hint = "Only gzip-compressed and uncompressed answers are accepted; check proxies on the way.";
-				break;
-			case TEMPO_HTTP_TOO_BIG:
-			case TEMPO_HTTP_TRANSFER:
-				problem = psprintf("transfer failed: %s", resp.error);
-				hint = "The connection broke; check proxies and TLS interception on the way.";
-				break;
-			case TEMPO_HTTP_NO_CREDENTIALS:
-				problem = "no credentials";
-				break;
-			case TEMPO_HTTP_STATUS:
-				if (resp.status == 401)
-				{
-					problem = check->jira ? "bad credentials (HTTP 401)"
-						: "bad token (HTTP 401): wrong, expired or revoked, or not valid for this region";
-					hint = check->jira
-						? "Create a new API token at id.atlassian.com and set \"jira_token\"; \"jira_email\" must be the token owner's address."
-						: "Create a new token in Tempo > Settings > API integration; if the tenant's data lives in one region, use https://api.tempo.io/4 or that region's host.";
-				}
-				else if (resp.status == 403)
-				{
-					problem = check->scope
-						? psprintf("missing scope (HTTP 403): the token lacks \"%s\"", check->scope)
-						: pstrdup("no permission (HTTP 403)");
-					hint = check->scope
-						? "Token scopes cannot be edited: create a token with the scope, and put it in the user mapping."
-						: "Grant the Jira account Browse projects and View all worklogs.";
-				}
-				else if (resp.status == 404)
-				{
-					problem = "not found (HTTP 404): wrong URL, region, or missing permission";
-					hint = check->jira ? "Check \"jira_url\"."
-						: "Check \"tempo_url\" (https://api.tempo.io/4, api.eu.tempo.io/4 or api.us.tempo.io/4).";
-				}
-				else if (resp.status == 429)
-				{
-					problem = "rate limited (HTTP 429)";
-					hint = "Too many requests with this token right now; lower \"max_requests_per_second\".";
-				}
-				else if (resp.status >= 300 && resp.status < 400)
-				{
-					problem = psprintf("redirected (HTTP %ld)", resp.status);
-					hint = "Redirects are not followed; use the final URL in the server options.";
-				}
-				else
-				{
-					problem = psprintf("%s fails (HTTP %ld)", req.service, resp.status);
-					hint = resp.status >= 500 ? "The service has trouble; try again later."
-						: "Check the server options.";
-				}
-				break;
+			problem = "unexpected answer (not JSON)";
+			hint = check->jira ? "Check \"jira_url\": it should be the site, e.g. https://acme.atlassian.net."
+				: "Check \"tempo_url\": it should end in /4, e.g. https://api.tempo.io/4.";
 		}
+		else
+			tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
 	}
 
 	values[0] = CStringGetTextDatum(check->name);

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * http.c
- *		  One HTTP request with libcurl, its retries, and the mapping of
- *		  every failure to a PostgreSQL error.
+ *		  One HTTP request with libcurl and its retries; which failures
+ *		  are retried, and the ERROR of each, is src/failure.c's policy.
  *
  * Rules this file keeps (see docs/style.md):
  *	- every option is set again on each request (curl_easy_reset), on the
@@ -52,6 +52,7 @@
 
 #include "tempo_fdw.h"
 #include "curl_conn.h"
+#include "failure.h"
 
 /* The response body being received, owned by the caller's memory context */
 typedef struct BodyBuffer
@@ -295,21 +296,6 @@ rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
 }
 
 /*
- * tempo_http_retryable
- *		Is this outcome worth another try (one policy for every request)?
- */
-bool
-tempo_http_retryable(const TempoHttpResponse *resp)
-{
-	if (resp->outcome == TEMPO_HTTP_TRANSFER)
-		return true;
-	/* 500 too: as often a passing fault of one node as 502/503 are */
-	return resp->outcome == TEMPO_HTTP_STATUS &&
-		(resp->status == 429 || resp->status == 500 || resp->status == 502 ||
-		 resp->status == 503 || resp->status == 504);
-}
-
-/*
  * free_headers
  *		Zero and free a header list: it holds the credential.
  */
@@ -495,7 +481,7 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 		finish_response(h, rc, &buf, req, resp, stats);
 		resp->sent = attempt + 1;
 
-		if (!tempo_http_retryable(resp) || attempt >= opts->max_retries)
+		if (!tempo_failure_retried(resp) || attempt >= opts->max_retries)
 			return;
 
 		/* transient: wait as asked, or back off exponentially */
@@ -531,7 +517,7 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
  *		with exponential backoff and jitter, or as long as Retry-After asks
  *		(capped).  The body is allocated in CurrentMemoryContext.  Failures
  *		are returned in resp->outcome, not raised: the caller decides between
- *		tempo_http_report and a fallback.  Only a cancel raises here.  The
+ *		tempo_failure_report and a fallback.  Only a cancel raises here.  The
  *		header list (with the token) is freed on every path.
  */
 void
@@ -788,169 +774,6 @@ int64
 tempo_http_requests_made(void)
 {
 	return requests_made;
-}
-
-/*
- * tempo_http_cause
- *		A short, token-free description of a failure, for WARNINGs and for
- *		messages that report two failures.
- */
-char *
-tempo_http_cause(const TempoHttpResponse *resp)
-{
-	switch (resp->outcome)
-	{
-		case TEMPO_HTTP_OK:
-			return pstrdup("no failure");
-		case TEMPO_HTTP_CONNECT:
-			return pstrdup("could not connect");
-		case TEMPO_HTTP_TIMEOUT:
-			return pstrdup("timed out");
-		case TEMPO_HTTP_TLS:
-			return pstrdup("TLS failed");
-		case TEMPO_HTTP_TOO_BIG:
-			return pstrdup("response too large");
-		case TEMPO_HTTP_TRANSFER:
-			return pstrdup("transfer failed");
-		case TEMPO_HTTP_STATUS:
-			return psprintf("HTTP %ld", resp->status);
-		case TEMPO_HTTP_NO_CREDENTIALS:
-			return pstrdup("no token");
-		case TEMPO_HTTP_ENCODING:
-			return pstrdup("refused content encoding");
-	}
-	return pstrdup("unknown failure");
-}
-
-/*
- * tempo_http_report
- *		Raise the ERROR for a failed request, with the SQLSTATE of the
- *		docs/style.md table, the status, a trimmed body and a hint.  A
- *		req->prefix (e.g. "Tempo failed (HTTP 401), and ") leads the message.
- */
-void
-tempo_http_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
-				  const TempoHttpResponse *resp)
-{
-	bool		jira = strcmp(req->service, "Jira") == 0;
-	const char *prefix = req->prefix ? req->prefix : "";
-	const char *url_option = jira ? "jira_url" : "tempo_url";
-	int			code = ERRCODE_FDW_ERROR;
-	char	   *msg = NULL;
-	char	   *detail = NULL;
-	char	   *hint = NULL;
-
-	switch (resp->outcome)
-	{
-		case TEMPO_HTTP_OK:
-			elog(ERROR, "tempo_http_report called for a successful request");
-			break;
-		case TEMPO_HTTP_CONNECT:
-			code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			msg = psprintf("could not connect to %s for %s %s",
-						   req->service, req->method, req->what);
-			detail = pstrdup(resp->error);
-			hint = psprintf("Check \"%s\" and that this host can reach it.", url_option);
-			break;
-		case TEMPO_HTTP_TIMEOUT:
-			msg = psprintf("%s request %s %s timed out", req->service,
-						   req->method, req->what);
-			detail = pstrdup(resp->error);
-			hint = psprintf("Raise the server option \"timeout_ms\" (now %d) or \"connect_timeout_ms\" (now %d).",
-							opts->timeout_ms, opts->connect_timeout_ms);
-			break;
-		case TEMPO_HTTP_NO_CREDENTIALS:
-			code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-			msg = psprintf("no %s credentials for %s %s", req->service,
-						   req->method, req->what);
-			hint = pstrdup(jira
-						   ? "Set \"jira_email\" and \"jira_token\" in the user mapping."
-						   : "CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');");
-			break;
-		case TEMPO_HTTP_TLS:
-			code = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
-			msg = psprintf("TLS with %s failed for %s %s", req->service,
-						   req->method, req->what);
-			detail = pstrdup(resp->error);
-			hint = psprintf("The server's certificate is not trusted, or the TLS handshake failed: check \"%s\", the system's certificate authorities (ca-certificates), and proxies that intercept TLS.",
-							url_option);
-			break;
-		case TEMPO_HTTP_TOO_BIG:
-			code = ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-			msg = psprintf("%s response to %s %s is larger than %lld bytes",
-						   req->service, req->method, req->what,
-						   (long long) opts->max_response_bytes);
-			hint = pstrdup("Lower \"page_size\" or raise the server option \"max_response_bytes\".");
-			break;
-		case TEMPO_HTTP_ENCODING:
-			msg = psprintf("%s answered %s %s in a content encoding other than gzip",
-						   req->service, req->method, req->what);
-			hint = pstrdup("Only gzip-compressed and uncompressed answers are accepted; a proxy on the way may have re-encoded the answer.");
-			break;
-		case TEMPO_HTTP_TRANSFER:
-			msg = psprintf("%s request %s %s failed after %d retries",
-						   req->service, req->method, req->what, Max(resp->sent - 1, 0));
-			detail = pstrdup(resp->error);
-			hint = pstrdup("The connection broke or the answer was cut short; raise \"max_retries\" or try again later.");
-			break;
-		case TEMPO_HTTP_STATUS:
-			if (tempo_host_shows_bodies(req->url, opts->trusted_owner))
-				detail = tempo_server_text(opts, req->auth_header, resp->body, resp->len);
-			else
-				detail = pstrdup("The answer's body is not shown: the host is not one of Tempo's or Atlassian's.");
-			if (resp->status == 401)
-			{
-				code = ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-				msg = psprintf("%s rejected the credentials (HTTP 401) for %s %s",
-							   req->service, req->method, req->what);
-				hint = pstrdup(jira
-							   ? "Check \"jira_email\" and \"jira_token\" in the user mapping: the API token may be wrong, expired or revoked."
-							   : "Check \"token\" in the user mapping: it may be wrong, expired or revoked, and it needs the \"View worklogs\" scope (and \"View schemes\" for user schedules).");
-			}
-			else if (resp->status == 403)
-			{
-				code = ERRCODE_INSUFFICIENT_PRIVILEGE;
-				msg = psprintf("%s denied access (HTTP 403) to %s %s",
-							   req->service, req->method, req->what);
-				hint = pstrdup(jira
-							   ? "The Jira account lacks a permission for this request (e.g. Browse projects, or View all worklogs)."
-							   : "The token lacks the scope for this endpoint: worklogs need \"View worklogs\", user schedules \"View schemes\". Scopes cannot be edited: create a new token.");
-			}
-			else if (resp->status == 404)
-			{
-				code = ERRCODE_FDW_TABLE_NOT_FOUND;
-				msg = psprintf("%s answered 404 Not Found for %s %s",
-							   req->service, req->method, req->what);
-				hint = pstrdup(jira
-							   ? "Check \"jira_url\"; Jira also answers 404 for issues the account may not see."
-							   : "Check \"tempo_url\" (for example https://api.tempo.io/4); Tempo also answers 404 when the token's owner lacks permission, and a regional host that is not the tenant's own refuses access.");
-			}
-			else if (resp->status >= 300 && resp->status < 400)
-			{
-				msg = psprintf("%s answered a redirect (HTTP %ld) for %s %s",
-							   req->service, resp->status, req->method, req->what);
-				hint = psprintf("Redirects are not followed, so that credentials never go to another host; check \"%s\".",
-								url_option);
-			}
-			else
-			{
-				msg = psprintf("%s answered HTTP %ld for %s %s",
-							   req->service, resp->status, req->method, req->what);
-				if (resp->status == 429 || resp->status >= 500)
-					hint = psprintf(resp->sent == 1
-									? "The request was sent %d time; raise \"max_retries\" or try again later."
-									: "The request was sent %d times; raise \"max_retries\" or try again later.",
-									Max(resp->sent, 1));
-			}
-			break;
-	}
-
-	ereport(ERROR,
-			(errcode(code),
-			 errmsg("%s%s", prefix, msg),
-			 detail && detail[0] ? errdetail_internal("%s", detail) : 0,
-			 hint ? errhint("%s", hint) : 0));
-	pg_unreachable();
 }
 
 /* Length of "scheme://authority" at the start of url, or 0. */

@@ -40,6 +40,7 @@
 #include "utils/memutils.h"
 
 #include "tempo_fdw.h"
+#include "failure.h"
 
 /* Jira's cap on ids per POST worklog/list */
 #define JIRA_LIST_BATCH 1000
@@ -68,7 +69,8 @@ struct TempoPager
 	MemoryContext cxt;			/* the pass: streams, links, ids */
 	char	   *tempo_auth;		/* "Authorization: Bearer ..." or NULL */
 	char	   *jira_auth;		/* "Authorization: Basic ..." or NULL */
-	const char *prefix;			/* leads error messages, or NULL */
+	const char *tempo_cause;	/* why Tempo failed, if this pass reads
+								 * Jira instead; or NULL */
 	List	   *streams;		/* streams not yet started */
 	TempoStream *cur;			/* the stream being read, or NULL */
 	char	   *next_url;		/* its next request, or NULL when done */
@@ -167,10 +169,11 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 /*
  * tempo_pager_start
  *		Start a pass over streams (copied into the pager's pass context).
- *		prefix, if not NULL, leads the messages of errors of this pass.
+ *		tempo_cause, if not NULL, is why Tempo failed: this pass reads
+ *		Jira in its place, and its errors say so first.
  */
 void
-tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
+tempo_pager_start(TempoPager *p, List *streams, const char *tempo_cause,
 				  int window, int limit)
 {
 	MemoryContext oldcxt;
@@ -190,7 +193,7 @@ tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
 		s->body = s->body ? pstrdup(s->body) : NULL;
 		p->streams = lappend(p->streams, s);
 	}
-	p->prefix = prefix ? pstrdup(prefix) : NULL;
+	p->tempo_cause = tempo_cause ? pstrdup(tempo_cause) : NULL;
 	p->cur = NULL;
 	p->cur_done = false;
 	p->any_request = false;
@@ -318,7 +321,7 @@ launch_ahead(TempoPager *p)
 	req.auth_header = p->tempo_auth;
 	req.what = link_path(p, a->url);
 	req.service = "Tempo";
-	req.prefix = p->prefix;
+	req.tempo_cause = p->tempo_cause;
 	tempo_activity_request(req.method, req.what);
 	oldcxt = MemoryContextSwitchTo(a->cxt);
 	a->transfer = tempo_http_start(p->conn, p->opts, &req, p->stats);
@@ -353,7 +356,7 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 		tempo_http_finish(a->transfer, &resp, p->stats);
 	MemoryContextSwitchTo(page_cxt);
 	*what = psprintf("GET %s", link_path(p, a->url));
-	if (a->transfer != NULL && resp.outcome != TEMPO_HTTP_OK && !tempo_http_retryable(&resp))
+	if (a->transfer != NULL && resp.outcome != TEMPO_HTTP_OK && !tempo_failure_retried(&resp))
 	{
 		/* not worth a retry: the error it would have been one at a time */
 		memset(&p->last_req, 0, sizeof(p->last_req));
@@ -362,7 +365,7 @@ ahead_page(TempoPager *p, MemoryContext page_cxt, char **what)
 		p->last_req.what = link_path(p, a->url);
 		p->last_req.service = "Tempo";
 		p->last_req.auth_header = p->tempo_auth;
-		p->last_req.prefix = p->prefix;
+		p->last_req.tempo_cause = p->tempo_cause;
 		tempo_pager_raise(p, &resp);
 	}
 	if (a->transfer == NULL || resp.outcome != TEMPO_HTTP_OK)
@@ -458,27 +461,24 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 	req.body = body;
 	req.service = jira ? "Jira" : "Tempo";
 	req.what = link_path(p, url);
-	req.prefix = p->prefix;
+	req.tempo_cause = p->tempo_cause;
 	req.auth_header = jira ? p->jira_auth : p->tempo_auth;
 	*what = psprintf("%s %s", method, req.what);
 	p->last_req = req;
 
 	if (req.auth_header == NULL)
 	{
+		TempoHttpResponse none;
+
+		memset(&none, 0, sizeof(none));
+		none.outcome = TEMPO_HTTP_NO_CREDENTIALS;
 		if (failure && !jira)
 		{
 			p->any_request = true;
-			memset(failure, 0, sizeof(*failure));
-			failure->outcome = TEMPO_HTTP_NO_CREDENTIALS;
+			*failure = none;
 			return false;
 		}
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("%sno %s credentials for this server", p->prefix ? p->prefix : "",
-						req.service),
-				 jira
-				 ? errhint("Set \"jira_email\" and \"jira_token\" in the user mapping (and \"jira_url\" on the server).")
-				 : errhint("CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');")));
+		tempo_failure_report(p->opts, &req, &none);
 	}
 
 	p->any_request = true;
@@ -505,7 +505,7 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 		*failure = *resp;
 		return false;
 	}
-	tempo_http_report(p->opts, &req, resp);
+	tempo_failure_report(p->opts, &req, resp);
 	return false;				/* keep compiler quiet */
 }
 
@@ -516,7 +516,7 @@ request(TempoPager *p, const char *method, const char *url, const char *body,
 void
 tempo_pager_raise(TempoPager *p, const TempoHttpResponse *failure)
 {
-	tempo_http_report(p->opts, &p->last_req, failure);
+	tempo_failure_report(p->opts, &p->last_req, failure);
 }
 
 /* ERROR for a malformed paging envelope. */
@@ -528,8 +528,11 @@ bad_paging(TempoPager *p, const char *what, const char *detail)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("%sunexpected JSON in the %s response to %s",
-					p->prefix ? p->prefix : "", p->cur->jira ? "Jira" : "Tempo", what),
+			 p->tempo_cause
+			 ? errmsg("Tempo failed (%s), and unexpected JSON in the %s response to %s",
+					  p->tempo_cause, p->cur->jira ? "Jira" : "Tempo", what)
+			 : errmsg("unexpected JSON in the %s response to %s",
+					  p->cur->jira ? "Jira" : "Tempo", what),
 			 errdetail("%s", detail)));
 }
 

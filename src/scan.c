@@ -42,6 +42,7 @@
 #include "utils/rel.h"
 
 #include "tempo_fdw.h"
+#include "failure.h"
 
 /* Executor state, in node->fdw_state */
 typedef struct TempoFdwScanState
@@ -232,31 +233,12 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 	}
 	/* pages ahead only for whole scans: a LIMIT wants no requests to spare */
 	tempo_pager_start(st->pager, streams,
-					  st->fell_back ? psprintf("Tempo failed (%s), and ", st->fallback_cause) : NULL,
+					  st->fell_back ? st->fallback_cause : NULL,
 					  st->limit < st->opts->page_size ? 1 : st->opts->max_concurrency,
 					  st->limit);
 	st->started = true;
 	st->done = false;
 	MemoryContextSwitchTo(oldcxt);
-}
-
-/* May this failure of Tempo be served by Jira instead? */
-static bool
-fallback_applies(const TempoHttpResponse *failure)
-{
-	switch (failure->outcome)
-	{
-		case TEMPO_HTTP_NO_CREDENTIALS:
-		case TEMPO_HTTP_CONNECT:
-		case TEMPO_HTTP_TIMEOUT:
-		case TEMPO_HTTP_TRANSFER:
-			return true;
-		case TEMPO_HTTP_STATUS:
-			return failure->status == 401 || failure->status == 403 ||
-				failure->status >= 500;
-		default:
-			return false;
-	}
 }
 
 /*
@@ -270,7 +252,7 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 	Relation	rel = node->ss.ss_currentRelation;
 	MemoryContext oldcxt = MemoryContextSwitchTo(st->scan_cxt);
 
-	st->fallback_cause = tempo_http_cause(failure);
+	st->fallback_cause = tempo_failure_cause(failure);
 	st->fallback_key = tempo_fallback_record(st->serverid, RelationGetRelid(rel),
 											 st->fallback_cause);
 	ereport(WARNING,
@@ -379,7 +361,7 @@ tempoIterateForeignScan(ForeignScanState *node)
 									may_fall_back ? &failure : NULL, &failed);
 		if (failed)
 		{
-			if (!fallback_applies(&failure))
+			if (!tempo_failure_falls_back(&failure))
 				tempo_pager_raise(st->pager, &failure);
 			fall_back(node, st, &failure);
 			continue;

@@ -295,7 +295,8 @@ typedef struct TempoHttpRequest
 	const char *auth_header;	/* full "Authorization: ..." line */
 	const char *what;			/* what is asked, for messages (no host) */
 	const char *service;		/* "Tempo" or "Jira" */
-	const char *prefix;			/* leads error messages, or NULL */
+	const char *tempo_cause;	/* a Jira request in place of a failed Tempo
+								 * one: why Tempo failed; or NULL */
 	/* where the body goes; all optional (zeroed: a new buffer in CurrentMemoryContext) */
 	MemoryContext body_cxt;		/* the body's context, if not the current one */
 	char	   *buffer;			/* a buffer of body_cxt to receive into, or NULL */
@@ -333,9 +334,6 @@ extern void tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 							   const TempoHttpRequest *req,
 							   TempoHttpResponse *resp,
 							   TempoScanStats *stats);
-TEMPO_NORETURN extern void tempo_http_report(const TempoFdwOptions *opts,
-											 const TempoHttpRequest *req,
-											 const TempoHttpResponse *resp);
 typedef struct TempoTransfer TempoTransfer;
 extern TempoTransfer *tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 									   const TempoHttpRequest *req,
@@ -344,8 +342,6 @@ extern void tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp,
 							  TempoScanStats *stats);
 extern void tempo_http_abandon(TempoTransfer *t);
 extern void tempo_http_pump(TempoConn *conn);
-extern char *tempo_http_cause(const TempoHttpResponse *resp);
-extern bool tempo_http_retryable(const TempoHttpResponse *resp);
 extern int64 tempo_http_requests_made(void);
 extern char *tempo_url_path(const char *url);
 extern char *tempo_url_encode(const char *s, bool segment);
@@ -356,7 +352,7 @@ typedef struct TempoPager TempoPager;
 extern TempoPager *tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn,
 									  TempoScanStats *stats, bool check_text,
 									  MemoryContext cxt);
-extern void tempo_pager_start(TempoPager *p, List *streams, const char *prefix,
+extern void tempo_pager_start(TempoPager *p, List *streams, const char *tempo_cause,
 							  int window, int limit);
 extern void tempo_pager_end(TempoPager *p);
 extern void tempo_pager_pump(TempoPager *p);

@@ -23,6 +23,7 @@
 #include "lib/stringinfo.h"
 
 #include "tempo_fdw.h"
+#include "failure.h"
 
 /* Ids sent in one request, and the "limit" of its pages */
 #define TWIN_BATCH TEMPO_MAX_PAGE_SIZE
@@ -78,7 +79,7 @@ fetch_batch(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats,
 		req.what = tempo_server_text(opts, NULL, path, strlen(path));
 		tempo_http_perform(conn, opts, &req, &resp, stats);
 		if (resp.outcome != TEMPO_HTTP_OK)
-			tempo_http_report(opts, &req, &resp);
+			tempo_failure_report(opts, &req, &resp);
 		page = tempo_parse_page(parser, resp.body, resp.len, "results", "Tempo",
 								psprintf("POST %s", req.what), CurrentMemoryContext);
 		stats->pages++;
@@ -126,10 +127,16 @@ tempo_fetch_twins(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats,
 	if (nids == 0)
 		return pairs;
 	if (opts->token == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-				 errmsg("no Tempo credentials for this server"),
-				 errhint("CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');")));
+	{
+		TempoHttpRequest req;
+		TempoHttpResponse none;
+
+		memset(&req, 0, sizeof(req));
+		req.service = "Tempo";
+		memset(&none, 0, sizeof(none));
+		none.outcome = TEMPO_HTTP_NO_CREDENTIALS;
+		tempo_failure_report(opts, &req, &none);
+	}
 	auth = psprintf("Authorization: Bearer %s", opts->token);
 	tempo_forget_on_reset(CurrentMemoryContext, auth);
 	for (int i = 0; i < nids; i += TWIN_BATCH)
