@@ -298,7 +298,7 @@ report_hint(const TempoFdwOptions *opts, const TempoHttpResponse *resp,
 		case FAIL_NO_CREDENTIALS:
 			return jira
 				? errhint("Set \"jira_email\" and \"jira_token\" in the user mapping (and \"jira_url\" on the server).")
-				: errhint("CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');");
+				: errhint("Set \"token\" in the user mapping: CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...').");
 		case FAIL_CONNECT:
 			return errhint("Check \"%s\" and that this host can reach it.", url_option);
 		case FAIL_TIMEOUT:
@@ -434,7 +434,7 @@ tempo_failure_describe(const TempoHttpResponse *resp, bool jira,
 			*problem = pstrdup(jira ? "no Jira credentials" : "no Tempo token");
 			h = jira
 				? "Set \"jira_email\" and \"jira_token\" in the user mapping."
-				: "CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...');";
+				: "Set \"token\" in the user mapping: CREATE USER MAPPING FOR PUBLIC SERVER ... OPTIONS (token '...').";
 			break;
 		case FAIL_CONNECT:
 			*problem = psprintf("unreachable host: %s", resp->error);

@@ -65,7 +65,7 @@ check_resource(TempoFdwOptions *opts)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
 				 errmsg("resource \"jira_worklogs\" needs the server option \"jira_url\""),
-				 errhint("ALTER SERVER ... OPTIONS (ADD jira_url 'https://<site>.atlassian.net');")));
+				 errhint("Use ALTER SERVER ... OPTIONS (ADD jira_url 'https://<site>.atlassian.net').")));
 }
 
 /* Cost of a scan returning rows in pages of page_size over nstreams. */
