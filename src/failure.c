@@ -63,7 +63,18 @@ typedef struct FailurePolicy
 	int			sqlstate;		/* of the ERROR */
 } FailurePolicy;
 
+/*
+ * The policy.  Retried: faults that pass, a reset or cut-off answer, 429,
+ * and 500, 502, 503, 504 (500 too: as often a passing fault of one node as
+ * 502 and 503 are).  Fallback: Tempo cannot serve this role now (no token,
+ * 401, 403, no connection, no answer in time, a broken transfer, 5xx after
+ * the retries); never for what Jira would answer alike or what is a
+ * mistake to see (400, 404, 429, a redirect, an answer too large or in
+ * another encoding, and TLS: an untrusted certificate is not worked
+ * around).
+ */
 static const FailurePolicy policy[] = {
+	/* kind: cause, retried, fallback, SQLSTATE */
 	[FAIL_NO_CREDENTIALS] = {"no token", false, true, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[FAIL_CONNECT] = {"could not connect", false, true, ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION},
 	[FAIL_TIMEOUT] = {"timed out", false, true, ERRCODE_FDW_ERROR},
