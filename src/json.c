@@ -22,6 +22,9 @@
  * ERROR naming the column and the row, never a guess.  A column declared
  * with another type gets the value's text through that type's input
  * function.  Columns the query does not use are not converted at all.
+ * Each used column's converter is chosen once, when the scan begins
+ * (tempo_make_row_plan), by the column's kind and type: a row is a loop
+ * over them.
  *
  * Text that PostgreSQL cannot hold is cleaned before parsing: a \u0000
  * escape, and a lone UTF-16 surrogate, become U+FFFD (the replacement
@@ -76,11 +79,22 @@ struct TempoPage
 	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
 };
 
+typedef struct TempoColumnPlan TempoColumnPlan;
+
+/*
+ * A converter: the Datum of one column of a row, from v, the value at the
+ * column's path (if it reads one: from_body), never missing nor null.
+ */
+typedef Datum (*TempoConverter) (TempoRowPlan *plan, TempoColumnPlan *col,
+								 cJSON *row, cJSON *v, bool *isnull);
+
 /* How one attribute of the foreign table is filled */
-typedef struct TempoColumnPlan
+struct TempoColumnPlan
 {
 	const TempoColumnDef *def;	/* the resource column, or NULL if dropped */
 	bool		needed;			/* the query uses it */
+	TempoConverter convert;		/* its converter; NULL: unused or always NULL */
+	bool		from_body;		/* convert reads the value at the path */
 	bool		natural;		/* declared with the natural type */
 	int			nkeys;			/* path split into keys */
 	const char *keys[MAX_PATH_KEYS];
@@ -88,7 +102,7 @@ typedef struct TempoColumnPlan
 	FmgrInfo	input;			/* input function, if !natural */
 	Oid			typioparam;
 	int32		typmod;
-} TempoColumnPlan;
+};
 
 /* What parses pages: an arena kept from page to page */
 struct TempoParser
@@ -124,8 +138,8 @@ struct TempoRowPlan
 };
 
 static int	split_path(const char *path, const char **keys);
-static Datum convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row,
-					 bool *isnull);
+static void choose_converter(TempoColumnPlan *col);
+static cJSON *column_value(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row);
 
 /* Size of the arena's blocks (a 5000-worklog page takes about 8 MB) */
 #define ARENA_BLOCK_SIZE (1024 * 1024)
@@ -555,6 +569,8 @@ tempo_make_row_plan(Relation rel, const TempoResourceDef *resource,
 			fmgr_info(infunc, &col->input);
 			col->typmod = att->atttypmod;
 		}
+		if (col->needed)
+			choose_converter(col);
 	}
 	return plan;
 }
@@ -775,13 +791,17 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 	for (int i = 0; i < plan->natts; i++)
 	{
 		TempoColumnPlan *col = &plan->cols[i];
+		cJSON	   *v = NULL;
 
 		nulls[i] = true;
 		values[i] = (Datum) 0;
-		if (col->def == NULL || !col->needed)
-			continue;
+		if (col->convert == NULL)
+			continue;			/* not used, or always NULL */
 		plan->cur_column = col->def->name;
-		values[i] = convert(plan, col, row, &nulls[i]);
+		if (col->from_body && (v = column_value(plan, col, row)) == NULL)
+			continue;
+		nulls[i] = false;
+		values[i] = col->convert(plan, col, row, v, &nulls[i]);
 	}
 
 	error_context_stack = errcallback.previous;
@@ -900,244 +920,401 @@ print_json(cJSON *v)
 }
 
 /*
- * convert
- *		The Datum of one column of one row.
+ * column_value
+ *		The value at a column's path in a row; NULL when it is missing or
+ *		null, which is an ERROR for a required column.
+ */
+static cJSON *
+column_value(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row)
+{
+	cJSON	   *v;
+
+	if (col->top < 0)
+		v = NULL;
+	else if (col->nkeys == 1)
+		v = plan->top_found[col->top];
+	else
+		v = tempo_json_follow(plan->top_found[col->top], col->nkeys - 1, col->keys + 1);
+	if (v == NULL || tempo_json_is(v, cJSON_NULL))
+	{
+		if (col->def->required)
+			bad_value(plan, row, "a value", "none (the field is missing)");
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * text_form
+ *		A column's value from its text: of the natural text type, or through
+ *		the declared type's input function.
  */
 static Datum
-convert(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, bool *isnull)
+text_form(TempoRowPlan *plan, TempoColumnPlan *col, char *text)
 {
-	const TempoColumnDef *def = col->def;
-	cJSON	   *v = NULL;
-	char	   *text = NULL;
-	int64		n;
-
-	*isnull = false;
-	switch (def->kind)
-	{
-		case TEMPO_COL_SOURCE:
-			if (col->natural && plan->source_text != (Datum) 0)
-				return plan->source_text;	/* the same for every row */
-			text = pstrdup(plan->source);
-			break;
-		case TEMPO_COL_REQUEST_KEY:
-			if (plan->request_key == NULL)
-			{
-				*isnull = true;
-				return (Datum) 0;
-			}
-			text = pstrdup(plan->request_key);
-			break;
-		case TEMPO_COL_RAW:
-			if (col->natural)
-				return tempo_cjson_to_jsonb(row, plan->verified);
-			text = print_json(row);
-			break;
-		case TEMPO_COL_NULL:
-			*isnull = true;
-			return (Datum) 0;
-		default:
-			if (col->top < 0)
-				v = NULL;
-			else if (col->nkeys == 1)
-				v = plan->top_found[col->top];
-			else
-				v = tempo_json_follow(plan->top_found[col->top], col->nkeys - 1, col->keys + 1);
-			if (v == NULL || tempo_json_is(v, cJSON_NULL))
-			{
-				if (def->required)
-					bad_value(plan, row, "a value", "none (the field is missing)");
-				*isnull = true;
-				return (Datum) 0;
-			}
-			break;
-	}
-
-	if (text == NULL)
-	{
-		switch (def->kind)
-		{
-			case TEMPO_COL_ATTR_MAP:
-				{
-					TempoJsonBuf buf;
-					const cJSON *key;
-
-					if (!tempo_json_is(v, cJSON_Array))
-						bad_value(plan, row, "an array of {key, value}",
-								  tempo_json_type_name(v));
-					if (col->natural)
-					{
-						bool		bad_key;
-						Datum		d = tempo_attr_map_to_jsonb(v, plan->verified, &bad_key);
-
-						if (!bad_key)
-							return d;
-					}
-					init_buf(&buf);
-					switch (tempo_json_attr_map(v, &buf, &key))
-					{
-						case TEMPO_JSON_OK:
-							break;
-						case TEMPO_JSON_INVALID:
-							bad_value(plan, row, "a string \"key\" in each work attribute",
-									  tempo_json_type_name(key));
-						default:
-							ereport(ERROR,
-									(errcode(ERRCODE_OUT_OF_MEMORY),
-									 errmsg("out of memory while printing JSON")));
-					}
-					text = buf.data;
-					break;
-				}
-			case TEMPO_COL_ADF_TEXT:
-				if (tempo_json_is(v, cJSON_String))
-					text = v->valuestring;
-				else if (tempo_json_is(v, cJSON_Object))
-				{
-					TempoJsonBuf buf;
-
-					init_buf(&buf);
-					switch (tempo_json_adf_text(v, &buf))
-					{
-						case TEMPO_JSON_OK:
-							break;
-						case TEMPO_JSON_TOO_DEEP:
-							bad_value(plan, row, "a document of at most 1000 levels",
-									  "a deeper one");
-						default:
-							ereport(ERROR,
-									(errcode(ERRCODE_OUT_OF_MEMORY),
-									 errmsg("out of memory while flattening a document")));
-					}
-					text = buf.data;
-				}
-				else
-					bad_value(plan, row, "a document or a string", tempo_json_type_name(v));
-				break;
-			case TEMPO_COL_JIRA_TWIN:
-				{
-					int64		twin;
-
-					if (!json_integer(v, 0, PG_INT64_MAX, &n))
-						bad_value(plan, row, "an integer id", tempo_json_type_name(v));
-					twin = twin_of(plan, n);
-					if (twin < 0)
-					{
-						*isnull = true;
-						return (Datum) 0;
-					}
-					if (col->natural)
-						return Int64GetDatum(twin);
-					text = psprintf(INT64_FORMAT, twin);
-					break;
-				}
-			case TEMPO_COL_IS_APP:
-				if (!tempo_json_is(v, cJSON_String))
-					bad_value(plan, row, "a string", tempo_json_type_name(v));
-				if (col->natural)
-					return BoolGetDatum(strcmp(v->valuestring, "app") == 0);
-				text = strcmp(v->valuestring, "app") == 0 ? "true" : "false";
-				break;
-			case TEMPO_COL_LOCAL_TIME:
-				{
-					TimeADT		t;
-					const char *end;
-
-					if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) < 19 ||
-						!parse_time(v->valuestring + 11, &t, &end))
-						bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...",
-								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
-								  : tempo_json_type_name(v));
-					if (col->natural)
-						return TimeADTGetDatum(t);
-					text = pnstrdup(v->valuestring + 11, 8);
-					break;
-				}
-			case TEMPO_COL_LOCAL_DATE:
-				{
-					DateADT		d;
-
-					if (!tempo_json_is(v, cJSON_String) || !parse_date(v->valuestring, &d))
-						bad_value(plan, row, "a timestamp starting with YYYY-MM-DD",
-								  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
-								  : tempo_json_type_name(v));
-					if (col->natural)
-						return DateADTGetDatum(d);
-					text = pnstrdup(v->valuestring, 10);
-					break;
-				}
-			default:
-				if (!col->natural)
-				{
-					if (tempo_json_is(v, cJSON_String))
-						text = v->valuestring;
-					else if (tempo_json_is(v, cJSON_Number) && json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
-						text = psprintf(INT64_FORMAT, n);
-					else
-						text = print_json(v);
-					break;
-				}
-				switch (def->type)
-				{
-					case INT8OID:
-						if (!json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
-							bad_value(plan, row, "an integer of at most 2^53",
-									  tempo_json_is(v, cJSON_Number) ? psprintf("%g", v->valuedouble)
-									  : tempo_json_type_name(v));
-						return Int64GetDatum(n);
-					case INT4OID:
-						if (!tempo_json_is(v, cJSON_Number) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
-							bad_value(plan, row, "an integer within the range of integer",
-									  tempo_json_is(v, cJSON_Number) ? psprintf("%g", v->valuedouble)
-									  : tempo_json_type_name(v));
-						return Int32GetDatum((int32) n);
-					case TEXTOID:
-						if (!tempo_json_is(v, cJSON_String))
-							bad_value(plan, row, "a string", tempo_json_type_name(v));
-						return CStringGetTextDatum(row_string(plan, v->valuestring));
-					case DATEOID:
-						{
-							DateADT		d;
-
-							if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) != 10 ||
-								!parse_date(v->valuestring, &d))
-								bad_value(plan, row, "a date YYYY-MM-DD",
-										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
-										  : tempo_json_type_name(v));
-							return DateADTGetDatum(d);
-						}
-					case TIMEOID:
-						{
-							TimeADT		t;
-							const char *end;
-
-							if (!tempo_json_is(v, cJSON_String) || !parse_time(v->valuestring, &t, &end) ||
-								*end != '\0')
-								bad_value(plan, row, "a time HH:MM:SS",
-										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
-										  : tempo_json_type_name(v));
-							return TimeADTGetDatum(t);
-						}
-					case TIMESTAMPTZOID:
-						{
-							TimestampTz ts;
-
-							if (!tempo_json_is(v, cJSON_String) || !parse_timestamptz(v->valuestring, &ts))
-								bad_value(plan, row, "an ISO 8601 timestamp with a zone",
-										  tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
-										  : tempo_json_type_name(v));
-							return TimestampTzGetDatum(ts);
-						}
-					case JSONBOID:
-						return tempo_cjson_to_jsonb(v, plan->verified);
-					default:
-						elog(ERROR, "unexpected natural type %u", def->type);
-				}
-		}
-	}
-
-	/* a text form: the natural text type, or another type's input function */
 	if (col->natural)
 		return CStringGetTextDatum(row_string(plan, text));
 	return InputFunctionCall(&col->input, row_string(plan, text), col->typioparam,
 							 col->typmod);
+}
+
+/* What a value is, for a message: a string quoted, else its JSON type. */
+static const char *
+what_string(TempoRowPlan *plan, cJSON *v)
+{
+	return tempo_json_is(v, cJSON_String) ? server_quote(plan, v->valuestring)
+		: tempo_json_type_name(v);
+}
+
+/* What a value is, for a message: a number printed, else its JSON type. */
+static const char *
+what_number(cJSON *v)
+{
+	return tempo_json_is(v, cJSON_Number) ? psprintf("%g", v->valuedouble)
+		: tempo_json_type_name(v);
+}
+
+/*
+ * The converters: one per column, chosen once (choose_converter).  v is
+ * the value at the column's path, never missing nor null, for those that
+ * read one (from_body); the others get NULL.
+ */
+
+/* TEMPO_COL_SOURCE: the source's name, the same for every row */
+static Datum
+convert_source(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			   bool *isnull)
+{
+	if (col->natural && plan->source_text != (Datum) 0)
+		return plan->source_text;
+	return text_form(plan, col, pstrdup(plan->source));
+}
+
+/* TEMPO_COL_REQUEST_KEY: the key the stream asked for, or NULL */
+static Datum
+convert_request_key(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+					bool *isnull)
+{
+	if (plan->request_key == NULL)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return text_form(plan, col, pstrdup(plan->request_key));
+}
+
+/* TEMPO_COL_RAW as jsonb: the whole row */
+static Datum
+convert_raw_jsonb(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				  bool *isnull)
+{
+	return tempo_cjson_to_jsonb(row, plan->verified);
+}
+
+/* TEMPO_COL_RAW of another type: the whole row's text */
+static Datum
+convert_raw_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				 bool *isnull)
+{
+	return text_form(plan, col, print_json(row));
+}
+
+/* TEMPO_COL_ATTR_MAP: [{key, value}] as {key: value} */
+static Datum
+convert_attr_map(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				 bool *isnull)
+{
+	TempoJsonBuf buf;
+	const cJSON *key;
+
+	if (!tempo_json_is(v, cJSON_Array))
+		bad_value(plan, row, "an array of {key, value}", tempo_json_type_name(v));
+	if (col->natural)
+	{
+		bool		bad_key;
+		Datum		d = tempo_attr_map_to_jsonb(v, plan->verified, &bad_key);
+
+		if (!bad_key)
+			return d;
+	}
+	init_buf(&buf);
+	switch (tempo_json_attr_map(v, &buf, &key))
+	{
+		case TEMPO_JSON_OK:
+			break;
+		case TEMPO_JSON_INVALID:
+			bad_value(plan, row, "a string \"key\" in each work attribute",
+					  tempo_json_type_name(key));
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while printing JSON")));
+	}
+	return text_form(plan, col, buf.data);
+}
+
+/* TEMPO_COL_ADF_TEXT: a document's text (or a plain string) */
+static Datum
+convert_adf_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				 bool *isnull)
+{
+	TempoJsonBuf buf;
+
+	if (tempo_json_is(v, cJSON_String))
+		return text_form(plan, col, v->valuestring);
+	if (!tempo_json_is(v, cJSON_Object))
+		bad_value(plan, row, "a document or a string", tempo_json_type_name(v));
+	init_buf(&buf);
+	switch (tempo_json_adf_text(v, &buf))
+	{
+		case TEMPO_JSON_OK:
+			break;
+		case TEMPO_JSON_TOO_DEEP:
+			bad_value(plan, row, "a document of at most 1000 levels", "a deeper one");
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while flattening a document")));
+	}
+	return text_form(plan, col, buf.data);
+}
+
+/* TEMPO_COL_JIRA_TWIN: the Jira id of the Tempo id, or NULL */
+static Datum
+convert_jira_twin(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				  bool *isnull)
+{
+	int64		n;
+	int64		twin;
+
+	if (!json_integer(v, 0, PG_INT64_MAX, &n))
+		bad_value(plan, row, "an integer id", tempo_json_type_name(v));
+	twin = twin_of(plan, n);
+	if (twin < 0)
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	if (col->natural)
+		return Int64GetDatum(twin);
+	return text_form(plan, col, psprintf(INT64_FORMAT, twin));
+}
+
+/* TEMPO_COL_IS_APP: whether an account type is "app" */
+static Datum
+convert_is_app(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			   bool *isnull)
+{
+	bool		app;
+
+	if (!tempo_json_is(v, cJSON_String))
+		bad_value(plan, row, "a string", tempo_json_type_name(v));
+	app = strcmp(v->valuestring, "app") == 0;
+	if (col->natural)
+		return BoolGetDatum(app);
+	return text_form(plan, col, app ? "true" : "false");
+}
+
+/* TEMPO_COL_LOCAL_TIME: the time of a local timestamp */
+static Datum
+convert_local_time(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				   bool *isnull)
+{
+	TimeADT		t;
+	const char *end;
+
+	if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) < 19 ||
+		!parse_time(v->valuestring + 11, &t, &end))
+		bad_value(plan, row, "a timestamp YYYY-MM-DDTHH:MM:SS...", what_string(plan, v));
+	if (col->natural)
+		return TimeADTGetDatum(t);
+	return text_form(plan, col, pnstrdup(v->valuestring + 11, 8));
+}
+
+/* TEMPO_COL_LOCAL_DATE: the date of a local timestamp */
+static Datum
+convert_local_date(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				   bool *isnull)
+{
+	DateADT		d;
+
+	if (!tempo_json_is(v, cJSON_String) || !parse_date(v->valuestring, &d))
+		bad_value(plan, row, "a timestamp starting with YYYY-MM-DD", what_string(plan, v));
+	if (col->natural)
+		return DateADTGetDatum(d);
+	return text_form(plan, col, pnstrdup(v->valuestring, 10));
+}
+
+/* TEMPO_COL_PATH of a declared type: the value's text, through its input function */
+static Datum
+convert_path_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				  bool *isnull)
+{
+	int64		n;
+
+	if (tempo_json_is(v, cJSON_String))
+		return text_form(plan, col, v->valuestring);
+	if (tempo_json_is(v, cJSON_Number) && json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+		return text_form(plan, col, psprintf(INT64_FORMAT, n));
+	return text_form(plan, col, print_json(v));
+}
+
+/* TEMPO_COL_PATH as bigint */
+static Datum
+convert_int8(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	int64		n;
+
+	if (!json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+		bad_value(plan, row, "an integer of at most 2^53", what_number(v));
+	return Int64GetDatum(n);
+}
+
+/* TEMPO_COL_PATH as integer */
+static Datum
+convert_int4(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	int64		n;
+
+	if (!tempo_json_is(v, cJSON_Number) || !json_integer(v, PG_INT32_MIN, PG_INT32_MAX, &n))
+		bad_value(plan, row, "an integer within the range of integer", what_number(v));
+	return Int32GetDatum((int32) n);
+}
+
+/* TEMPO_COL_PATH as text */
+static Datum
+convert_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	if (!tempo_json_is(v, cJSON_String))
+		bad_value(plan, row, "a string", tempo_json_type_name(v));
+	return CStringGetTextDatum(row_string(plan, v->valuestring));
+}
+
+/* TEMPO_COL_PATH as date */
+static Datum
+convert_date(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	DateADT		d;
+
+	if (!tempo_json_is(v, cJSON_String) || strlen(v->valuestring) != 10 ||
+		!parse_date(v->valuestring, &d))
+		bad_value(plan, row, "a date YYYY-MM-DD", what_string(plan, v));
+	return DateADTGetDatum(d);
+}
+
+/* TEMPO_COL_PATH as time */
+static Datum
+convert_time(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	TimeADT		t;
+	const char *end;
+
+	if (!tempo_json_is(v, cJSON_String) || !parse_time(v->valuestring, &t, &end) ||
+		*end != '\0')
+		bad_value(plan, row, "a time HH:MM:SS", what_string(plan, v));
+	return TimeADTGetDatum(t);
+}
+
+/* TEMPO_COL_PATH as timestamptz */
+static Datum
+convert_timestamptz(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+					bool *isnull)
+{
+	TimestampTz ts;
+
+	if (!tempo_json_is(v, cJSON_String) || !parse_timestamptz(v->valuestring, &ts))
+		bad_value(plan, row, "an ISO 8601 timestamp with a zone", what_string(plan, v));
+	return TimestampTzGetDatum(ts);
+}
+
+/* TEMPO_COL_PATH as jsonb */
+static Datum
+convert_jsonb(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			  bool *isnull)
+{
+	return tempo_cjson_to_jsonb(v, plan->verified);
+}
+
+/*
+ * choose_body_converter
+ *		The converter of a value at a path: by the column's kind, and for a
+ *		plain value (TEMPO_COL_PATH) of its natural type, by that type.
+ */
+static TempoConverter
+choose_body_converter(const TempoColumnPlan *col)
+{
+	switch (col->def->kind)
+	{
+		case TEMPO_COL_ATTR_MAP:
+			return convert_attr_map;
+		case TEMPO_COL_ADF_TEXT:
+			return convert_adf_text;
+		case TEMPO_COL_JIRA_TWIN:
+			return convert_jira_twin;
+		case TEMPO_COL_IS_APP:
+			return convert_is_app;
+		case TEMPO_COL_LOCAL_TIME:
+			return convert_local_time;
+		case TEMPO_COL_LOCAL_DATE:
+			return convert_local_date;
+		default:
+			break;				/* TEMPO_COL_PATH */
+	}
+	if (!col->natural)
+		return convert_path_text;
+	switch (col->def->type)
+	{
+		case INT8OID:
+			return convert_int8;
+		case INT4OID:
+			return convert_int4;
+		case TEXTOID:
+			return convert_text;
+		case DATEOID:
+			return convert_date;
+		case TIMEOID:
+			return convert_time;
+		case TIMESTAMPTZOID:
+			return convert_timestamptz;
+		case JSONBOID:
+			return convert_jsonb;
+	}
+	elog(ERROR, "unexpected natural type %u", col->def->type);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * choose_converter
+ *		Set the converter of a column the query uses, by its kind and, for a
+ *		value at a path of its natural type, by that type; and whether it
+ *		reads the value at its path.  A column always NULL gets none.
+ */
+static void
+choose_converter(TempoColumnPlan *col)
+{
+	col->from_body = false;
+	switch (col->def->kind)
+	{
+		case TEMPO_COL_SOURCE:
+			col->convert = convert_source;
+			return;
+		case TEMPO_COL_REQUEST_KEY:
+			col->convert = convert_request_key;
+			return;
+		case TEMPO_COL_RAW:
+			col->convert = col->natural ? convert_raw_jsonb : convert_raw_text;
+			return;
+		case TEMPO_COL_NULL:
+			col->convert = NULL;
+			return;
+		default:
+			col->from_body = true;
+			col->convert = choose_body_converter(col);
+			return;
+	}
 }

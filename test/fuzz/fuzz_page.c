@@ -130,7 +130,7 @@ check_date(const char *s, int y, int m, int d)
 	CHECK(days_from_civil(y, m, d) - days_from_civil(y, m, 1) == d - 1);
 }
 
-/* Every reader of a string field, as convert() in json.c applies them. */
+/* Every reader of a string field, as json.c's converters apply them. */
 static void
 read_string(const char *s)
 {
