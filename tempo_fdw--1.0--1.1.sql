@@ -406,6 +406,7 @@ BEGIN
   whole := sync_run.full OR st.watermark IS NULL OR fb_rows;
 
   -- what changed: everything since "since" the first time, then since the watermark
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'worklogs');
   DROP TABLE IF EXISTS pg_temp.tempo_sync_incoming;
   EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s, %s FROM %s WHERE %s',
                  replace(cols, ', jira_worklog_id', ''), twin, wl,
@@ -439,6 +440,7 @@ BEGIN
   -- the deletion window is read from Tempo only: Jira ids are not Tempo's
   PERFORM set_config('tempo_fdw.fallback', 'off', true);
 
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'merging');
   EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$s w USING (worklog_id)
                      WHERE (w.source, w.issue_id, w.author_account_id, w.start_date, w.start_time, w.started_at,
                             w.time_spent_seconds, w.billable_seconds, w.description, w.created_at, w.updated_at,
@@ -471,6 +473,7 @@ BEGIN
   -- deletions: a whole reading (the first, or full) reconciles the whole
   -- store with it; else Tempo's audit log when the token may read it, else
   -- a trailing window read again
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'deletions');
   deleted := 0;
   IF whole THEN
     deletion_source := 'full';
@@ -565,6 +568,51 @@ COMMENT ON FUNCTION refuse_transaction_block(text) IS
 
 -- Synchronise a store; for pg_cron (see above); full and force as in
 -- sync_run.
+-- A run commits its refresh_log row (outcome running) as it begins, so that
+-- other sessions see it; this ends its transaction and so its run lock.
+-- run_begin marks what an earlier run of the schema left running (it was
+-- cancelled, terminated or crashed: it holds no lock any more), inserts the
+-- row and shows the run in the view activity; after the COMMIT, run_relock
+-- takes the lock again.  A run that took the lock in between wins, and
+-- this one is recorded as skipped.
+CREATE FUNCTION run_begin(schema name, kind text)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  run bigint;
+BEGIN
+  UPDATE @extschema@.refresh_log l
+     SET finished_at = clock_timestamp(), outcome = 'failed',
+         error = 'interrupted: the run ended before it finished (a cancel, a terminate or a crash)'
+   WHERE l.schema_name OPERATOR(pg_catalog.=) schema AND l.outcome OPERATOR(pg_catalog.=) 'running';
+  INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, outcome)
+  VALUES (schema, kind, clock_timestamp(), 'running') RETURNING run_id INTO run;
+  PERFORM @extschema@.activity_phase(kind, schema, run, 'starting');
+  RETURN run;
+END $fn$;
+
+CREATE FUNCTION run_relock(schema name, run bigint)
+RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF (SELECT l.taken FROM @extschema@.time_accounts_run_lock(schema) l) THEN
+    RETURN true;
+  END IF;
+  UPDATE @extschema@.refresh_log l
+     SET finished_at = clock_timestamp(), outcome = 'skipped',
+         error = 'another run of this schema took its lock as this one began'
+   WHERE l.run_id OPERATOR(pg_catalog.=) run;
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
+  RAISE NOTICE 'another refresh or sync of "%" began at the same time: this one is skipped', schema;
+  RETURN false;
+END $fn$;
+COMMENT ON FUNCTION run_begin(name, text) IS
+  'Used by refresh and sync: the refresh_log row of a run that begins (and what earlier runs left running marked as interrupted)';
+COMMENT ON FUNCTION run_relock(name, bigint) IS
+  'Used by refresh and sync: takes the run lock again after the run''s row was committed, or records the run as skipped';
+
 CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
                       allow_fallback boolean DEFAULT false)
 LANGUAGE plpgsql
@@ -581,6 +629,7 @@ DECLARE
   mapped    bigint;
   unattrib  bigint;
   requests0 bigint;
+  locked    boolean := false;
   failed    boolean := false;
   err_state text;
   err_msg   text;
@@ -591,6 +640,7 @@ BEGIN
   PERFORM @extschema@.refuse_transaction_block('sync');
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
   IF FOUND THEN
+    locked := true;
     PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
     SELECT l.taken, l.holder_pid, l.held_for, l.too_long INTO taken, holder, held, too_long
       FROM @extschema@.time_accounts_run_lock(schema) l;
@@ -613,8 +663,12 @@ BEGIN
     RAISE NOTICE 'another refresh or sync of "%" is running: this one is skipped', schema;
     RETURN;
   END IF;
-  INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, outcome)
-  VALUES (schema, 'sync', clock_timestamp(), 'running') RETURNING run_id INTO run;
+  run := @extschema@.run_begin(schema, 'sync');
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  IF locked AND NOT @extschema@.run_relock(schema, run) THEN
+    RETURN;
+  END IF;
   BEGIN
     SELECT r.inserted, r.updated, r.mapped, r.unattributed INTO ins, upd, mapped, unattrib
       FROM @extschema@.sync_run(schema, sync.full, sync.force, sync.allow_fallback) r;
@@ -638,6 +692,7 @@ BEGIN
    WHERE run_id = run;
   COMMIT;
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
   IF failed THEN
     err_hint := format('%s%sThe store and its watermark are unchanged; the next run picks up from there.',
                        err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END);
@@ -1031,10 +1086,15 @@ BEGIN
     RETURN;
   END IF;
 
-  INSERT INTO @extschema@.refresh_log (schema_name, started_at, outcome)
-  VALUES (schema, clock_timestamp(), 'running') RETURNING run_id INTO run;
+  run := @extschema@.run_begin(schema, 'refresh');
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  IF NOT @extschema@.run_relock(schema, run) THEN
+    RETURN;
+  END IF;
 
   BEGIN
+    PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'worklogs');
     -- Jira rows only when allowed (local to this transaction)
     PERFORM pg_catalog.set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
     PERFORM pg_catalog.set_config('tempo_fdw.fallback_snapshots', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
@@ -1068,6 +1128,7 @@ BEGIN
               DETAIL = 'Jira attributes Tempo-made worklogs to the Tempo app user: the accounts would be wrong.';
     END IF;
     ssnap := @extschema@.checked_relation(schema, 'schedule_snapshot', cfg.owner);
+    PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
     IF fallback THEN
       -- Tempo cannot serve: its schedules stay as the last good run left them
       note := format('worklogs from the Jira fallback (allowed): %s attributed from the last good Tempo data, '
@@ -1101,6 +1162,7 @@ BEGIN
    WHERE run_id = run;
   COMMIT;
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
 
   IF failed THEN
     err_hint := format('%s%sThe previous data is unchanged; see tempo_fdw.refresh_log (run %s).',
@@ -1308,7 +1370,9 @@ COMMENT ON FUNCTION drop_time_accounts(name, boolean) IS
 
 CREATE FUNCTION scan_stats(OUT serverid oid, OUT resource text, OUT scans bigint, OUT errors bigint,
                            OUT fallbacks bigint, OUT rows bigint, OUT pages bigint, OUT requests bigint,
-                           OUT retries bigint, OUT bytes bigint, OUT since timestamptz, OUT shared boolean)
+                           OUT retries bigint, OUT throttled bigint, OUT bytes bigint, OUT http_ms bigint,
+                           OUT budget_wait_ms bigint, OUT retry_wait_ms bigint,
+                           OUT since timestamptz, OUT shared boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tempo_fdw_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -1325,7 +1389,7 @@ COMMENT ON FUNCTION stats_reset() IS
 
 CREATE VIEW stats AS
 SELECT s.srvname AS server_name, c.resource, c.scans, c.errors, c.fallbacks, c.rows, c.pages, c.requests,
-       c.retries, c.bytes, c.since, c.shared
+       c.retries, c.throttled, c.bytes, c.http_ms, c.budget_wait_ms, c.retry_wait_ms, c.since, c.shared
   FROM @extschema@.scan_stats() c
   LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) c.serverid;
 GRANT SELECT ON stats TO PUBLIC;
@@ -1340,7 +1404,11 @@ COMMENT ON COLUMN stats.rows IS 'Rows the scans returned';
 COMMENT ON COLUMN stats.pages IS 'Pages turned into rows';
 COMMENT ON COLUMN stats.requests IS 'HTTP requests sent, retries included';
 COMMENT ON COLUMN stats.retries IS 'Requests repeated after a transient fault (429, 5xx, a reset)';
+COMMENT ON COLUMN stats.throttled IS 'Responses 429 Too Many Requests (each also counted as a retry, or as the error)';
 COMMENT ON COLUMN stats.bytes IS 'Response bytes received (decoded)';
+COMMENT ON COLUMN stats.http_ms IS 'Milliseconds in HTTP transfers (summed over concurrent ones)';
+COMMENT ON COLUMN stats.budget_wait_ms IS 'Milliseconds waited for a slot of the request budget (max_requests_per_second, a pause after a 429)';
+COMMENT ON COLUMN stats.retry_wait_ms IS 'Milliseconds waited before retries (Retry-After, backoff)';
 COMMENT ON COLUMN stats.since IS 'When counting started (server start or the last stats_reset())';
 COMMENT ON COLUMN stats.shared IS 'true: every backend''s scans (tempo_fdw preloaded); false: only this session''s';
 
@@ -1876,30 +1944,75 @@ COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
 
 CREATE FUNCTION scan_activity(OUT pid integer, OUT userid oid, OUT serverid oid, OUT relid oid,
                               OUT state text, OUT request text, OUT pages bigint, OUT rows bigint,
-                              OUT bytes bigint, OUT requests bigint, OUT retries bigint,
-                              OUT budget_wait_ms bigint, OUT started_at timestamptz, OUT state_since timestamptz)
+                              OUT bytes bigint, OUT requests bigint, OUT retries bigint, OUT throttled bigint,
+                              OUT budget_wait_ms bigint, OUT retry_wait_ms bigint, OUT http_ms bigint,
+                              OUT started_at timestamptz, OUT state_since timestamptz,
+                              OUT run text, OUT run_schema name, OUT run_id bigint, OUT phase text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tempo_fdw_activity'
 LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION scan_activity() IS
-  'The scans running in this database, one row per backend (see the view activity)';
+  'The scans and runs of refresh or sync in this database, one row per backend (see the view activity)';
+
+-- refresh and sync say which phase they are in (an abort clears it).
+CREATE FUNCTION activity_phase(run text, run_schema name, run_id bigint, phase text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tempo_fdw_activity_phase'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION activity_phase(text, name, bigint, text) IS
+  'Shows this backend''s refresh or sync and its phase in the view activity (phase NULL: the run ended); used by refresh and sync';
 
 CREATE VIEW activity AS
-SELECT a.pid, r.rolname AS role_name, s.srvname AS server_name, a.relid::pg_catalog.regclass AS table_name,
-       a.state, a.request, a.pages, a.rows, a.bytes, a.requests, a.retries, a.budget_wait_ms,
-       a.started_at, a.state_since
+SELECT a.pid, r.rolname AS role_name, a.run, a.run_schema, a.run_id, a.phase,
+       s.srvname AS server_name, a.relid::pg_catalog.regclass AS table_name,
+       a.state, a.request, a.pages, a.rows, a.bytes, a.requests, a.retries, a.throttled,
+       a.budget_wait_ms, a.retry_wait_ms, a.http_ms, a.started_at, a.state_since
   FROM @extschema@.scan_activity() a
   LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) a.serverid
   LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.userid;
 GRANT SELECT ON activity TO PUBLIC;
 COMMENT ON VIEW activity IS
-  'The tempo_fdw scans running now in this database, one row per backend (every backend''s when tempo_fdw is preloaded, else only this session''s)';
+  'The tempo_fdw scans and the runs of refresh and sync going on now in this database, one row per backend (every backend''s when tempo_fdw is preloaded, else only this session''s)';
 COMMENT ON COLUMN activity.pid IS 'The backend (pg_stat_activity.pid)';
-COMMENT ON COLUMN activity.state IS 'starting, requesting, waiting on the request budget, or converting (a page into rows)';
+COMMENT ON COLUMN activity.run IS 'refresh or sync when the backend runs one (else NULL)';
+COMMENT ON COLUMN activity.run_schema IS 'The time-accounts schema of that run';
+COMMENT ON COLUMN activity.run_id IS 'Its row of refresh_log (committed when the run began, outcome running)';
+COMMENT ON COLUMN activity.phase IS 'worklogs, deletions, merging, schedules or logging';
+COMMENT ON COLUMN activity.server_name IS 'The server of the scan running now (the scan columns are NULL between scans)';
+COMMENT ON COLUMN activity.state IS 'starting, requesting, waiting on the request budget, waiting to retry, or converting (a page into rows)';
 COMMENT ON COLUMN activity.request IS 'Method and path of the current request (no host, no token); NULL unless you are a member of the scanning role or of pg_read_all_stats';
 COMMENT ON COLUMN activity.pages IS 'Pages turned into rows so far';
 COMMENT ON COLUMN activity.rows IS 'Rows returned so far';
 COMMENT ON COLUMN activity.requests IS 'HTTP requests sent so far, retries included';
-COMMENT ON COLUMN activity.budget_wait_ms IS 'Milliseconds waited so far on the request budget (max_requests_per_second)';
+COMMENT ON COLUMN activity.throttled IS 'Responses 429 Too Many Requests so far';
+COMMENT ON COLUMN activity.budget_wait_ms IS 'Milliseconds waited so far on the request budget (max_requests_per_second, a pause after a 429)';
+COMMENT ON COLUMN activity.retry_wait_ms IS 'Milliseconds waited so far before retries (Retry-After, backoff)';
+COMMENT ON COLUMN activity.http_ms IS 'Milliseconds in HTTP transfers so far';
 COMMENT ON COLUMN activity.started_at IS 'When the scan began';
 COMMENT ON COLUMN activity.state_since IS 'When the current state began';
+
+-- ======================================================================
+-- 1.1: the shared request budgets (max_requests_per_second, 429 pauses).
+-- ======================================================================
+
+CREATE FUNCTION rate_budget_state(OUT budget integer, OUT rate double precision, OUT slots_ahead bigint,
+                                  OUT next_slot_at timestamptz, OUT paused_until timestamptz,
+                                  OUT waiting bigint, OUT roles_waiting integer, OUT last_used timestamptz,
+                                  OUT shared boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tempo_fdw_rate_budgets'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION rate_budget_state() IS 'The request budgets in use (see the view rate_budgets)';
+
+CREATE VIEW rate_budgets AS SELECT * FROM @extschema@.rate_budget_state();
+GRANT SELECT ON rate_budgets TO PUBLIC;
+COMMENT ON VIEW rate_budgets IS
+  'The request budgets in use, one per API host and credential (shared by every backend when tempo_fdw is preloaded); the key itself is not shown';
+COMMENT ON COLUMN rate_budgets.budget IS 'A number for this listing only';
+COMMENT ON COLUMN rate_budgets.rate IS 'max_requests_per_second of its last request (0: no limit)';
+COMMENT ON COLUMN rate_budgets.slots_ahead IS 'Request slots already given out that have not begun';
+COMMENT ON COLUMN rate_budgets.next_slot_at IS 'When the next request of this budget may start (NULL: no limit)';
+COMMENT ON COLUMN rate_budgets.paused_until IS 'No request before this, as a 429''s Retry-After asked (NULL: not paused)';
+COMMENT ON COLUMN rate_budgets.waiting IS 'Requests waiting for their slot';
+COMMENT ON COLUMN rate_budgets.roles_waiting IS 'Roles with requests waiting';
+COMMENT ON COLUMN rate_budgets.shared IS 'true: every backend''s budgets (tempo_fdw preloaded); false: only this session''s';

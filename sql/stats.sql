@@ -38,6 +38,53 @@ ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
 SELECT count(*) FROM (SELECT * FROM sta.worklogs LIMIT 3) q;
 SELECT scans, errors FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
 
+-- 429s, the time waited before the retry (Retry-After: 1, so at least a
+-- second), the time in HTTP and on the budget; EXPLAIN ANALYZE says it too
+\set u :sim '/@tag=sta4,ds=gen,n=30,fault=429,fault_times=1,retry_after=1/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
+SELECT tempo_fdw.stats_reset();
+SELECT count(*) FROM sta.worklogs;
+SELECT scans, errors, requests, retries, throttled, retry_wait_ms >= 1000 AS waited_retry_after,
+       retry_wait_ms < 10000 AS not_much_longer, http_ms >= 0 AS has_http_ms, budget_wait_ms
+  FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
+\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+CREATE FUNCTION sta_explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, VERBOSE) ' || q LOOP
+    IF l ~ '(Throttled|Retries|Requests|wait)' THEN
+      RETURN NEXT regexp_replace(l, '[0-9]+\.[0-9]+ ms', 'N ms');
+    END IF;
+  END LOOP;
+END $$;
+SELECT * FROM sta_explain('SELECT count(*) FROM sta.worklogs');
+-- without 429 or waits, EXPLAIN ANALYZE has no such lines
+\set u :sim '/@tag=sta5,ds=gen,n=30/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
+SELECT * FROM sta_explain('SELECT count(*) FROM sta.worklogs');
+-- a budget of 2 requests per second: the second page waits for its slot
+\set u :sim '/@tag=sta6,ds=gen,n=100/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u', SET max_requests_per_second '2');
+SELECT tempo_fdw.stats_reset();
+SELECT count(*) FROM sta.worklogs;
+SELECT requests, throttled, budget_wait_ms >= 300 AS waited_on_budget
+  FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
+DROP FUNCTION sta_explain(text);
+
+-- the request budgets (shared: tempo_fdw is preloaded here): after 2
+-- requests at 2 per second the next slot lies ahead; a 429 with
+-- Retry-After pauses the budget (another token's, so that the tests after
+-- this one are not paused: a budget is a host and a credential)
+SELECT count(*) >= 1 AS budgets, bool_and(shared) AS shared FROM tempo_fdw.rate_budgets;
+SELECT rate, slots_ahead, next_slot_at > now() AS slot_ahead, paused_until, waiting, roles_waiting
+  FROM tempo_fdw.rate_budgets WHERE rate = 2;
+\set u :sim '/@tag=sta7,ds=gen,n=30,fault=429,retry_after=30/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u', SET max_requests_per_second '0', SET max_retries '0');
+ALTER USER MAPPING FOR PUBLIC SERVER sta_srv OPTIONS (SET token 'tempo-test-token-paused');
+SELECT count(*) FROM sta.worklogs;
+SELECT paused_until > clock_timestamp() + interval '20 seconds' AS paused_after_429
+  FROM tempo_fdw.rate_budgets WHERE paused_until IS NOT NULL;
+
 -- stats_reset() belongs to superusers (and roles granted EXECUTE)
 CREATE ROLE sta_user;
 SET ROLE sta_user;

@@ -289,10 +289,11 @@ perform_single(TempoConn *conn, CURL *h)
  *		cancel ends the wait and gives the slot back.
  */
 static void
-rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req)
+rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req,
+		  TempoScanStats *stats)
 {
-	tempo_rate_acquire(tempo_rate_key(req->url, req->auth_header),
-					   opts->max_requests_per_second);
+	stats->budget_wait_us += tempo_rate_acquire(tempo_rate_key(req->url, req->auth_header),
+												opts->max_requests_per_second);
 }
 
 /*
@@ -403,6 +404,8 @@ static void
 finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *req,
 				TempoHttpResponse *resp, TempoScanStats *stats)
 {
+	curl_off_t	total_us;
+
 	if (rc == CURLE_ABORTED_BY_CALLBACK && !buf->too_big && !buf->no_memory &&
 		!buf->bad_encoding)
 	{
@@ -446,6 +449,40 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 	resp->len = buf->len;
 	resp->cap = buf->data ? buf->cap : 1;
 	stats->bytes += buf->len;
+	if (resp->status == 429)
+		stats->throttled++;
+	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+		stats->http_us += (int64) total_us;
+	tempo_activity_counters(stats);
+}
+
+/* Did the answer say when to come back (Retry-After)? */
+static bool
+retry_after_given(CURL *h)
+{
+	curl_off_t	retry_after = -1;
+
+	curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+	return retry_after > 0;
+}
+
+/*
+ * retry_wait
+ *		Milliseconds to wait before the next attempt: as Retry-After asks,
+ *		else an exponential backoff with jitter; capped.
+ */
+static long
+retry_wait(CURL *h, int attempt)
+{
+	curl_off_t	retry_after = -1;
+	long		wait;
+
+	curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
+	if (retry_after > 0)
+		return (long) Min(retry_after * 1000, (curl_off_t) TEMPO_MAX_RETRY_WAIT_MS);
+	wait = 500L << Min(attempt, 6);
+	wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
+	return Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
 }
 
 /*
@@ -466,10 +503,10 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 	{
 		CURLcode	rc;
 		long		wait;
-		curl_off_t	retry_after = -1;
+		TimestampTz t0;
 
 		CHECK_FOR_INTERRUPTS();
-		rate_wait(opts, req);
+		rate_wait(opts, req, stats);
 		memset(resp, 0, sizeof(*resp));
 		setup_handle(h, opts, req, headers, &buf, resp->error);
 
@@ -481,25 +518,16 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 		finish_response(h, rc, &buf, req, resp, stats);
 		resp->sent = attempt + 1;
 
+		if (resp->status == 429 && retry_after_given(h))
+		{
+			/* every backend using this token pauses until then, retried or not */
+			tempo_rate_block(tempo_rate_key(req->url, req->auth_header),
+							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+														 retry_wait(h, attempt)));
+		}
 		if (!tempo_failure_retried(resp) || attempt >= opts->max_retries)
 			return;
-
-		/* transient: wait as asked, or back off exponentially */
-		curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after);
-		if (retry_after > 0)
-			wait = (long) Min(retry_after * 1000, (curl_off_t) TEMPO_MAX_RETRY_WAIT_MS);
-		else
-		{
-			wait = 500L << Min(attempt, 6);
-			wait += (long) (wait * 0.5 * pg_prng_double(&pg_global_prng_state));
-			wait = Min(wait, TEMPO_MAX_RETRY_WAIT_MS);
-		}
-		if (retry_after > 0 && resp->status == 429)
-		{
-			/* every backend using this token pauses until then */
-			tempo_rate_block(tempo_rate_key(req->url, req->auth_header),
-							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(), wait));
-		}
+		wait = retry_wait(h, attempt);
 		stats->retries++;
 		if (buf.data)
 		{
@@ -507,7 +535,11 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 			buf.data = NULL;
 			buf.cap = 0;
 		}
+		t0 = GetCurrentTimestamp();
+		tempo_activity_state(TEMPO_ACT_RETRY_WAIT);
 		wait_ms(wait, TEMPO_WAIT_RETRY);
+		stats->retry_wait_us += (int64) (GetCurrentTimestamp() - t0);
+		tempo_activity_counters(stats);
 	}
 }
 
@@ -607,7 +639,7 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 				(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 				 errmsg("could not create a libcurl handle")));
 
-	rate_wait(opts, req);
+	rate_wait(opts, req, stats);
 
 	t = palloc0(sizeof(TempoTransfer));
 	t->conn = conn;

@@ -24,6 +24,7 @@
  *	  them (at the budget's rate, at least one), and its next request that
  *	  would have to wait is an ERROR instead.  Another role's wait is so at
  *	  most the backlog of the roles that share the budget.
+ * The view tempo_fdw.rate_budgets shows the budgets (not their keys).
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -35,6 +36,8 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -68,6 +71,7 @@ typedef struct RateBudget
 	TimestampTz next_slot;		/* when the next request may start */
 	TimestampTz blocked_until;	/* no request before this (Retry-After) */
 	TimestampTz last_used;		/* for reuse of the entry */
+	double		rate;			/* requests per second of its last request */
 	RoleBacklog roles[RATE_ROLES];
 } RateBudget;
 
@@ -274,6 +278,7 @@ reserve(uint64 key, double rate, Oid role)
 	if (rate > 0)
 		b->next_slot = start + interval;
 	b->last_used = now;
+	b->rate = rate;
 	reservation.key = key;
 	reservation.role = rb ? role : InvalidOid;
 	reservation.start = start;
@@ -343,12 +348,16 @@ wait_until(TimestampTz start)
 
 /*
  * tempo_rate_acquire
- *		Wait for the next request slot of a budget (see reserve).  A cancel
- *		during the wait gives the slot back and raises PostgreSQL's error.
+ *		Wait for the next request slot of a budget (see reserve); returns the
+ *		microseconds waited.  A cancel during the wait gives the slot back
+ *		and raises PostgreSQL's error.
  */
-void
+int64
 tempo_rate_acquire(uint64 key, double rate)
 {
+	TimestampTz t0;
+	TimestampTz t1;
+
 	if (!exit_callback_set)
 	{
 		before_shmem_exit(rate_exit_callback, (Datum) 0);
@@ -356,16 +365,16 @@ tempo_rate_acquire(uint64 key, double rate)
 	}
 	release(true);				/* none is left; if one were, it went unused */
 	reserve(key, rate, GetUserId());
+	t0 = GetCurrentTimestamp();
+	t1 = t0;
 	PG_TRY();
 	{
-		TimestampTz t0 = GetCurrentTimestamp();
-
 		if (reservation.start > t0)
 		{
-			tempo_activity_budget_wait(true, 0);
+			tempo_activity_state(TEMPO_ACT_BUDGET);
 			wait_until(reservation.start);
-			tempo_activity_budget_wait(false,
-									   TimestampDifferenceMilliseconds(t0, GetCurrentTimestamp()));
+			tempo_activity_state(TEMPO_ACT_REQUESTING);
+			t1 = GetCurrentTimestamp();
 		}
 	}
 	PG_CATCH();
@@ -375,6 +384,7 @@ tempo_rate_acquire(uint64 key, double rate)
 	}
 	PG_END_TRY();
 	release(false);
+	return (int64) (t1 - t0);
 }
 
 /*
@@ -392,4 +402,59 @@ tempo_rate_block(uint64 key, TimestampTz until)
 	b->blocked_until = Max(b->blocked_until, until);
 	if (shared)
 		LWLockRelease(shared->lock);
+}
+
+PG_FUNCTION_INFO_V1(tempo_fdw_rate_budgets);
+
+/*
+ * tempo_fdw_rate_budgets
+ *		SETOF (budget, rate, slots_ahead, next_slot_at, paused_until,
+ *		waiting, roles_waiting, last_used, shared): the budgets in use,
+ *		without their keys (a hash of host and credential).
+ */
+Datum
+tempo_fdw_rate_budgets(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RateBudget *copy = palloc(sizeof(RateBudget) * RATE_BUDGETS);
+	TimestampTz now = GetCurrentTimestamp();
+	int			n = 0;
+
+	InitMaterializedSRF(fcinfo, 0);
+	memcpy(copy, lock_budgets(), sizeof(RateBudget) * RATE_BUDGETS);
+	unlock_budgets();
+	for (int i = 0; i < RATE_BUDGETS; i++)
+	{
+		RateBudget *b = &copy[i];
+		Datum		values[9];
+		bool		nulls[9] = {false};
+		int64		waiting = 0;
+		int32		roles = 0;
+		int64		ahead = 0;
+
+		if (b->key == 0)
+			continue;
+		for (int j = 0; j < RATE_ROLES; j++)
+			if (b->roles[j].role != InvalidOid && b->roles[j].waiting > 0)
+			{
+				waiting += b->roles[j].waiting;
+				roles++;
+			}
+		if (b->rate > 0 && b->next_slot > now)
+			ahead = (b->next_slot - now + slot_interval(b->rate) - 1) / slot_interval(b->rate);
+		values[0] = Int32GetDatum(++n);
+		values[1] = Float8GetDatum(b->rate);
+		values[2] = Int64GetDatum(ahead);
+		values[3] = TimestampTzGetDatum(Max(b->next_slot, now));
+		nulls[3] = b->rate <= 0;
+		values[4] = TimestampTzGetDatum(b->blocked_until);
+		nulls[4] = b->blocked_until <= now;
+		values[5] = Int64GetDatum(waiting);
+		values[6] = Int32GetDatum(roles);
+		values[7] = TimestampTzGetDatum(b->last_used);
+		values[8] = BoolGetDatum(shared != NULL);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(copy);
+	return (Datum) 0;
 }

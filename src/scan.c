@@ -421,6 +421,24 @@ tempoEndForeignScan(ForeignScanState *node)
 }
 
 /*
+ * explain_waits
+ *		EXPLAIN ANALYZE: 429s and the time waited, when there were any (in
+ *		text format; always in the others), so that plans stay comparable.
+ */
+static void
+explain_waits(const TempoScanStats *stats, ExplainState *es)
+{
+	bool		all = es->format != EXPLAIN_FORMAT_TEXT;
+
+	if (all || stats->throttled > 0)
+		ExplainPropertyInteger("Throttled (429)", NULL, stats->throttled, es);
+	if (all || stats->budget_wait_us > 0)
+		ExplainPropertyFloat("Budget wait", "ms", stats->budget_wait_us / 1000.0, 3, es);
+	if (all || stats->retry_wait_us > 0)
+		ExplainPropertyFloat("Retry wait", "ms", stats->retry_wait_us / 1000.0, 3, es);
+}
+
+/*
  * tempoExplainForeignScan
  *		VERBOSE: the first request (path and query only: no host, no token)
  *		and the pushed conditions.  ANALYZE: streams, pages, requests,
@@ -489,5 +507,6 @@ tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("Retries", NULL, st->stats.retries, es);
 		ExplainPropertyInteger("Bytes received", NULL, st->stats.bytes, es);
+		explain_waits(&st->stats, es);
 	}
 }

@@ -49,6 +49,10 @@ typedef struct StatsEntry
 	int64		requests;
 	int64		retries;
 	int64		bytes;
+	int64		throttled;		/* 429 responses */
+	int64		http_us;
+	int64		budget_wait_us;
+	int64		retry_wait_us;
 } StatsEntry;
 
 typedef struct StatsShared
@@ -166,6 +170,10 @@ tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
 		e->requests += scan->requests;
 		e->retries += scan->retries;
 		e->bytes += scan->bytes;
+		e->throttled += scan->throttled;
+		e->http_us += scan->http_us;
+		e->budget_wait_us += scan->budget_wait_us;
+		e->retry_wait_us += scan->retry_wait_us;
 	}
 	SpinLockRelease(&s->mutex);
 }
@@ -175,7 +183,8 @@ PG_FUNCTION_INFO_V1(tempo_fdw_stats);
 /*
  * tempo_fdw_stats
  *		SETOF (server oid, resource, scans, errors, fallbacks, rows, pages,
- *		requests, retries, bytes, since, shared) of this database; the view
+ *		requests, retries, throttled, bytes, http_ms, budget_wait_ms,
+ *		retry_wait_ms, since, shared) of this database; the view
  *		tempo_fdw.stats names the servers.
  */
 Datum
@@ -193,8 +202,8 @@ tempo_fdw_stats(PG_FUNCTION_ARGS)
 	for (i = 0; i < STATS_ENTRIES; i++)
 	{
 		StatsEntry *e = &copy->entries[i];
-		Datum		values[12];
-		bool		nulls[12] = {false};
+		Datum		values[16];
+		bool		nulls[16] = {false};
 
 		if (e->dbid != MyDatabaseId)
 			continue;
@@ -208,9 +217,13 @@ tempo_fdw_stats(PG_FUNCTION_ARGS)
 		values[6] = Int64GetDatum(e->pages);
 		values[7] = Int64GetDatum(e->requests);
 		values[8] = Int64GetDatum(e->retries);
-		values[9] = Int64GetDatum(e->bytes);
-		values[10] = TimestampTzGetDatum(copy->reset_at);
-		values[11] = BoolGetDatum(shared != NULL);
+		values[9] = Int64GetDatum(e->throttled);
+		values[10] = Int64GetDatum(e->bytes);
+		values[11] = Int64GetDatum(e->http_us / 1000);
+		values[12] = Int64GetDatum(e->budget_wait_us / 1000);
+		values[13] = Int64GetDatum(e->retry_wait_us / 1000);
+		values[14] = TimestampTzGetDatum(copy->reset_at);
+		values[15] = BoolGetDatum(shared != NULL);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(copy);

@@ -138,6 +138,10 @@ typedef struct TempoScanStats
 	int64		requests;		/* HTTP requests sent, retries included */
 	int64		retries;		/* requests repeated after a transient fault */
 	int64		bytes;			/* response bytes received (decoded) */
+	int64		throttled;		/* 429 responses (Too Many Requests) */
+	int64		http_us;		/* time in transfers (summed when concurrent) */
+	int64		budget_wait_us; /* waited for a slot of the request budget */
+	int64		retry_wait_us;	/* waited before retries (Retry-After, backoff) */
 } TempoScanStats;
 
 /* Kinds of API filter a condition can become (pushdown.c) */
@@ -244,7 +248,7 @@ extern void tempo_rate_init(void);
 extern bool tempo_rate_shared(void);
 extern uint64 tempo_rate_key(const char *url, const char *auth_header);
 extern int	tempo_max_backlog_per_role;
-extern void tempo_rate_acquire(uint64 key, double rate);
+extern int64 tempo_rate_acquire(uint64 key, double rate);
 extern void tempo_rate_block(uint64 key, TimestampTz until);
 
 /* in fallback.c */
@@ -269,13 +273,15 @@ typedef enum TempoActivityState
 	TEMPO_ACT_STARTING,
 	TEMPO_ACT_REQUESTING,
 	TEMPO_ACT_BUDGET,
+	TEMPO_ACT_RETRY_WAIT,
 	TEMPO_ACT_CONVERTING
 } TempoActivityState;
 extern void tempo_activity_init(void);
 extern void tempo_activity_begin(Oid serverid, Oid relid);
 extern void tempo_activity_end(void);
 extern void tempo_activity_request(const char *method, const char *path);
-extern void tempo_activity_budget_wait(bool waiting, int64 ms);
+extern void tempo_activity_state(TempoActivityState state);
+extern void tempo_activity_counters(const TempoScanStats *stats);
 extern void tempo_activity_progress(const TempoScanStats *stats, int64 rows);
 
 /* in stats.c */
