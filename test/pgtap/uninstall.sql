@@ -187,9 +187,9 @@ IMPORT FOREIGN SCHEMA tempo FROM SERVER un_srv INTO un_c;
 SELECT tempo_fdw.create_time_accounts('un_c', '2024-12-01', '2024-12-31', populate => false) IS NOT NULL AS made \gset
 GRANT SELECT, UPDATE, DELETE ON tempo_fdw.time_accounts, tempo_fdw.time_account_objects, tempo_fdw.sync_state TO un_alice;
 SET ROLE un_alice;
-SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '42501',
-                 'the time accounts in "un_c" belong to postgres, not to un_alice',
-                 '(2) a role that is not the owner is refused, even with the privileges on the tables');
+SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '42704',
+                 'schema "un_c" has no time accounts',
+                 '(2) a role that is not the owner is refused, even with the privileges on the tables (row-level security hides the accounts)');
 RESET ROLE;
 REVOKE ALL ON tempo_fdw.time_accounts, tempo_fdw.time_account_objects, tempo_fdw.sync_state FROM un_alice;
 CREATE VIEW un_c.my_report AS SELECT * FROM un_c.time_account_daily;
