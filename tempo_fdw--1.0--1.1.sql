@@ -766,6 +766,13 @@ BEGIN
                ELSE quote_literal(until) || '::date' END;
   asof := format('least(%s, (pg_catalog.now() AT TIME ZONE %L)::date - %s)',
                  quote_nullable(until) || '::date', tz, CASE WHEN count_today THEN 0 ELSE 1 END);
+  -- their rows (people, contracts, runs) belong to the schema's owner
+  IF NOT @extschema@.time_account_keeper(schema) THEN
+    RAISE EXCEPTION 'schema "%" belongs to %: only its members keep time accounts there, not %', schema,
+                    (SELECT n.nspowner::regrole FROM pg_namespace n WHERE n.nspname = schema), me
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Make them in a schema you own (CREATE SCHEMA ... AUTHORIZATION), or as a member of its owner.';
+  END IF;
   -- accounts of another role are not taken over; a running refresh is waited for
   SELECT t.owner, t.since INTO prev, prev_since FROM @extschema@.time_accounts t WHERE t.schema_name = schema FOR NO KEY UPDATE;
   IF FOUND THEN

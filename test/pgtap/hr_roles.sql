@@ -24,7 +24,7 @@ BEGIN
   END LOOP;
 END $$;
 CREATE EXTENSION tempo_fdw;
-SELECT plan(28);
+SELECT plan(29);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hro" >/dev/null
 
 CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -165,6 +165,9 @@ SELECT is(pg_temp.error_of($$SELECT * FROM tempo_fdw.close_time_account_year('hr
           '42704 | schema "hro_1" has no time accounts', 'it cannot close hro_1''s year');
 SELECT is(pg_temp.error_of($$SELECT * FROM tempo_fdw.drop_time_accounts('hro_1')$$),
           '42704 | schema "hro_1" has no time accounts', 'nor drop hro_1''s accounts');
+SELECT is(pg_temp.error_of($$SELECT tempo_fdw.create_time_accounts('hro_1', '2024-12-02', '2024-12-06', populate => false)$$),
+          '42501 | schema "hro_1" belongs to hro_r1: only its members keep time accounts there, not hro_r2',
+          'nor make accounts there');
 SELECT is(pg_temp.error_of($$SELECT count(*) FROM hro_1.time_account_balance$$),
           '42501 | permission denied for schema hro_1', 'nor read its views');
 SELECT is(pg_temp.error_of($$SELECT * FROM tempo_fdw.time_accounts WHERE schema_name = 'hro_1' FOR UPDATE$$), 'no error',
