@@ -780,6 +780,8 @@ DECLARE
   grants text[] := '{}';
   g    text;
   twin text;
+  existed name[] := '{}';
+  readers text[];
 BEGIN
   IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
     RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
@@ -819,6 +821,13 @@ BEGIN
                ELSE quote_literal(until) || '::date' END;
   asof := format('least(%s, (pg_catalog.now() AT TIME ZONE %L)::date - %s)',
                  quote_nullable(until) || '::date', tz, CASE WHEN count_today THEN 0 ELSE 1 END);
+  -- their rows (people, contracts, runs) belong to the schema's owner
+  IF NOT @extschema@.time_account_keeper(schema) THEN
+    RAISE EXCEPTION 'schema "%" belongs to %: only its members keep time accounts there, not %', schema,
+                    (SELECT n.nspowner::regrole FROM pg_namespace n WHERE n.nspname = schema), me
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'Make them in a schema you own (CREATE SCHEMA ... AUTHORIZATION), or as a member of its owner.';
+  END IF;
   -- accounts of another role are not taken over; a running refresh is waited for
   SELECT t.owner, t.since INTO prev, prev_since FROM @extschema@.time_accounts t WHERE t.schema_name = schema FOR NO KEY UPDATE;
   IF FOUND THEN
@@ -834,14 +843,27 @@ BEGIN
   -- never populated from the Jira fallback (local to this call)
   PERFORM set_config('tempo_fdw.fallback', 'off', true);
 
+  -- who may read the views (SELECT on daily, monthly or balance): given
+  -- SELECT on the status, and on a weekly view an earlier call did not make
+  SELECT coalesce(array_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END), '{}')
+    INTO readers
+    FROM @extschema@.time_account_objects o
+    JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', o.schema_name, o.object_name))
+   CROSS JOIN LATERAL aclexplode(c.relacl) a
+    LEFT JOIN pg_roles r ON r.oid = a.grantee
+   WHERE o.schema_name = schema AND o.object_name IN ('time_account_daily', 'time_account_monthly', 'time_account_balance')
+     AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner;
+
   -- replace what an earlier call made, and nothing else (no CASCADE: a
   -- user's view on ours makes this fail rather than vanish)
   FOR obj IN SELECT n.name FROM (VALUES (0, 'time_account_unaccounted'::name), (1, 'time_account_unattributed'),
                                         (2, 'time_account_balance'), (3, 'time_account_monthly'),
                                         (4, 'time_account_daily'), (5, 'schedule_snapshot'),
-                                        (6, 'worklog_snapshot')) n(pos, name) ORDER BY n.pos LOOP
+                                        (6, 'worklog_snapshot'), (-1, 'time_account_status'),
+                                        (-2, 'time_account_weekly')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
+      existed := existed || obj.name;
       -- its grants (a BI role's SELECT) are given again to what replaces it
       SELECT grants || coalesce(array_agg(format('GRANT %s ON %s TO %s%s', a.privilege_type, rel,
                                                  CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
@@ -937,7 +959,8 @@ BEGIN
        WHERE us.date >= %2$L::date AND us.date <= %3$s
       WITH NO DATA$q$, s, since, upto, schema,
       CASE WHEN people = 'authors'
-           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot WHERE account_id IS NOT NULL UNION SELECT account_id FROM @extschema@.time_account_contracts', s)
+           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot WHERE account_id IS NOT NULL '
+                       'UNION SELECT account_id FROM @extschema@.time_account_contracts WHERE schema_name = %L OR schema_name IS NULL', s, schema)
            ELSE '' END);
   ELSE
     -- local schedules: no Tempo schedule is read, ever (kept, empty and
@@ -951,6 +974,7 @@ BEGIN
   EXECUTE format('CREATE UNIQUE INDEX ON %s.schedule_snapshot (account_id, date)', s);
 
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
+  PERFORM @extschema@.time_account_status_view(schema, asof, mode, schedules);
 
   -- fallback rows of no known worker: counted for nobody, shown here
   EXECUTE format($q$
@@ -982,12 +1006,19 @@ BEGIN
   FOREACH g IN ARRAY grants LOOP
     EXECUTE g;
   END LOOP;
+  FOREACH g IN ARRAY readers LOOP
+    IF NOT 'time_account_weekly' = ANY (existed) THEN
+      EXECUTE format('GRANT SELECT ON %s.time_account_weekly TO %s', s, g);
+    END IF;
+    EXECUTE format('GRANT SELECT ON %s.time_account_status TO %s', s, g);
+  END LOOP;
 
   INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
   VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),
          (schema, 'schedule_snapshot', 'materialized view'), (schema, 'time_account_daily', 'view'),
          (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
-         (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view');
+         (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view'),
+         (schema, 'time_account_weekly', 'view'), (schema, 'time_account_status', 'view');
   INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner,
                                               schedules, people, calendar, time_zone, count_today, absence_issue_ids)
   VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me,
@@ -1015,7 +1046,15 @@ BEGIN
   IF populate THEN
     BEGIN
       EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
-    EXCEPTION WHEN insufficient_privilege THEN
+    EXCEPTION WHEN fdw_table_not_found THEN
+      GET STACKED DIAGNOSTICS g = MESSAGE_TEXT;
+      IF g !~ '/user-schedule/[^?/]+' THEN
+        RAISE;
+      END IF;
+      SELECT u.detail, u.hint INTO rel, twin FROM @extschema@.unknown_schedule_account(schema, g) u;
+      RAISE EXCEPTION 'the schedules of the time accounts in "%" could not be read: %', schema, g
+        USING ERRCODE = 'fdw_table_not_found', DETAIL = rel, HINT = twin;
+    WHEN insufficient_privilege THEN
       RAISE EXCEPTION 'the Tempo token of schema "%" cannot read user schedules', schema
         USING ERRCODE = 'insufficient_privilege',
               DETAIL = 'Tempo answered 403: the token lacks "View schemes" (a token with "View worklogs" only is common).',
@@ -1147,6 +1186,11 @@ BEGIN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
     failed := true;
+    -- a person Tempo does not know: named, and where it comes from
+    IF err_state = 'HV00R' AND err_msg ~ '/user-schedule/[^?/]+' THEN
+      SELECT u.detail, u.hint INTO err_detail, err_hint
+        FROM @extschema@.unknown_schedule_account(schema, err_msg) u;
+    END IF;
   END;
 
   UPDATE @extschema@.refresh_log
@@ -1312,7 +1356,8 @@ BEGIN
 
   FOR o IN SELECT x.object_name, x.kind FROM @extschema@.time_account_objects x
             WHERE x.schema_name = schema
-            ORDER BY array_position(ARRAY['time_account_unaccounted', 'time_account_unattributed', 'time_account_balance',
+            ORDER BY array_position(ARRAY['time_account_status', 'time_account_weekly',
+                                          'time_account_unaccounted', 'time_account_unattributed', 'time_account_balance',
                                           'time_account_monthly', 'time_account_daily', 'schedule_snapshot', 'worklog_snapshot',
                                           'worklog_twins', 'worklog_store']::name[], x.object_name)
   LOOP
@@ -1720,9 +1765,11 @@ BEGIN
       FROM people p
      CROSS JOIN LATERAL (SELECT p.first_day + i AS date FROM generate_series(0, p.last_day - p.first_day) i) d
       %8$s
-      LEFT JOIN @extschema@.time_account_contracts c
-             ON c.account_id = p.account_id AND d.date >= c.valid_from
-            AND (c.valid_to IS NULL OR d.date <= c.valid_to)
+      LEFT JOIN LATERAL (
+       SELECT c.* FROM @extschema@.time_account_contracts c
+        WHERE c.account_id = p.account_id AND (c.schema_name = %5$L OR c.schema_name IS NULL)
+          AND d.date >= c.valid_from AND (c.valid_to IS NULL OR d.date <= c.valid_to)
+        ORDER BY c.schema_name IS NULL LIMIT 1) c ON true
       LEFT JOIN logged l ON l.account_id = p.account_id AND l.date = d.date
      CROSS JOIN LATERAL (
        SELECT round(3600 * (ARRAY[c.monday_hours, c.tuesday_hours, c.wednesday_hours, c.thursday_hours,
@@ -1779,8 +1826,9 @@ BEGIN
       UNION ALL
       SELECT a.account_id, %2$L::date, b.as_of, %3$L
         FROM (SELECT account_id FROM %1$s.worklog_snapshot WHERE account_id IS NOT NULL
-              UNION SELECT account_id FROM @extschema@.time_account_contracts) a, bounds b
-       WHERE NOT EXISTS (SELECT 1 FROM listed x WHERE x.account_id = a.account_id)$p$, s, since, calendar)
+              UNION SELECT account_id FROM @extschema@.time_account_contracts
+                     WHERE schema_name = %4$L OR schema_name IS NULL) a, bounds b
+       WHERE NOT EXISTS (SELECT 1 FROM listed x WHERE x.account_id = a.account_id)$p$, s, since, calendar, schema)
       ELSE '' END,
     -- local: the person's calendar and no Tempo schedule; tempo: the reverse
     CASE WHEN schedules = 'local'
@@ -1813,6 +1861,33 @@ BEGIN
      CROSS JOIN LATERAL (
        SELECT coalesce((SELECT round(3600 * p.opening_balance_hours) FROM @extschema@.time_account_people p
                          WHERE p.schema_name = %2$L AND p.account_id = m.account_id), 0) AS opening
+     ) o$q$, s, schema);
+
+  -- ISO weeks (Monday to Sunday; the week of 1 January may belong to the
+  -- year before)
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_weekly AS
+    SELECT w.account_id, w.week, extract(isoyear FROM w.week)::integer AS iso_year,
+           extract(week FROM w.week)::integer AS iso_week,
+           round(w.req / 3600.0, 2) AS required_hours,
+           round(w.log / 3600.0, 2) AS logged_hours,
+           round(w.bal / 3600.0, 2) AS balance_hours,
+           round((w.cum + o.opening) / 3600.0, 2) AS cumulative_balance_hours,
+           w.req::bigint AS required_seconds,
+           w.log::bigint AS logged_seconds,
+           w.bal::bigint AS balance_seconds,
+           (w.cum + o.opening)::bigint AS cumulative_balance_seconds,
+           round(w.adj / 3600.0, 2) AS adjustment_hours,
+           w.adj::bigint AS adjustment_seconds
+      FROM (SELECT account_id, date_trunc('week', date)::date AS week, sum(required_seconds) AS req,
+                   sum(logged_seconds) AS log, sum(balance_seconds) AS bal, sum(adjustment_seconds) AS adj,
+                   sum(sum(balance_seconds + adjustment_seconds))
+                     OVER (PARTITION BY account_id ORDER BY date_trunc('week', date)::date) AS cum
+              FROM %1$s.time_account_daily
+             GROUP BY 1, 2) w
+     CROSS JOIN LATERAL (
+       SELECT coalesce((SELECT round(3600 * p.opening_balance_hours) FROM @extschema@.time_account_people p
+                         WHERE p.schema_name = %2$L AND p.account_id = w.account_id), 0) AS opening
      ) o$q$, s, schema);
 
   EXECUTE format($q$
@@ -1866,6 +1941,21 @@ BEGIN
     COMMENT ON COLUMN %1$s.time_account_monthly.logged_seconds IS 'Logged time in the month, exact';
     COMMENT ON COLUMN %1$s.time_account_monthly.balance_seconds IS 'Logged minus required time in the month, exact';
     COMMENT ON COLUMN %1$s.time_account_monthly.cumulative_balance_seconds IS 'The overtime account at the end of the month, exact';
+    COMMENT ON VIEW %1$s.time_account_weekly IS 'Per person and ISO week (Monday to Sunday): required, logged and balance hours, and the running balance';
+    COMMENT ON COLUMN %1$s.time_account_weekly.account_id IS 'Atlassian account id of the person';
+    COMMENT ON COLUMN %1$s.time_account_weekly.week IS 'Monday of the week (the account''s days in it only, at its start and end)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.iso_year IS 'ISO year of the week (1 January may fall in week 52 or 53 of the year before)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.iso_week IS 'ISO week number (1 to 53)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.required_hours IS 'Required hours in the week (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.logged_hours IS 'Logged hours in the week (2 decimals)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.balance_hours IS 'Logged minus required hours in the week';
+    COMMENT ON COLUMN %1$s.time_account_weekly.cumulative_balance_hours IS 'The overtime account at the end of the week (with the opening balance and adjustments)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.required_seconds IS 'Required time in the week, exact';
+    COMMENT ON COLUMN %1$s.time_account_weekly.logged_seconds IS 'Logged time in the week, exact';
+    COMMENT ON COLUMN %1$s.time_account_weekly.balance_seconds IS 'Logged minus required time in the week, exact';
+    COMMENT ON COLUMN %1$s.time_account_weekly.cumulative_balance_seconds IS 'The overtime account at the end of the week, exact';
+    COMMENT ON COLUMN %1$s.time_account_weekly.adjustment_hours IS 'Adjustments in the week (corrections, payouts, carry-over)';
+    COMMENT ON COLUMN %1$s.time_account_weekly.adjustment_seconds IS 'The same, exact in seconds';
     COMMENT ON VIEW %1$s.time_account_balance IS 'Per person: the overtime account as of the last day counted';
     COMMENT ON COLUMN %1$s.time_account_balance.account_id IS 'Atlassian account id of the person';
     COMMENT ON COLUMN %1$s.time_account_balance.balance_hours IS 'Opening balance plus adjustments plus logged minus required hours';
@@ -1936,6 +2026,272 @@ BEGIN
 END $fn$;
 COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
   'Closes a year of a schema''s time accounts: balances above the cap are forfeited or paid out by a carry_over adjustment on 31 December';
+
+-- ======================================================================
+-- 1.1: operations of the time accounts (issue #14, item 6).
+--
+-- - contracts belong to one time-account schema (schema_name); a contract
+--   without one (1.0's, or a new one with NULL) applies in every schema
+--   whose accounts can see it, and a contract of the schema itself takes
+--   precedence over it on the days both cover;
+-- - no two contracts of one person in one schema (or two without a
+--   schema) cover the same day, under every isolation level: the trigger
+--   first writes the row of (schema, person) in
+--   time_account_contract_locks, which makes a concurrent writer of the
+--   same key wait, and under REPEATABLE READ or SERIALIZABLE fail with
+--   40001 when the other committed after its snapshot; only then does it
+--   look for an overlap, which therefore sees every committed contract of
+--   that key (23P01);
+-- - valid_to before valid_from is the CHECK's error (23514), not a range
+--   error from the trigger;
+-- - refresh_log keeps what prune_refresh_log leaves.
+-- ======================================================================
+
+ALTER TABLE time_account_contracts ADD COLUMN schema_name name;
+COMMENT ON COLUMN time_account_contracts.schema_name IS
+  'The schema of the time accounts it belongs to; NULL: every schema (a contract of the schema itself takes precedence)';
+ALTER TABLE time_account_contracts RENAME CONSTRAINT time_account_contracts_check TO contract_ends_before_it_starts;
+CREATE INDEX time_account_contracts_person ON time_account_contracts (account_id, valid_from);
+
+-- One row per (schema, person) that ever had a contract: what the
+-- overlap check locks ('' stands for the contracts of no schema).
+CREATE TABLE time_account_contract_locks (
+  schema_key text NOT NULL,
+  account_id text NOT NULL,
+  changes    bigint NOT NULL DEFAULT 1,
+  PRIMARY KEY (schema_key, account_id)
+);
+COMMENT ON TABLE time_account_contract_locks IS
+  'Written by every change of a contract, per schema and person, so that two transactions cannot both add overlapping contracts';
+
+-- Writes the row of (schema, person) of time_account_contract_locks: waits
+-- for a concurrent writer of this key; 40001 under REPEATABLE READ or
+-- SERIALIZABLE when one committed after this transaction's snapshot.
+-- (As the table's owner: the roles that change contracts may not write it.)
+CREATE FUNCTION time_account_contract_lock(schema name, account text)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  INSERT INTO @extschema@.time_account_contract_locks AS l (schema_key, account_id)
+  VALUES (coalesce(schema::text, ''), account)
+  ON CONFLICT (schema_key, account_id) DO UPDATE SET changes = l.changes OPERATOR(pg_catalog.+) 1
+$$;
+REVOKE ALL ON FUNCTION time_account_contract_lock(name, text) FROM PUBLIC;
+COMMENT ON FUNCTION time_account_contract_lock(name, text) IS
+  'Locks the contracts of a person in a schema for the overlap check (the trigger time_account_contracts_no_overlap)';
+
+-- No two contracts of one person in one schema may cover the same day.
+-- It runs as the role changing the contract: row-level security shows it
+-- the contracts of schemas it keeps only, and refuses the row afterwards
+-- when it is not one of them.
+CREATE OR REPLACE FUNCTION time_account_contracts_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF NEW.valid_to < NEW.valid_from THEN
+    RETURN NEW;   -- the CHECK constraint refuses it, with its own message
+  END IF;
+  PERFORM @extschema@.time_account_contract_lock(NEW.schema_name, NEW.account_id);
+  IF EXISTS (SELECT 1 FROM @extschema@.time_account_contracts c
+              WHERE c.account_id = NEW.account_id AND c.schema_name IS NOT DISTINCT FROM NEW.schema_name
+                AND c.contract_id <> NEW.contract_id
+                AND daterange(c.valid_from, c.valid_to, '[]') && daterange(NEW.valid_from, NEW.valid_to, '[]')) THEN
+    RAISE EXCEPTION 'contract of "%" from % overlaps another contract of that person%', NEW.account_id, NEW.valid_from,
+                    CASE WHEN NEW.schema_name IS NULL THEN '' ELSE format(' in "%s"', NEW.schema_name) END
+      USING ERRCODE = 'exclusion_violation',
+            HINT = 'End the earlier contract (valid_to) the day before the next one starts.';
+  END IF;
+  RETURN NEW;
+END $fn$;
+
+-- Remove the old rows of refresh_log: those of runs that started more
+-- than keep_days ago, except, per schema and kind, the last good run and
+-- the last keep_last runs.  schema NULL: every schema.  Returns how many
+-- rows went.
+CREATE FUNCTION prune_refresh_log(keep_days integer DEFAULT 90, keep_last integer DEFAULT 10, schema name DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  n bigint;
+BEGIN
+  IF keep_days IS NULL OR keep_days < 0 OR keep_last IS NULL OR keep_last < 0 THEN
+    RAISE EXCEPTION 'keep_days and keep_last must be 0 or more'
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  DELETE FROM @extschema@.refresh_log r
+   WHERE r.run_id IN (
+     SELECT x.run_id
+       FROM (SELECT l.run_id, l.started_at, l.outcome,
+                    row_number() OVER (PARTITION BY l.schema_name, l.kind ORDER BY l.run_id DESC) AS nth,
+                    row_number() OVER (PARTITION BY l.schema_name, l.kind, l.outcome = 'ok' ORDER BY l.run_id DESC) AS nth_same
+               FROM @extschema@.refresh_log l
+              WHERE prune_refresh_log.schema IS NULL OR l.schema_name = prune_refresh_log.schema) x
+      WHERE x.started_at < now() - make_interval(days => keep_days)
+        AND x.nth > keep_last
+        AND x.outcome <> 'running'
+        AND NOT (x.outcome = 'ok' AND x.nth_same = 1));
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RETURN n;
+END $fn$;
+COMMENT ON FUNCTION prune_refresh_log(integer, integer, name) IS
+  'Deletes the rows of refresh_log older than keep_days, keeping per schema and kind the last good run and the last keep_last runs; returns how many';
+
+-- The view time_account_status of a schema's accounts (called by
+-- create_time_accounts): one row, from refresh_log, for the readers of
+-- the other views.  asof is the SQL of the last day counted.
+CREATE FUNCTION time_account_status_view(schema name, asof text, mode text, schedules text)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  s text := quote_ident(schema);
+BEGIN
+  EXECUTE format($q$
+    CREATE VIEW %1$s.time_account_status AS
+    SELECT %2$L::name AS schema_name, %3$L::text AS mode, %4$L::text AS schedules,
+           ok.finished_at AS last_good_refresh, ok.started_at AS data_as_of, ok.worklog_source AS source,
+           %5$s AS counted_through,
+           last.started_at AS last_run_at, last.kind AS last_run_kind, last.outcome AS last_outcome,
+           bad.finished_at AS last_error_at, bad.error AS last_error
+      FROM (SELECT) one
+      LEFT JOIN LATERAL (SELECT l.finished_at, l.started_at, l.worklog_source FROM @extschema@.refresh_log l
+                          WHERE l.schema_name = %2$L AND l.outcome = 'ok' ORDER BY l.run_id DESC LIMIT 1) ok ON true
+      LEFT JOIN LATERAL (SELECT l.started_at, l.kind, l.outcome FROM @extschema@.refresh_log l
+                          WHERE l.schema_name = %2$L ORDER BY l.run_id DESC LIMIT 1) last ON true
+      LEFT JOIN LATERAL (SELECT l.finished_at, l.error FROM @extschema@.refresh_log l
+                          WHERE l.schema_name = %2$L AND l.outcome = 'failed' ORDER BY l.run_id DESC LIMIT 1) bad ON true$q$,
+    s, schema, mode, schedules, asof);
+  EXECUTE format($c$
+    COMMENT ON VIEW %1$s.time_account_status IS 'How fresh the time accounts are: the last good refresh or sync, what it read, the last error';
+    COMMENT ON COLUMN %1$s.time_account_status.mode IS 'snapshot (refresh reads every worklog) or sync (a store kept in step)';
+    COMMENT ON COLUMN %1$s.time_account_status.schedules IS 'Where required time comes from: tempo (user schedules) or local (contracts and holiday calendars)';
+    COMMENT ON COLUMN %1$s.time_account_status.last_good_refresh IS 'When the last refresh or sync that succeeded ended (NULL: none yet)';
+    COMMENT ON COLUMN %1$s.time_account_status.data_as_of IS 'When that run began reading: the worklogs are Tempo''s of that moment';
+    COMMENT ON COLUMN %1$s.time_account_status.source IS 'Where that run read the worklogs: tempo, or jira (the fallback, allowed)';
+    COMMENT ON COLUMN %1$s.time_account_status.counted_through IS 'The last day the accounts count (as_of of time_account_balance)';
+    COMMENT ON COLUMN %1$s.time_account_status.last_run_at IS 'When the last run (of any outcome) began';
+    COMMENT ON COLUMN %1$s.time_account_status.last_run_kind IS 'refresh or sync';
+    COMMENT ON COLUMN %1$s.time_account_status.last_outcome IS 'ok, failed, skipped or running';
+    COMMENT ON COLUMN %1$s.time_account_status.last_error_at IS 'When the last run that failed ended';
+    COMMENT ON COLUMN %1$s.time_account_status.last_error IS 'Its error message'
+  $c$, s);
+END $fn$;
+COMMENT ON FUNCTION time_account_status_view(name, text, text, text) IS
+  'Creates the view time_account_status of a schema''s time accounts (called by create_time_accounts)';
+
+-- The detail and hint of a refresh whose schedule request Tempo answered
+-- with 404: which account it was, and where these accounts take it from.
+CREATE FUNCTION unknown_schedule_account(schema name, message text, OUT detail text, OUT hint text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  acct text := (regexp_match(message, '/user-schedule/([^?/]+)'))[1];
+BEGIN
+  detail := format('Tempo knows no user %s. These accounts read the schedule of every person of time_account_people '
+                   'and every holder of a contract of schema "%s" (or of no schema), and with people => ''authors'' of every worklog author; '
+                   'the accounts of other schemas are not affected.', quote_literal(acct), schema);
+  hint := format('Correct the account id, or remove it: DELETE FROM tempo_fdw.time_account_contracts WHERE schema_name = %L AND account_id = %L;',
+                 schema, acct);
+END $fn$;
+COMMENT ON FUNCTION unknown_schedule_account(name, text) IS
+  'The detail and hint of an error of a schedule request Tempo answered with 404: the account, and where the accounts take it from';
+
+-- ======================================================================
+-- 1.1: time accounts of roles that are not superusers (issue #14, item 7).
+--
+-- The rows of the shared tables belong to the owner of the schema they
+-- name (schema_name): only members of that role see and change them
+-- ("keepers"); a role that may read one of the accounts' views there (a
+-- BI role granted SELECT on it) may read the rows those views read.
+-- Rows of no schema (contracts with schema_name NULL) are their tables'
+-- owner's.  Row-level security enforces it; superusers and the tables'
+-- owner (the extension's) see every row, as before.  Nobody gets a
+-- privilege on these tables by default: grant_time_accounts(role) gives a
+-- role what it needs (UPDATE would let any role LOCK a shared table and
+-- stop every refresh, so it is not PUBLIC's).
+-- ======================================================================
+
+-- Whether the current role keeps the rows of a schema: a member of its
+-- owner.  (Qualified throughout: it runs in policies, on any path.)
+CREATE FUNCTION time_account_keeper(schema name)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+  SELECT coalesce((SELECT pg_catalog.pg_has_role(CURRENT_USER, n.nspowner, 'MEMBER')
+                     FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) schema), false)
+$$;
+COMMENT ON FUNCTION time_account_keeper(name) IS
+  'Whether the current role keeps the time-account rows of a schema (people, contracts, absences, adjustments, runs): a member of the schema''s owner';
+
+-- Whether the current role may read them: a keeper, or a reader of one of
+-- the accounts' views in the schema (owned by a keeper).
+CREATE FUNCTION time_account_reader(schema name)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+  SELECT @extschema@.time_account_keeper(schema)
+      OR EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n
+                   JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
+                  WHERE n.nspname OPERATOR(pg_catalog.=) schema AND c.relkind OPERATOR(pg_catalog.=) 'v'
+                    AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY['time_account_daily', 'time_account_weekly',
+                          'time_account_monthly', 'time_account_balance', 'time_account_unaccounted',
+                          'time_account_status']::name[])
+                    AND pg_catalog.pg_has_role(c.relowner, n.nspowner, 'MEMBER')
+                    AND pg_catalog.has_table_privilege(c.oid, 'SELECT'))
+$$;
+COMMENT ON FUNCTION time_account_reader(name) IS
+  'Whether the current role may read the time-account rows of a schema: a keeper, or a role that may read one of the accounts'' views there';
+
+DO $do$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['time_account_people', 'time_account_contracts', 'time_account_absences',
+                           'time_account_adjustments', 'refresh_log'] LOOP
+    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY keepers ON @extschema@.%I USING (@extschema@.time_account_keeper(schema_name)) '
+                   'WITH CHECK (@extschema@.time_account_keeper(schema_name))', t);
+    EXECUTE format('CREATE POLICY readers ON @extschema@.%I FOR SELECT USING (@extschema@.time_account_reader(schema_name))', t);
+  END LOOP;
+  FOREACH t IN ARRAY ARRAY['time_account_objects', 'sync_state'] LOOP
+    EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('CREATE POLICY keepers ON @extschema@.%I USING (@extschema@.time_account_keeper(schema_name)) '
+                   'WITH CHECK (@extschema@.time_account_keeper(schema_name))', t);
+  END LOOP;
+END $do$;
+-- the accounts: seen by the schema's keepers, changed (and locked for a
+-- run) only by their owner's members
+ALTER TABLE time_accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY keepers ON time_accounts FOR SELECT USING (@extschema@.time_account_keeper(schema_name));
+CREATE POLICY owners ON time_accounts
+  USING (@extschema@.time_account_keeper(schema_name) AND pg_catalog.pg_has_role(CURRENT_USER, owner, 'MEMBER'))
+  WITH CHECK (@extschema@.time_account_keeper(schema_name) AND pg_catalog.pg_has_role(CURRENT_USER, owner, 'MEMBER'));
+
+-- What a role needs to keep time accounts of its own (in schemas it owns).
+CREATE FUNCTION grant_time_accounts(role regrole)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+  r text := role::text;
+BEGIN
+  IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'tempo_fdw'), 'MEMBER') THEN
+    RAISE EXCEPTION 'only the owner of tempo_fdw (or a superuser) grants the use of time accounts'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.time_accounts, @extschema@.time_account_objects, '
+                 '@extschema@.sync_state, @extschema@.refresh_log, @extschema@.time_account_people, '
+                 '@extschema@.time_account_contracts, @extschema@.time_account_absences, '
+                 '@extschema@.time_account_adjustments TO %s', r);
+  EXECUTE format('GRANT SELECT ON @extschema@.holiday_calendars, @extschema@.holidays, '
+                 '@extschema@.time_account_absence_kinds TO %s', r);
+  EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.time_account_contract_lock(name, text) TO %s', r);
+  EXECUTE format('GRANT USAGE ON SEQUENCE @extschema@.refresh_log_run_id_seq, @extschema@.time_account_contracts_contract_id_seq, '
+                 '@extschema@.time_account_absences_absence_id_seq, @extschema@.time_account_adjustments_adjustment_id_seq TO %s', r);
+END $fn$;
+COMMENT ON FUNCTION grant_time_accounts(regrole) IS
+  'Lets a role keep time accounts of its own: privileges on the shared tables, whose rows row-level security confines to the schemas it owns';
 
 -- ======================================================================
 -- 1.1: live progress of the scans, one row per backend scanning (shared

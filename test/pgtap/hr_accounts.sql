@@ -274,10 +274,11 @@ SELECT results_eq($$SELECT account_id, count(*), sum(required_seconds), sum(logg
                   'Dora: 120 days, nothing required without a contract; Anna unchanged');
 SELECT results_eq($$SELECT c.relname::text COLLATE "default", coalesce(r.rolname::text, 'PUBLIC') COLLATE "default", a.privilege_type, a.is_grantable
                       FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-                     WHERE c.relnamespace = 'hr_b'::regnamespace AND a.grantee <> c.relowner ORDER BY 1$$,
+                     WHERE c.relnamespace = 'hr_b'::regnamespace AND a.grantee <> c.relowner ORDER BY 1, 2$$,
                   $$VALUES ('time_account_balance', 'hr_bi', 'SELECT', true), ('time_account_daily', 'hr_bi', 'SELECT', true),
-                           ('time_account_monthly', 'PUBLIC', 'SELECT', false)$$,
-                  'the grants on the views are given again when the accounts are made again');
+                           ('time_account_monthly', 'PUBLIC', 'SELECT', false),
+                           ('time_account_status', 'PUBLIC', 'SELECT', false), ('time_account_status', 'hr_bi', 'SELECT', false)$$,
+                  'the grants on the views are given again when the accounts are made again (the status to all their readers)');
 SELECT results_eq($$SELECT account_id, counted FROM hr_b.time_account_unaccounted ORDER BY 1$$,
                   $$VALUES ('anna', false), ('ben', false), ('dora', true)$$,
                   'and the list says that Dora is counted');

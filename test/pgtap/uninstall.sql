@@ -127,7 +127,8 @@ CREATE TEMP TABLE res_a AS SELECT * FROM tempo_fdw.drop_time_accounts('un_a');
 RESET search_path;
 SET client_min_messages = warning;
 SELECT results_eq($$SELECT object, outcome FROM res_a WHERE object NOT LIKE 'pg_cron%'$$,
-  $$VALUES ('view un_a.time_account_unaccounted', 'dropped'),
+  $$VALUES ('view un_a.time_account_status', 'dropped'), ('view un_a.time_account_weekly', 'dropped'),
+           ('view un_a.time_account_unaccounted', 'dropped'),
            ('view un_a.time_account_unattributed', 'dropped'),
            ('view un_a.time_account_balance', 'left in place: un_a.time_account_balance is owned by un_alice, not by postgres, the owner of the time accounts'),
            ('view un_a.time_account_monthly', 'already gone'),
@@ -186,9 +187,9 @@ IMPORT FOREIGN SCHEMA tempo FROM SERVER un_srv INTO un_c;
 SELECT tempo_fdw.create_time_accounts('un_c', '2024-12-01', '2024-12-31', populate => false) IS NOT NULL AS made \gset
 GRANT SELECT, UPDATE, DELETE ON tempo_fdw.time_accounts, tempo_fdw.time_account_objects, tempo_fdw.sync_state TO un_alice;
 SET ROLE un_alice;
-SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '42501',
-                 'the time accounts in "un_c" belong to postgres, not to un_alice',
-                 '(2) a role that is not the owner is refused, even with the privileges on the tables');
+SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '42704',
+                 'schema "un_c" has no time accounts',
+                 '(2) a role that is not the owner is refused, even with the privileges on the tables (row-level security hides the accounts)');
 RESET ROLE;
 REVOKE ALL ON tempo_fdw.time_accounts, tempo_fdw.time_account_objects, tempo_fdw.sync_state FROM un_alice;
 CREATE VIEW un_c.my_report AS SELECT * FROM un_c.time_account_daily;
@@ -196,7 +197,7 @@ SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '2BP01'
                  'cannot drop view un_c.time_account_daily: other objects depend on it',
                  '(3) a user''s view on ours stops the call');
 SELECT is((SELECT count(*) FROM tempo_fdw.time_account_objects o
-            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 8::bigint,
+            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 10::bigint,
           '(3) and nothing was removed');
 DROP VIEW un_c.my_report;
 
@@ -218,7 +219,8 @@ SET ROLE un_bob;
 CREATE TEMP TABLE res_b AS SELECT * FROM tempo_fdw.drop_time_accounts('un_b', drop_store => true);
 RESET ROLE;
 SELECT results_eq($$SELECT object, outcome FROM res_b$$,
-  format($$VALUES ('view un_b.time_account_unaccounted', 'dropped'), ('view un_b.time_account_unattributed', 'dropped'),
+  format($$VALUES ('view un_b.time_account_status', 'dropped'), ('view un_b.time_account_weekly', 'dropped'),
+                  ('view un_b.time_account_unaccounted', 'dropped'), ('view un_b.time_account_unattributed', 'dropped'),
                   ('view un_b.time_account_balance', 'dropped'), ('view un_b.time_account_monthly', 'dropped'),
                   ('view un_b.time_account_daily', 'dropped'), ('materialized view un_b.schedule_snapshot', 'dropped'),
                   ('view un_b.worklog_snapshot', 'dropped'), ('table un_b.worklog_store', 'dropped'),
@@ -243,7 +245,8 @@ SELECT is((SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_extension'::reg
           1::bigint, '(5) the schema tempo_fdw is a member of the extension');
 SELECT is(:'extnsp'::regnamespace::text, 'pg_catalog', '(5) which, as pg_cron, is installed in pg_catalog');
 SELECT results_eq($$SELECT outcome FROM tempo_fdw.drop_time_accounts('un_c')$$,
-                  $$VALUES ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped')$$,
+                  $$VALUES ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'),
+                           ('dropped'), ('dropped')$$,
                   '(5) drop_time_accounts removes the last accounts (no jobs to remove)');
 DROP SERVER un_srv CASCADE;   -- with its user mappings and the foreign tables imported from it
 SELECT lives_ok($$DROP EXTENSION tempo_fdw$$, '(5) then DROP EXTENSION, without CASCADE, succeeds');
