@@ -71,6 +71,12 @@ clang-check:
 	  $(CLANG) $(CLANG_CHECK_FLAGS) $(CPPFLAGS) $$f; \
 	done
 
+# pgindent with PostgreSQL's typedefs and ours (src/tools/indent.sh says
+# where pgindent comes from on a PostgreSQL 15 machine)
+.PHONY: indent
+indent:
+	bash src/tools/indent.sh
+
 .PHONY: pgtap
 pgtap:
 	pg_prove --ext .sql -r test/pgtap

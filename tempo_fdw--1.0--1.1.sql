@@ -1417,7 +1417,8 @@ CREATE FUNCTION scan_stats(OUT serverid oid, OUT resource text, OUT scans bigint
                            OUT fallbacks bigint, OUT rows bigint, OUT pages bigint, OUT requests bigint,
                            OUT retries bigint, OUT throttled bigint, OUT bytes bigint, OUT http_ms bigint,
                            OUT budget_wait_ms bigint, OUT retry_wait_ms bigint,
-                           OUT since timestamptz, OUT shared boolean)
+                           OUT since timestamptz, OUT shared boolean, OUT errors_auth bigint,
+                           OUT errors_network bigint, OUT errors_http bigint, OUT errors_other bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tempo_fdw_stats'
 LANGUAGE C STRICT VOLATILE;
@@ -1433,7 +1434,8 @@ COMMENT ON FUNCTION stats_reset() IS
   'Sets every counter of the view stats back to zero, in every database (superusers, and roles granted EXECUTE)';
 
 CREATE VIEW stats AS
-SELECT s.srvname AS server_name, c.resource, c.scans, c.errors, c.fallbacks, c.rows, c.pages, c.requests,
+SELECT s.srvname AS server_name, c.resource, c.scans, c.errors, c.errors_auth, c.errors_network,
+       c.errors_http, c.errors_other, c.fallbacks, c.rows, c.pages, c.requests,
        c.retries, c.throttled, c.bytes, c.http_ms, c.budget_wait_ms, c.retry_wait_ms, c.since, c.shared
   FROM @extschema@.scan_stats() c
   LEFT JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) c.serverid;
@@ -1444,6 +1446,10 @@ COMMENT ON COLUMN stats.server_name IS 'The foreign server (NULL: servers counte
 COMMENT ON COLUMN stats.resource IS 'The resource scanned (worklogs, jira_worklogs, user_schedules, worklog_deletions)';
 COMMENT ON COLUMN stats.scans IS 'Scans ended';
 COMMENT ON COLUMN stats.errors IS 'Scans ended by an error or a cancel';
+COMMENT ON COLUMN stats.errors_auth IS 'Of those: no credentials, HTTP 401 or 403';
+COMMENT ON COLUMN stats.errors_network IS 'Of those: could not connect, timed out, TLS, a broken transfer';
+COMMENT ON COLUMN stats.errors_http IS 'Of those: any other HTTP status (404, 429, 5xx after the retries, ...)';
+COMMENT ON COLUMN stats.errors_other IS 'Of those: anything else (bad data, a limit, a cancel, an error of the query)';
 COMMENT ON COLUMN stats.fallbacks IS 'Scans that read Jira because Tempo could not serve them';
 COMMENT ON COLUMN stats.rows IS 'Rows the scans returned';
 COMMENT ON COLUMN stats.pages IS 'Pages turned into rows';

@@ -38,6 +38,21 @@ ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
 SELECT count(*) FROM (SELECT * FROM sta.worklogs LIMIT 3) q;
 SELECT scans, errors FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
 
+-- errors by class: the 503 above (http), a 401 (auth), nothing listening
+-- (network), a statement_timeout (other)
+\set u :sim '/@tag=sta3b,ds=gen,n=30,fault=401/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
+SELECT count(*) FROM sta.worklogs;
+ALTER SERVER sta_srv OPTIONS (SET tempo_url 'http://127.0.0.1:1/4');
+SELECT count(*) FROM sta.worklogs;
+\set u :sim '/@tag=sta3c,ds=gen,n=30,delay_ms=3000/4'
+ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
+SET statement_timeout = '300ms';
+SELECT count(*) FROM sta.worklogs;
+RESET statement_timeout;
+SELECT errors, errors_auth, errors_network, errors_http, errors_other
+  FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
+
 -- 429s, the time waited before the retry (Retry-After: 1, so at least a
 -- second), the time in HTTP and on the budget; EXPLAIN ANALYZE says it too
 \set u :sim '/@tag=sta4,ds=gen,n=30,fault=429,fault_times=1,retry_after=1/4'

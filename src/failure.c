@@ -61,6 +61,7 @@ typedef struct FailurePolicy
 	bool		retried;		/* sent again, up to max_retries times */
 	bool		fallback;		/* a Tempo scan of worklogs may read Jira */
 	int			sqlstate;		/* of the ERROR */
+	TempoErrorClass class;		/* counted in tempo_fdw.stats */
 } FailurePolicy;
 
 /*
@@ -74,26 +75,44 @@ typedef struct FailurePolicy
  * around).
  */
 static const FailurePolicy policy[] = {
-	/* kind: cause, retried, fallback, SQLSTATE */
-	[FAIL_NO_CREDENTIALS] = {"no token", false, true, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
-	[FAIL_CONNECT] = {"could not connect", false, true, ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION},
-	[FAIL_TIMEOUT] = {"timed out", false, true, ERRCODE_FDW_ERROR},
-	[FAIL_TLS] = {"TLS failed", false, false, ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION},
-	[FAIL_TRANSFER] = {"transfer failed", true, true, ERRCODE_FDW_ERROR},
-	[FAIL_TOO_BIG] = {"response too large", false, false, ERRCODE_PROGRAM_LIMIT_EXCEEDED},
-	[FAIL_ENCODING] = {"refused content encoding", false, false, ERRCODE_FDW_ERROR},
-	[FAIL_REDIRECT] = {NULL, false, false, ERRCODE_FDW_ERROR},
-	[FAIL_401] = {NULL, false, true, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
-	[FAIL_403] = {NULL, false, true, ERRCODE_INSUFFICIENT_PRIVILEGE},
-	[FAIL_404] = {NULL, false, false, ERRCODE_FDW_TABLE_NOT_FOUND},
-	[FAIL_429] = {NULL, true, false, ERRCODE_FDW_ERROR},
-	[FAIL_5XX_PASSING] = {NULL, true, true, ERRCODE_FDW_ERROR},
-	[FAIL_5XX] = {NULL, false, true, ERRCODE_FDW_ERROR},
-	[FAIL_OTHER_STATUS] = {NULL, false, false, ERRCODE_FDW_ERROR},
+	/* kind: cause, retried, fallback, SQLSTATE, class */
+	[FAIL_NO_CREDENTIALS] = {"no token", false, true, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, TEMPO_ERR_AUTH},
+	[FAIL_CONNECT] = {"could not connect", false, true, ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION, TEMPO_ERR_NETWORK},
+	[FAIL_TIMEOUT] = {"timed out", false, true, ERRCODE_FDW_ERROR, TEMPO_ERR_NETWORK},
+	[FAIL_TLS] = {"TLS failed", false, false, ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION, TEMPO_ERR_NETWORK},
+	[FAIL_TRANSFER] = {"transfer failed", true, true, ERRCODE_FDW_ERROR, TEMPO_ERR_NETWORK},
+	[FAIL_TOO_BIG] = {"response too large", false, false, ERRCODE_PROGRAM_LIMIT_EXCEEDED, TEMPO_ERR_OTHER},
+	[FAIL_ENCODING] = {"refused content encoding", false, false, ERRCODE_FDW_ERROR, TEMPO_ERR_OTHER},
+	[FAIL_REDIRECT] = {NULL, false, false, ERRCODE_FDW_ERROR, TEMPO_ERR_HTTP},
+	[FAIL_401] = {NULL, false, true, ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, TEMPO_ERR_AUTH},
+	[FAIL_403] = {NULL, false, true, ERRCODE_INSUFFICIENT_PRIVILEGE, TEMPO_ERR_AUTH},
+	[FAIL_404] = {NULL, false, false, ERRCODE_FDW_TABLE_NOT_FOUND, TEMPO_ERR_HTTP},
+	[FAIL_429] = {NULL, true, false, ERRCODE_FDW_ERROR, TEMPO_ERR_HTTP},
+	[FAIL_5XX_PASSING] = {NULL, true, true, ERRCODE_FDW_ERROR, TEMPO_ERR_HTTP},
+	[FAIL_5XX] = {NULL, false, true, ERRCODE_FDW_ERROR, TEMPO_ERR_HTTP},
+	[FAIL_OTHER_STATUS] = {NULL, false, false, ERRCODE_FDW_ERROR, TEMPO_ERR_HTTP},
 };
 
 StaticAssertDecl(lengthof(policy) == FAIL_OTHER_STATUS + 1,
 				 "policy[] needs a row for every FailureKind");
+
+/* The class of the last failure reported (tempo_failure_take_class) */
+static TempoErrorClass last_class = TEMPO_ERR_OTHER;
+
+/*
+ * tempo_failure_take_class
+ *		The class of the failure tempo_failure_report raised last, for the
+ *		statistics of a scan that ended by an error; TEMPO_ERR_OTHER when none
+ *		was (bad data, a cancel, ...).  Forgets it.
+ */
+TempoErrorClass
+tempo_failure_take_class(void)
+{
+	TempoErrorClass c = last_class;
+
+	last_class = TEMPO_ERR_OTHER;
+	return c;
+}
 
 /*
  * failure_kind
@@ -365,6 +384,7 @@ tempo_failure_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 
 	if (!failure_kind(resp, &kind))
 		elog(ERROR, "tempo_failure_report called for a successful request");
+	last_class = policy[kind].class;
 	ereport(ERROR,
 			(errcode(policy[kind].sqlstate),
 			 report_message(opts, req, resp, kind),

@@ -21,6 +21,7 @@
 #include "tempo_fdw.h"
 
 extern bool tempo_failure_retried(const TempoHttpResponse *resp);
+extern TempoErrorClass tempo_failure_take_class(void);
 extern bool tempo_failure_falls_back(const TempoHttpResponse *resp);
 extern char *tempo_failure_cause(const TempoHttpResponse *resp);
 TEMPO_NORETURN extern void tempo_failure_report(const TempoFdwOptions *opts,

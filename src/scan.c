@@ -130,7 +130,8 @@ add_stats(void *arg)
 	TempoFdwScanState *st = arg;
 
 	tempo_stats_add(st->serverid, st->resource, &st->stats, st->total_rows,
-					st->fell_back, !st->ended);
+					st->fell_back, !st->ended,
+					st->ended ? TEMPO_ERR_OTHER : tempo_failure_take_class());
 	tempo_activity_end();
 }
 
@@ -169,6 +170,7 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->stats_cb.arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, &st->stats_cb);
 	tempo_activity_begin(st->serverid, RelationGetRelid(rel));
+	(void) tempo_failure_take_class();	/* a class from an earlier scan is not this one's */
 	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
 		st->attrs_used = bms_add_member(st->attrs_used,
 										lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);

@@ -43,6 +43,7 @@ typedef struct StatsEntry
 	int			resource;		/* a TempoResource */
 	int64		scans;
 	int64		errors;			/* scans ended by an error or a cancel */
+	int64		errors_by_class[TEMPO_ERR_OTHER + 1];	/* the same, by class */
 	int64		fallbacks;		/* scans that read Jira instead of Tempo */
 	int64		rows;
 	int64		pages;
@@ -153,7 +154,7 @@ entry_for(StatsShared *s, Oid serverid, int resource)
  */
 void
 tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
-				int64 rows, bool fell_back, bool failed)
+				int64 rows, bool fell_back, bool failed, TempoErrorClass error_class)
 {
 	StatsShared *s = counters();
 	StatsEntry *e;
@@ -164,6 +165,7 @@ tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
 	{
 		e->scans++;
 		e->errors += failed ? 1 : 0;
+		e->errors_by_class[error_class] += failed ? 1 : 0;
 		e->fallbacks += fell_back ? 1 : 0;
 		e->rows += rows;
 		e->pages += scan->pages;
@@ -184,7 +186,8 @@ PG_FUNCTION_INFO_V1(tempo_fdw_stats);
  * tempo_fdw_stats
  *		SETOF (server oid, resource, scans, errors, fallbacks, rows, pages,
  *		requests, retries, throttled, bytes, http_ms, budget_wait_ms,
- *		retry_wait_ms, since, shared) of this database; the view
+ *		retry_wait_ms, since, shared, errors_auth, errors_network,
+ *		errors_http, errors_other) of this database; the view
  *		tempo_fdw.stats names the servers.
  */
 Datum
@@ -202,8 +205,8 @@ tempo_fdw_stats(PG_FUNCTION_ARGS)
 	for (i = 0; i < STATS_ENTRIES; i++)
 	{
 		StatsEntry *e = &copy->entries[i];
-		Datum		values[16];
-		bool		nulls[16] = {false};
+		Datum		values[20];
+		bool		nulls[20] = {false};
 
 		if (e->dbid != MyDatabaseId)
 			continue;
@@ -224,6 +227,10 @@ tempo_fdw_stats(PG_FUNCTION_ARGS)
 		values[13] = Int64GetDatum(e->retry_wait_us / 1000);
 		values[14] = TimestampTzGetDatum(copy->reset_at);
 		values[15] = BoolGetDatum(shared != NULL);
+		values[16] = Int64GetDatum(e->errors_by_class[TEMPO_ERR_AUTH]);
+		values[17] = Int64GetDatum(e->errors_by_class[TEMPO_ERR_NETWORK]);
+		values[18] = Int64GetDatum(e->errors_by_class[TEMPO_ERR_HTTP]);
+		values[19] = Int64GetDatum(e->errors_by_class[TEMPO_ERR_OTHER]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(copy);

@@ -284,10 +284,18 @@ extern void tempo_activity_state(TempoActivityState state);
 extern void tempo_activity_counters(const TempoScanStats *stats);
 extern void tempo_activity_progress(const TempoScanStats *stats, int64 rows);
 
-/* in stats.c */
+/* in stats.c; the classes of errors come from the failure policy (failure.c) */
+typedef enum TempoErrorClass
+{
+	TEMPO_ERR_AUTH,				/* no credentials, 401, 403 */
+	TEMPO_ERR_NETWORK,			/* connect, timeout, TLS, broken transfer */
+	TEMPO_ERR_HTTP,				/* any other HTTP status */
+	TEMPO_ERR_OTHER				/* bad data, limits, a cancel, ... */
+} TempoErrorClass;
 extern void tempo_stats_init(void);
 extern void tempo_stats_add(Oid serverid, int resource, const TempoScanStats *scan,
-							int64 rows, bool fell_back, bool failed);
+							int64 rows, bool fell_back, bool failed,
+							TempoErrorClass error_class);
 
 /* in connection.c */
 extern TempoConn *tempo_get_connection(Oid serverid, Oid userid);
