@@ -1774,6 +1774,22 @@ BEGIN
         FROM %1$s.worklog_snapshot
        CROSS JOIN LATERAL (SELECT coalesce(issue_id = ANY (%10$L::bigint[]), false) AS absent) a
        GROUP BY 1, 2
+    ), absent AS (
+      -- each day of each absence, joined by (account, day): no lookup per row
+      SELECT a.account_id, a.first_day + i AS date,
+             bool_or(a.portion = 'full') AS full_day,
+             count(*) FILTER (WHERE a.portion = 'half') AS halves,
+             coalesce(sum(round(3600 * a.hours)) FILTER (WHERE a.portion = 'hours'), 0) AS hour_seconds,
+             string_agg(DISTINCT a.kind, ', ' ORDER BY a.kind) AS kinds
+        FROM @extschema@.time_account_absences a
+       CROSS JOIN LATERAL generate_series(0, coalesce(a.last_day, a.first_day) - a.first_day) i
+       WHERE a.schema_name = %5$L
+       GROUP BY 1, 2
+    ), adjusted AS (
+      SELECT j.account_id, j.date, sum(round(3600 * j.hours))::bigint AS adjustment_seconds
+        FROM @extschema@.time_account_adjustments j
+       WHERE j.schema_name = %5$L
+       GROUP BY 1, 2
     )
     SELECT p.account_id, d.date, r.required_seconds,
            coalesce(l.logged_seconds, 0) AS logged_seconds,
@@ -1782,7 +1798,7 @@ BEGIN
            k.day_type, h0.holiday_name, k.required_source,
            k.base_seconds - r.required_seconds AS absence_seconds,
            nullif(concat_ws(', ', ab.kinds, CASE WHEN l.absence_logged_seconds > 0 THEN 'absence issue' END), '') AS absence_kind,
-           adj.adjustment_seconds
+           coalesce(adj.adjustment_seconds, 0)::bigint AS adjustment_seconds
       FROM people p
      CROSS JOIN LATERAL (SELECT p.first_day + i AS date FROM generate_series(0, p.last_day - p.first_day) i) d
       %8$s
@@ -1821,26 +1837,14 @@ BEGIN
                    WHEN sch.date IS NOT NULL THEN 'tempo'
                    ELSE 'none' END AS required_source
      ) k
+      LEFT JOIN absent ab ON ab.account_id = p.account_id AND ab.date = d.date
      CROSS JOIN LATERAL (
-       SELECT coalesce(bool_or(a.portion = 'full'), false) AS full_day,
-              count(*) FILTER (WHERE a.portion = 'half') AS halves,
-              coalesce(sum(round(3600 * a.hours)) FILTER (WHERE a.portion = 'hours'), 0) AS hour_seconds,
-              string_agg(DISTINCT a.kind, ', ' ORDER BY a.kind) AS kinds
-         FROM @extschema@.time_account_absences a
-        WHERE a.schema_name = %5$L AND a.account_id = p.account_id
-          AND d.date >= a.first_day AND d.date <= coalesce(a.last_day, a.first_day)
-     ) ab
-     CROSS JOIN LATERAL (
-       SELECT CASE WHEN ab.full_day THEN 0
-                   ELSE greatest(0, k.base_seconds - round(ab.halves * k.day_seconds / 2.0) - ab.hour_seconds
-                                    - coalesce(l.absence_logged_seconds, 0))
+       SELECT CASE WHEN coalesce(ab.full_day, false) THEN 0
+                   ELSE greatest(0, k.base_seconds - round(coalesce(ab.halves, 0) * k.day_seconds / 2.0)
+                                    - coalesce(ab.hour_seconds, 0) - coalesce(l.absence_logged_seconds, 0))
               END::bigint AS required_seconds
      ) r
-     CROSS JOIN LATERAL (
-       SELECT coalesce(sum(round(3600 * j.hours)), 0)::bigint AS adjustment_seconds
-         FROM @extschema@.time_account_adjustments j
-        WHERE j.schema_name = %5$L AND j.account_id = p.account_id AND j.date = d.date
-     ) adj$q$, s, since, asof, col, schema, calendar,
+      LEFT JOIN adjusted adj ON adj.account_id = p.account_id AND adj.date = d.date$q$, s, since, asof, col, schema, calendar,
     CASE WHEN people = 'authors' THEN format($p$
       UNION ALL
       SELECT a.account_id, %2$L::date, b.as_of, %3$L
