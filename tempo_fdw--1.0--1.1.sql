@@ -628,6 +628,7 @@ DECLARE
   upd       bigint;
   mapped    bigint;
   unattrib  bigint;
+  srows     bigint;
   requests0 bigint;
   locked    boolean := false;
   failed    boolean := false;
@@ -672,6 +673,12 @@ BEGIN
   BEGIN
     SELECT r.inserted, r.updated, r.mapped, r.unattributed INTO ins, upd, mapped, unattrib
       FROM @extschema@.sync_run(schema, sync.full, sync.force, sync.allow_fallback) r;
+    -- Tempo's schedules too (the new days, the last ones again; full: all);
+    -- after a run from the Jira fallback they stay as they were
+    IF mapped IS NULL THEN
+      PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
+      SELECT r.schedule_rows INTO srows FROM @extschema@.refresh_schedules(schema, cfg.owner, sync.full) r;
+    END IF;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
@@ -683,7 +690,7 @@ BEGIN
   UPDATE @extschema@.refresh_log
      SET finished_at = clock_timestamp(),
          outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
-         worklog_rows = ins + upd,
+         worklog_rows = ins + upd, schedule_rows = srows,
          worklog_source = CASE WHEN failed THEN NULL WHEN mapped IS NOT NULL THEN 'jira' ELSE 'tempo' END,
          mapped_rows = CASE WHEN failed THEN NULL ELSE coalesce(mapped, 0) END,
          unattributed_rows = CASE WHEN failed THEN NULL ELSE coalesce(unattrib, 0) END,
@@ -694,7 +701,7 @@ BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
   IF failed THEN
-    err_hint := format('%s%sThe store and its watermark are unchanged; the next run picks up from there.',
+    err_hint := format('%s%sThe store, its watermark and the schedules are unchanged; the next run picks up from there.',
                        err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END);
   END IF;
   IF failed AND coalesce(err_detail, '') = '' THEN
@@ -740,10 +747,129 @@ END $fn$;
 COMMENT ON FUNCTION keep_twins(name, regrole) IS
   'Keeps the Jira twins of a snapshot read from Tempo, for attributing the rows of a later Jira fallback';
 
+-- Tempo's schedules are kept in a table per schema, schedule_snapshot,
+-- fetched incrementally by whatever runs (refresh, sync, create_time_accounts):
+-- per person, from the day after the last day fetched, or from
+-- schedule_recheck_days before today when that is earlier (Tempo's schedules
+-- change when an admin edits a holiday or a workload scheme), up to the last
+-- day that can count (today in the accounts' zone, at most until).  A person
+-- fetched never before: everything since "since".  schedule_fetched says per
+-- person which days are there.  A failed request fails the run: nothing is
+-- half fetched.
+ALTER TABLE time_accounts
+  ADD COLUMN schedule_recheck_days integer NOT NULL DEFAULT 31 CHECK (schedule_recheck_days >= 0);
+COMMENT ON COLUMN time_accounts.schedule_recheck_days IS
+  'How many days before today each run fetches Tempo''s schedules again (older days are fetched once; sync with full => true fetches all again)';
+
+-- The Tempo schedules of a schema's people brought up to date (see above);
+-- whole: every day since "since" again.  Accounts made by 1.0 (a
+-- materialized view) are refreshed whole.  fetched_rows: the schedule days
+-- received; schedule_rows: the days kept.
+CREATE FUNCTION refresh_schedules(schema name, acct_owner regrole, whole boolean DEFAULT false,
+  OUT fetched_rows bigint, OUT schedule_rows bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $fn$
+DECLARE
+  cfg     record;
+  kind    text;
+  ssnap   text := @extschema@.checked_relation(schema, 'schedule_snapshot', acct_owner);
+  fetched text;
+  us      text;
+  wsnap   text;
+  today   date;
+  upto    date;
+  grp     record;
+  populated boolean;
+BEGIN
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
+  SELECT o.kind INTO kind FROM @extschema@.time_account_objects o
+   WHERE o.schema_name = schema AND o.object_name = 'schedule_snapshot';
+  IF kind = 'materialized view' THEN
+    SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(ssnap);
+    EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, ssnap);
+    EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO schedule_rows;
+    fetched_rows := schedule_rows;
+    RETURN;
+  END IF;
+  fetched_rows := 0;
+  IF cfg.schedules = 'local' THEN
+    schedule_rows := 0;
+    RETURN;
+  END IF;
+  fetched := @extschema@.checked_relation(schema, 'schedule_fetched', acct_owner);
+  us := @extschema@.checked_relation(schema, 'user_schedules', acct_owner, 'user_schedules');
+  wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', acct_owner);
+  today := (now() AT TIME ZONE coalesce(cfg.time_zone, current_setting('TimeZone')))::date;
+  upto := least(cfg.until, today);
+
+  -- whose: the listed people, and with people => authors everyone who
+  -- logged time or holds a contract
+  DROP TABLE IF EXISTS pg_temp.tempo_sched_want;
+  EXECUTE format($q$
+    CREATE TEMP TABLE tempo_sched_want ON COMMIT DROP AS
+    SELECT p.account_id,
+           CASE WHEN %3$L OR f.account_id IS NULL OR f.first_day > %4$L::date THEN %4$L::date
+                ELSE greatest(%4$L::date, least(f.last_day + 1, %5$L::date - %6$s)) END AS from_day,
+           %7$L::date AS to_day
+      FROM (SELECT x.account_id FROM @extschema@.time_account_people x WHERE x.schema_name = %8$L
+            %9$s) p
+      LEFT JOIN %2$s f ON f.account_id OPERATOR(pg_catalog.=) p.account_id$q$,
+    ssnap, fetched, whole, cfg.since, today, cfg.schedule_recheck_days, upto, schema,
+    CASE WHEN cfg.people = 'authors'
+         THEN format('UNION SELECT w.account_id FROM %s w WHERE w.account_id IS NOT NULL
+                      UNION SELECT c.account_id FROM @extschema@.time_account_contracts c
+                       WHERE c.schema_name OPERATOR(pg_catalog.=) %L OR c.schema_name IS NULL', wsnap, schema)
+         ELSE '' END);
+
+  -- one request per person asked: those with the same days together
+  DROP TABLE IF EXISTS pg_temp.tempo_sched_incoming;
+  CREATE TEMP TABLE tempo_sched_incoming (account_id text, date date, required_seconds integer, day_type text,
+                                          holiday_name text, holiday_seconds integer) ON COMMIT DROP;
+  BEGIN
+    FOR grp IN SELECT w.from_day, w.to_day, array_agg(w.account_id ORDER BY w.account_id) AS ids
+                 FROM pg_temp.tempo_sched_want w WHERE w.from_day <= w.to_day
+                GROUP BY 1, 2 ORDER BY 1, 2 LOOP
+      EXECUTE format($q$INSERT INTO pg_temp.tempo_sched_incoming
+                        SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
+                          FROM %s us
+                         WHERE us.account_id = ANY (%L::text[]) AND us.date >= %L::date AND us.date <= %L::date$q$,
+                     us, grp.ids, grp.from_day, grp.to_day);
+    END LOOP;
+  EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'the Tempo token of schema "%" cannot read user schedules', schema
+      USING ERRCODE = 'insufficient_privilege',
+            DETAIL = 'Tempo answered 403: the token lacks "View schemes" (a token with "View worklogs" only is common).',
+            HINT = format('Take required time from contracts and a local holiday calendar: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''local'', calendar => ...) '
+                          '(or schedules => ''tempo_or_local'', which does so when the token cannot read schedules); or create a token with "View schemes".', schema);
+  END;
+  SELECT count(*) INTO fetched_rows FROM pg_temp.tempo_sched_incoming;
+
+  -- the days asked for are replaced; people who no longer have accounts go
+  EXECUTE format($q$DELETE FROM %s s USING pg_temp.tempo_sched_want w
+                     WHERE s.account_id OPERATOR(pg_catalog.=) w.account_id AND w.from_day <= w.to_day
+                       AND s.date >= w.from_day$q$, ssnap);
+  EXECUTE format('INSERT INTO %s SELECT * FROM pg_temp.tempo_sched_incoming', ssnap);
+  EXECUTE format($q$DELETE FROM %s s WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
+                                                       WHERE w.account_id OPERATOR(pg_catalog.=) s.account_id)$q$, ssnap);
+  EXECUTE format($q$DELETE FROM %s f WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
+                                                       WHERE w.account_id OPERATOR(pg_catalog.=) f.account_id)$q$, fetched);
+  EXECUTE format($q$INSERT INTO %s AS f (account_id, first_day, last_day, fetched_at)
+                     SELECT w.account_id, w.from_day, w.to_day, pg_catalog.now() FROM pg_temp.tempo_sched_want w
+                      WHERE w.from_day <= w.to_day
+                     ON CONFLICT (account_id) DO UPDATE
+                       SET first_day = least(f.first_day, excluded.first_day), last_day = excluded.last_day,
+                           fetched_at = excluded.fetched_at$q$, fetched);
+  EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO schedule_rows;
+END $fn$;
+COMMENT ON FUNCTION refresh_schedules(name, regrole, boolean) IS
+  'Brings the Tempo schedules of a schema''s people up to date: new days, the last schedule_recheck_days again, everything for a new person (whole: everything)';
+
 -- Create (or replace) the time accounts of a schema (see above); the
 -- snapshot refuses fallback rows; an earlier since reloads the store.
 -- schedules, people, calendar, time_zone, count_today, absence_issue_ids:
--- see the part "time accounts as HR and team leads mean them" below.
+-- see the part "time accounts as HR and team leads mean them" below;
+-- schedules => 'tempo_or_local' asks Tempo once (check_connection) and takes
+-- 'local', with a NOTICE, when the token may not read schedules (403).
 DROP FUNCTION create_time_accounts(name, date, date, text, bigint[], boolean, text, text, integer);
 CREATE FUNCTION create_time_accounts(
   schema    name,
@@ -782,6 +908,8 @@ DECLARE
   twin text;
   existed name[] := '{}';
   readers text[];
+  probe record;
+  fell_back boolean := false;
 BEGIN
   IF logged IS NULL OR logged NOT IN ('time_spent', 'billable') THEN
     RAISE EXCEPTION 'logged must be ''time_spent'' or ''billable'', not %', quote_nullable(logged)
@@ -795,8 +923,8 @@ BEGIN
     RAISE EXCEPTION 'deletions must be ''delete'' or ''mark'', not %', quote_nullable(deletions)
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF schedules IS NULL OR schedules NOT IN ('tempo', 'local') THEN
-    RAISE EXCEPTION 'schedules must be ''tempo'' or ''local'', not %', quote_nullable(schedules)
+  IF schedules IS NULL OR schedules NOT IN ('tempo', 'local', 'tempo_or_local') THEN
+    RAISE EXCEPTION 'schedules must be ''tempo'', ''local'' or ''tempo_or_local'', not %', quote_nullable(schedules)
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
   IF people IS NULL OR people NOT IN ('authors', 'listed') THEN
@@ -854,12 +982,38 @@ BEGIN
    WHERE o.schema_name = schema AND o.object_name IN ('time_account_daily', 'time_account_monthly', 'time_account_balance')
      AND a.privilege_type = 'SELECT' AND a.grantee <> c.relowner;
 
+  -- tempo_or_local: Tempo's schedules if the token may read them, else local
+  IF schedules = 'tempo_or_local' THEN
+    SELECT c.ok, c.http_status, c.problem, c.hint INTO probe
+      FROM @extschema@.check_connection((SELECT fs.srvname FROM pg_foreign_table ft
+                                          JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+                                         WHERE ft.ftrelid = to_regclass(format('%I.user_schedules', schema)))) c
+     WHERE c.source = 'tempo schedules';
+    IF probe.ok THEN
+      schedules := 'tempo';
+    ELSIF probe.http_status = 403 THEN
+      schedules := 'local';
+      fell_back := true;
+      -- said whatever the caller's client_min_messages (this function sets warning)
+      PERFORM set_config('client_min_messages', 'notice', true);
+      RAISE NOTICE 'the Tempo token of schema "%" cannot read user schedules: the accounts take required time from contracts and local holiday calendars (schedules => ''local'')', schema
+        USING DETAIL = 'Tempo answered 403 to a schedule request: the token lacks "View schemes".',
+              HINT = format('tempo_fdw.time_accounts records schedules = ''local''. With a token that has "View schemes", make the accounts again: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''tempo'', ...);', schema);
+      PERFORM set_config('client_min_messages', 'warning', true);
+    ELSE
+      RAISE EXCEPTION 'cannot tell whether the Tempo token of schema "%" may read user schedules: %', schema, coalesce(probe.problem, 'no answer')
+        USING ERRCODE = 'fdw_unable_to_establish_connection',
+              DETAIL = format('tempo_fdw.check_connection: HTTP status %s.', coalesce(probe.http_status::text, 'none')),
+              HINT = coalesce(probe.hint, 'Run SELECT * FROM tempo_fdw.check_connection(<server>); or choose schedules => ''tempo'' or ''local''.');
+    END IF;
+  END IF;
+
   -- replace what an earlier call made, and nothing else (no CASCADE: a
   -- user's view on ours makes this fail rather than vanish)
   FOR obj IN SELECT n.name FROM (VALUES (0, 'time_account_unaccounted'::name), (1, 'time_account_unattributed'),
                                         (2, 'time_account_balance'), (3, 'time_account_monthly'),
                                         (4, 'time_account_daily'), (5, 'schedule_snapshot'),
-                                        (6, 'worklog_snapshot'), (-1, 'time_account_status'),
+                                        (6, 'schedule_fetched'), (7, 'worklog_snapshot'), (-1, 'time_account_status'),
                                         (-2, 'time_account_weekly')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
@@ -949,29 +1103,15 @@ BEGIN
        WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, s, since, upto,
       CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END);
   END IF;
-  IF schedules = 'tempo' THEN
-    EXECUTE format($q$
-      CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
-      SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
-        FROM (SELECT p.account_id FROM @extschema@.time_account_people p WHERE p.schema_name = %4$L
-              %5$s) people
-        JOIN %1$s.user_schedules us ON us.account_id = people.account_id
-       WHERE us.date >= %2$L::date AND us.date <= %3$s
-      WITH NO DATA$q$, s, since, upto, schema,
-      CASE WHEN people = 'authors'
-           THEN format('UNION SELECT account_id FROM %s.worklog_snapshot WHERE account_id IS NOT NULL '
-                       'UNION SELECT account_id FROM @extschema@.time_account_contracts WHERE schema_name = %L OR schema_name IS NULL', s, schema)
-           ELSE '' END);
-  ELSE
-    -- local schedules: no Tempo schedule is read, ever (kept, empty and
-    -- populated, for refresh; the views do not read it)
-    EXECUTE format($q$
-      CREATE MATERIALIZED VIEW %1$s.schedule_snapshot AS
-      SELECT NULL::text AS account_id, NULL::date AS date, NULL::integer AS required_seconds, NULL::text AS day_type,
-             NULL::text AS holiday_name, NULL::integer AS holiday_seconds
-       WHERE false$q$, s);
-  END IF;
-  EXECUTE format('CREATE UNIQUE INDEX ON %s.schedule_snapshot (account_id, date)', s);
+  -- Tempo's schedules of the people with accounts, fetched incrementally
+  -- (refresh_schedules; empty with schedules => 'local', never read)
+  EXECUTE format($q$
+    CREATE TABLE %1$s.schedule_snapshot (
+      account_id text NOT NULL, date date NOT NULL, required_seconds integer, day_type text,
+      holiday_name text, holiday_seconds integer, PRIMARY KEY (account_id, date));
+    CREATE TABLE %1$s.schedule_fetched (
+      account_id text PRIMARY KEY, first_day date NOT NULL, last_day date NOT NULL,
+      fetched_at timestamptz NOT NULL)$q$, s);
 
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
   PERFORM @extschema@.time_account_status_view(schema, asof, mode, schedules);
@@ -987,7 +1127,8 @@ BEGIN
   -- what BI tools show
   EXECUTE format($c$
     COMMENT ON %3$s %1$s.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
-    COMMENT ON MATERIALIZED VIEW %1$s.schedule_snapshot IS %4$L;
+    COMMENT ON TABLE %1$s.schedule_snapshot IS %4$L;
+    COMMENT ON TABLE %1$s.schedule_fetched IS 'Per person, the days of Tempo''s schedule in schedule_snapshot (first_day to last_day) and when they were last fetched';
     COMMENT ON COLUMN %1$s.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
     COMMENT ON COLUMN %1$s.time_account_balance.as_of IS %5$L;
     COMMENT ON COLUMN %1$s.worklog_snapshot.jira_worklog_id IS 'Id of the worklog''s twin in Jira';
@@ -998,7 +1139,7 @@ BEGIN
     COMMENT ON COLUMN %1$s.time_account_unattributed.seconds IS 'Logged time in seconds'
   $c$, s, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
      CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END,
-     CASE schedules WHEN 'tempo' THEN 'Tempo user schedules of the people with accounts, as of the last tempo_fdw.refresh'
+     CASE schedules WHEN 'tempo' THEN 'Tempo user schedules of the people with accounts, fetched incrementally by tempo_fdw.refresh and sync (see schedule_fetched)'
           ELSE 'Empty: these accounts take required time from contracts and local holiday calendars (schedules => local)' END,
      format('The last day counted: %s in %s%s', CASE WHEN count_today THEN 'today' ELSE 'yesterday' END, tz,
             CASE WHEN until IS NULL THEN '' ELSE format(', at most %s', until) END));
@@ -1015,7 +1156,7 @@ BEGIN
 
   INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
   VALUES (schema, 'worklog_snapshot', CASE mode WHEN 'sync' THEN 'view' ELSE 'materialized view' END),
-         (schema, 'schedule_snapshot', 'materialized view'), (schema, 'time_account_daily', 'view'),
+         (schema, 'schedule_snapshot', 'table'), (schema, 'schedule_fetched', 'table'), (schema, 'time_account_daily', 'view'),
          (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
          (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view'),
          (schema, 'time_account_weekly', 'view'), (schema, 'time_account_status', 'view');
@@ -1045,7 +1186,7 @@ BEGIN
   END IF;
   IF populate THEN
     BEGIN
-      EXECUTE format('REFRESH MATERIALIZED VIEW %s.schedule_snapshot', s);
+      PERFORM @extschema@.refresh_schedules(schema, me, true);
     EXCEPTION WHEN fdw_table_not_found THEN
       GET STACKED DIAGNOSTICS g = MESSAGE_TEXT;
       IF g !~ '/user-schedule/[^?/]+' THEN
@@ -1061,7 +1202,8 @@ BEGIN
               HINT = format('Take required time from contracts and a local holiday calendar: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''local'', calendar => ...); or create a token with "View schemes".', schema);
     END;
   END IF;
-  RETURN format('time accounts in schema %s from %s to %s', s, since, coalesce(until::text, 'today'));
+  RETURN format('time accounts in schema %s from %s to %s%s', s, since, coalesce(until::text, 'today'),
+                CASE WHEN fell_back THEN ' (schedules => local: the token cannot read Tempo''s schedules)' ELSE '' END);
 END $fn$;
 COMMENT ON FUNCTION create_time_accounts(name, date, date, text, bigint[], boolean, text, text, integer, text, text, text, text, boolean, bigint[]) IS
   'Creates (or replaces) time account views over the Tempo foreign tables of a schema: daily, monthly and balance, from contracts, Tempo schedules or local calendars, people and absences';
@@ -1177,8 +1319,8 @@ BEGIN
       IF cfg.mode = 'snapshot' THEN
         PERFORM @extschema@.keep_twins(schema, cfg.owner);
       END IF;
-      SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(ssnap);
-      EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, ssnap);
+      -- the new days of Tempo's schedules, and the last ones again
+      PERFORM @extschema@.refresh_schedules(schema, cfg.owner);
     END IF;
     EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO srows;
   EXCEPTION WHEN OTHERS THEN
@@ -1358,7 +1500,7 @@ BEGIN
             WHERE x.schema_name = schema
             ORDER BY array_position(ARRAY['time_account_status', 'time_account_weekly',
                                           'time_account_unaccounted', 'time_account_unattributed', 'time_account_balance',
-                                          'time_account_monthly', 'time_account_daily', 'schedule_snapshot', 'worklog_snapshot',
+                                          'time_account_monthly', 'time_account_daily', 'schedule_snapshot', 'schedule_fetched', 'worklog_snapshot',
                                           'worklog_twins', 'worklog_store']::name[], x.object_name)
   LOOP
     object := format('%s %I.%I', o.kind, schema, o.object_name);
@@ -1759,6 +1901,22 @@ BEGIN
         FROM %1$s.worklog_snapshot
        CROSS JOIN LATERAL (SELECT coalesce(issue_id = ANY (%10$L::bigint[]), false) AS absent) a
        GROUP BY 1, 2
+    ), absent AS (
+      -- each day of each absence, joined by (account, day): no lookup per row
+      SELECT a.account_id, a.first_day + i AS date,
+             bool_or(a.portion = 'full') AS full_day,
+             count(*) FILTER (WHERE a.portion = 'half') AS halves,
+             coalesce(sum(round(3600 * a.hours)) FILTER (WHERE a.portion = 'hours'), 0) AS hour_seconds,
+             string_agg(DISTINCT a.kind, ', ' ORDER BY a.kind) AS kinds
+        FROM @extschema@.time_account_absences a
+       CROSS JOIN LATERAL generate_series(0, coalesce(a.last_day, a.first_day) - a.first_day) i
+       WHERE a.schema_name = %5$L
+       GROUP BY 1, 2
+    ), adjusted AS (
+      SELECT j.account_id, j.date, sum(round(3600 * j.hours))::bigint AS adjustment_seconds
+        FROM @extschema@.time_account_adjustments j
+       WHERE j.schema_name = %5$L
+       GROUP BY 1, 2
     )
     SELECT p.account_id, d.date, r.required_seconds,
            coalesce(l.logged_seconds, 0) AS logged_seconds,
@@ -1767,7 +1925,7 @@ BEGIN
            k.day_type, h0.holiday_name, k.required_source,
            k.base_seconds - r.required_seconds AS absence_seconds,
            nullif(concat_ws(', ', ab.kinds, CASE WHEN l.absence_logged_seconds > 0 THEN 'absence issue' END), '') AS absence_kind,
-           adj.adjustment_seconds
+           coalesce(adj.adjustment_seconds, 0)::bigint AS adjustment_seconds
       FROM people p
      CROSS JOIN LATERAL (SELECT p.first_day + i AS date FROM generate_series(0, p.last_day - p.first_day) i) d
       %8$s
@@ -1808,26 +1966,14 @@ BEGIN
                    WHEN sch.date IS NOT NULL THEN 'tempo'
                    ELSE 'none' END AS required_source
      ) k
+      LEFT JOIN absent ab ON ab.account_id = p.account_id AND ab.date = d.date
      CROSS JOIN LATERAL (
-       SELECT coalesce(bool_or(a.portion = 'full'), false) AS full_day,
-              count(*) FILTER (WHERE a.portion = 'half') AS halves,
-              coalesce(sum(round(3600 * a.hours)) FILTER (WHERE a.portion = 'hours'), 0) AS hour_seconds,
-              string_agg(DISTINCT a.kind, ', ' ORDER BY a.kind) AS kinds
-         FROM @extschema@.time_account_absences a
-        WHERE a.schema_name = %5$L AND a.account_id = p.account_id
-          AND d.date >= a.first_day AND d.date <= coalesce(a.last_day, a.first_day)
-     ) ab
-     CROSS JOIN LATERAL (
-       SELECT CASE WHEN ab.full_day THEN 0
-                   ELSE greatest(0, k.base_seconds - round(ab.halves * k.day_seconds / 2.0) - ab.hour_seconds
-                                    - coalesce(l.absence_logged_seconds, 0))
+       SELECT CASE WHEN coalesce(ab.full_day, false) THEN 0
+                   ELSE greatest(0, k.base_seconds - round(coalesce(ab.halves, 0) * k.day_seconds / 2.0)
+                                    - coalesce(ab.hour_seconds, 0) - coalesce(l.absence_logged_seconds, 0))
               END::bigint AS required_seconds
      ) r
-     CROSS JOIN LATERAL (
-       SELECT coalesce(sum(round(3600 * j.hours)), 0)::bigint AS adjustment_seconds
-         FROM @extschema@.time_account_adjustments j
-        WHERE j.schema_name = %5$L AND j.account_id = p.account_id AND j.date = d.date
-     ) adj$q$, s, since, asof, col, schema, calendar,
+      LEFT JOIN adjusted adj ON adj.account_id = p.account_id AND adj.date = d.date$q$, s, since, asof, col, schema, calendar,
     CASE WHEN people = 'authors' THEN format($p$
       UNION ALL
       SELECT a.account_id, %2$L::date, b.as_of, %3$L

@@ -91,6 +91,9 @@ answer 400 with a text/plain body starting "tempo_sim:".
   src=tempo|jira|both  which side the fault applies to (tempo = /4/..., jira = /rest/...)
   fault_on=NAME   apply only to requests whose path starts with /4/NAME (e.g. user-schedule:
                   a token without "View schemes", 403 on every schedule and nothing else)
+  workload=N      /4/user-schedule answers as if every person with a schedule had workload
+                  scheme N (1 full-time, 2 part-time 50%, 3 four-day week): Tempo's schedules
+                  changed, e.g. by an admin (holidays stay each person's)
   delay_ms=N      sleep N ms before answering
   slow_ms=N       duration of slow/hang (default 30000)
   bomb_mb=N       inflated size of the bomb fault in MiB (default 128)
@@ -158,7 +161,7 @@ Control (no auth, never logged, never faulted):
                                         ordinals; ds: restore that dataset; neither: clear all
                                         logs/counters and restore every mutated dataset
   GET  /_stats?ds=&n=&from=&to=&author=&issue=   (author/issue repeatable) -> oracle JSON
-  GET  /_data?ds=&n=&kind=tempo|jira|schedule|users[&from=&to=]
+  GET  /_data?ds=&n=&kind=tempo|jira|schedule|users[&from=&to=][&workload=N]
   POST /_mutate?ds=NAME  {"upsert":[worklog..], "delete":[tempoWorklogId..], "actor":acc?}
        -> {"upserted":[id..], "deleted":[id..], "missing":[id..], "count":N}.  An upsert of a
        known tempoWorklogId merges its top-level fields; a new one needs issue, author,
@@ -473,12 +476,13 @@ class Person:
         return cls(-1, account_id, "User %s" % account_id[-6:], None, True,
                    WORKLOAD_SCHEMES[1], HOLIDAY_SCHEMES[1])
 
-    def day_schedule(self, ordinal):
-        """DaySchedule object for one day; None when the person has no schedule."""
+    def day_schedule(self, ordinal, workload=None):
+        """DaySchedule object for one day; None when the person has no schedule.
+        workload: a WorkloadScheme in place of the person's (scenario workload=N)."""
         if self.workload is None:
             return None
         d = date.fromordinal(ordinal)
-        base = self.workload.days[d.weekday()]
+        base = (workload or self.workload).days[d.weekday()]
         hol = self.holidays.holiday_on(d) if self.holidays else None
         if hol is None:
             return {"date": d.isoformat(), "requiredSeconds": base,
@@ -1312,7 +1316,7 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "fault_skip", "retry_after",
                  "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad",
-                 "fault_on", "map_limit")
+                 "fault_on", "map_limit", "workload")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
@@ -1320,13 +1324,14 @@ class Scenario:
         self.fault_skip = 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
         self.bomb_mb, self.pad, self.fault_on, self.map_limit = 128, 0, None, MAX_LIMIT
+        self.workload = None
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
             if not sep or key not in self.__slots__:
                 raise SimError(400, "tempo_sim: bad scenario item %r" % item)
             if key in ("n", "fault_times", "fault_skip", "delay_ms", "slow_ms", "jira_page", "jira_ties",
-                       "bomb_mb", "pad", "map_limit") or (
+                       "bomb_mb", "pad", "map_limit", "workload") or (
                     key == "fault_at" and value != "last"):
                 if not value.isdigit() or (key in ("n", "jira_page", "jira_ties", "map_limit") and int(value) < 1):
                     raise SimError(400, "tempo_sim: %s must be a non-negative integer" % key)
@@ -1348,6 +1353,8 @@ class Scenario:
             raise SimError(400, "tempo_sim: n is too large")
         if not 1 <= self.bomb_mb <= 1024:
             raise SimError(400, "tempo_sim: bomb_mb must be 1..1024")
+        if self.workload is not None and self.workload not in WORKLOAD_SCHEMES:
+            raise SimError(400, "tempo_sim: workload must be 1, 2 or 3")
 
 
 class Ctx:
@@ -1686,7 +1693,8 @@ def h_user_schedule(ctx, m):
     # A person without workload/holiday scheme (company person 39) answers 200 with an
     # empty results list: real Tempo always has a default scheme, so this is the closest
     # observable equivalent of "no schedule" and clients must not divide by it.
-    results = [s for s in (person.day_schedule(d) for d in range(first, last + 1)) if s is not None]
+    override = WORKLOAD_SCHEMES[ctx.sc.workload] if ctx.sc.workload else None
+    results = [s for s in (person.day_schedule(d, override) for d in range(first, last + 1)) if s is not None]
     return tempo_json({"self": ctx.url(query=ctx.query), "metadata": {"count": len(results)},
                        "results": results})
 
@@ -2143,7 +2151,11 @@ def data_dump(ds, p):
         valid = [d for d in snap.day if d >= 0]
         first = parse_day(p("from")) or (min(valid) if valid else date(2024, 1, 1).toordinal())
         last = parse_day(p("to")) or (max(valid) if valid else first)
-        text = jdump({acc: [s for s in (person.day_schedule(d) for d in range(first, last + 1)) if s]
+        wl = p("workload")
+        if wl is not None and (not wl.isdigit() or int(wl) not in WORKLOAD_SCHEMES):
+            raise SimError(400, "tempo_sim: workload must be 1, 2 or 3")
+        override = WORKLOAD_SCHEMES[int(wl)] if wl is not None else None
+        text = jdump({acc: [s for s in (person.day_schedule(d, override) for d in range(first, last + 1)) if s]
                       for acc, person in ds.people.items()})
     elif kind == "users":
         text = jdump([{"accountId": pp.account_id, "displayName": pp.name, "emailAddress": pp.email,

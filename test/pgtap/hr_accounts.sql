@@ -338,7 +338,7 @@ SELECT results_eq($$SELECT count(*), max(date) FROM hr_b.time_account_daily WHER
 SELECT throws_ok($$SELECT tempo_fdw.create_time_accounts('hr_b', '2025-01-01', mode => 'sync', populate => false, time_zone => 'Mars/Olympus')$$,
                  '22023', 'time zone ''Mars/Olympus'' is not known', 'an unknown zone is an error');
 SELECT throws_ok($$SELECT tempo_fdw.create_time_accounts('hr_b', '2025-01-01', mode => 'sync', populate => false, schedules => 'outlook')$$,
-                 '22023', 'schedules must be ''tempo'' or ''local'', not ''outlook''', 'schedules is checked');
+                 '22023', 'schedules must be ''tempo'', ''local'' or ''tempo_or_local'', not ''outlook''', 'schedules is checked');
 
 SELECT * FROM finish();
 ROLLBACK;

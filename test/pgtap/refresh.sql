@@ -27,11 +27,12 @@ SELECT min(account_id) AS a FROM rf.time_account_balance \gset
 SELECT balance_seconds AS a_before FROM rf.time_account_balance WHERE account_id = :'a' \gset
 
 -- a run: a log row with rows and requests (one page of worklogs, their
--- Jira twins, one schedule request per person)
+-- Jira twins; no schedule request: every day of December 2024 was fetched
+-- when the accounts were made, and none is within the last 31 days)
 CALL tempo_fdw.refresh('rf');
 SELECT results_eq($$SELECT outcome, worklog_source = 'tempo', worklog_rows = (SELECT count(*) FROM rf.worklog_snapshot),
                            schedule_rows = (SELECT count(*) FROM rf.schedule_snapshot),
-                           requests = 2 + (SELECT count(DISTINCT account_id) FROM rf.worklog_snapshot),
+                           requests = 2,
                            error IS NULL, finished_at >= started_at
                       FROM tempo_fdw.refresh_log ORDER BY run_id DESC LIMIT 1$$,
                   $$VALUES ('ok', true, true, true, true, true, true)$$,

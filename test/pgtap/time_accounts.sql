@@ -51,12 +51,12 @@ SELECT lives_ok(format($$UPDATE tempo_fdw.time_account_contracts SET note = 'mov
 SELECT is(tempo_fdw.create_time_accounts('ta', '2024-06-01', '2024-12-31'),
           'time accounts in schema ta from 2024-06-01 to 2024-12-31', 'create_time_accounts');
 SELECT has_materialized_view('ta', 'worklog_snapshot', 'worklog snapshot');
-SELECT has_materialized_view('ta', 'schedule_snapshot', 'schedule snapshot');
+SELECT has_table('ta', 'schedule_snapshot', 'schedule snapshot (a table, fetched incrementally)');
 SELECT has_view('ta', 'time_account_daily', 'daily view');
 SELECT has_view('ta', 'time_account_monthly', 'monthly view');
 SELECT has_view('ta', 'time_account_balance', 'balance view');
 SELECT is((SELECT count(*) FROM pg_index WHERE indisunique AND indrelid IN ('ta.worklog_snapshot'::regclass, 'ta.schedule_snapshot'::regclass)),
-          2::bigint, 'each snapshot has a unique index (REFRESH CONCURRENTLY)');
+          2::bigint, 'each snapshot has a unique index (REFRESH CONCURRENTLY, the days of a schedule)');
 SELECT is((SELECT count(*) FROM pg_attribute a WHERE a.attrelid IN ('ta.time_account_daily'::regclass, 'ta.time_account_monthly'::regclass, 'ta.time_account_balance'::regclass)
               AND a.attnum > 0 AND col_description(a.attrelid, a.attnum) IS NULL),
           0::bigint, 'every column of the views has a comment');

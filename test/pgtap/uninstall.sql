@@ -133,7 +133,8 @@ SELECT results_eq($$SELECT object, outcome FROM res_a WHERE object NOT LIKE 'pg_
            ('view un_a.time_account_balance', 'left in place: un_a.time_account_balance is owned by un_alice, not by postgres, the owner of the time accounts'),
            ('view un_a.time_account_monthly', 'already gone'),
            ('view un_a.time_account_daily', 'dropped'),
-           ('materialized view un_a.schedule_snapshot', 'dropped'),
+           ('table un_a.schedule_snapshot', 'dropped'),
+           ('table un_a.schedule_fetched', 'dropped'),
            ('view un_a.worklog_snapshot', 'dropped'),
            ('table un_a.worklog_store', 'kept (drop_store => false): an ordinary table now, no longer used by tempo_fdw')$$,
   '(1) our views are dropped, alice''s view of the same name is left and the call says so, the store is kept');
@@ -197,7 +198,7 @@ SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '2BP01'
                  'cannot drop view un_c.time_account_daily: other objects depend on it',
                  '(3) a user''s view on ours stops the call');
 SELECT is((SELECT count(*) FROM tempo_fdw.time_account_objects o
-            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 10::bigint,
+            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 11::bigint,
           '(3) and nothing was removed');
 DROP VIEW un_c.my_report;
 
@@ -222,7 +223,8 @@ SELECT results_eq($$SELECT object, outcome FROM res_b$$,
   format($$VALUES ('view un_b.time_account_status', 'dropped'), ('view un_b.time_account_weekly', 'dropped'),
                   ('view un_b.time_account_unaccounted', 'dropped'), ('view un_b.time_account_unattributed', 'dropped'),
                   ('view un_b.time_account_balance', 'dropped'), ('view un_b.time_account_monthly', 'dropped'),
-                  ('view un_b.time_account_daily', 'dropped'), ('materialized view un_b.schedule_snapshot', 'dropped'),
+                  ('view un_b.time_account_daily', 'dropped'), ('table un_b.schedule_snapshot', 'dropped'),
+                  ('table un_b.schedule_fetched', 'dropped'),
                   ('view un_b.worklog_snapshot', 'dropped'), ('table un_b.worklog_store', 'dropped'),
                   ('pg_cron jobs', 'only this role''s jobs were looked at: pg_cron shows and unschedules no other role''s but to a superuser; jobs of other roles for this schema stay'),
                   ('pg_cron job %s "un-b-bob" of un_bob: CALL tempo_fdw.sync(''un_b'')', 'unscheduled')$$, :jb),
@@ -246,7 +248,7 @@ SELECT is((SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_extension'::reg
 SELECT is(:'extnsp'::regnamespace::text, 'pg_catalog', '(5) which, as pg_cron, is installed in pg_catalog');
 SELECT results_eq($$SELECT outcome FROM tempo_fdw.drop_time_accounts('un_c')$$,
                   $$VALUES ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'),
-                           ('dropped'), ('dropped')$$,
+                           ('dropped'), ('dropped'), ('dropped')$$,
                   '(5) drop_time_accounts removes the last accounts (no jobs to remove)');
 DROP SERVER un_srv CASCADE;   -- with its user mappings and the foreign tables imported from it
 SELECT lives_ok($$DROP EXTENSION tempo_fdw$$, '(5) then DROP EXTENSION, without CASCADE, succeeds');
@@ -288,8 +290,9 @@ SELECT is((SELECT count(*) FROM pg_extension WHERE extname = 'tempo_fdw')
           '(6) DROP EXTENSION tempo_fdw CASCADE drops the extension, its schema, servers and user mappings');
 SELECT results_eq($$SELECT c.relname::text COLLATE "default", c.relkind::text FROM pg_class c
                      WHERE c.relnamespace = 'un_c'::regnamespace AND c.relkind <> 'i' ORDER BY 1$$,
-                  $$VALUES ('time_account_unattributed', 'v'), ('worklog_snapshot', 'v'), ('worklog_store', 'r')$$,
-                  '(6) what depends on nothing of tempo_fdw stays: the store and the views over it');
+                  $$VALUES ('schedule_fetched', 'r'), ('schedule_snapshot', 'r'), ('time_account_unattributed', 'v'),
+                           ('worklog_snapshot', 'v'), ('worklog_store', 'r')$$,
+                  '(6) what depends on nothing of tempo_fdw stays: the tables (store, schedules) and the views over them');
 SELECT results_eq($$SELECT jobid FROM cron.job WHERE command LIKE '%un\_c%'$$, format('VALUES (%s::bigint)', :jc),
                   '(6) and the pg_cron job, which must be unscheduled by hand');
 
