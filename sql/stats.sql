@@ -40,6 +40,7 @@ SELECT scans, errors FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
 
 -- errors by class: the 503 above (http), a 401 (auth), nothing listening
 -- (network), a statement_timeout (other)
+\set VERBOSITY terse
 \set u :sim '/@tag=sta3b,ds=gen,n=30,fault=401/4'
 ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
 SELECT count(*) FROM sta.worklogs;
@@ -50,6 +51,7 @@ ALTER SERVER sta_srv OPTIONS (SET tempo_url :'u');
 SET statement_timeout = '300ms';
 SELECT count(*) FROM sta.worklogs;
 RESET statement_timeout;
+\set VERBOSITY default
 SELECT errors, errors_auth, errors_network, errors_http, errors_other
   FROM tempo_fdw.stats WHERE server_name = 'sta_srv';
 
