@@ -1195,11 +1195,6 @@ BEGIN
       SELECT u.detail, u.hint INTO rel, twin FROM @extschema@.unknown_schedule_account(schema, g) u;
       RAISE EXCEPTION 'the schedules of the time accounts in "%" could not be read: %', schema, g
         USING ERRCODE = 'fdw_table_not_found', DETAIL = rel, HINT = twin;
-    WHEN insufficient_privilege THEN
-      RAISE EXCEPTION 'the Tempo token of schema "%" cannot read user schedules', schema
-        USING ERRCODE = 'insufficient_privilege',
-              DETAIL = 'Tempo answered 403: the token lacks "View schemes" (a token with "View worklogs" only is common).',
-              HINT = format('Take required time from contracts and a local holiday calendar: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''local'', calendar => ...); or create a token with "View schemes".', schema);
     END;
   END IF;
   RETURN format('time accounts in schema %s from %s to %s%s', s, since, coalesce(until::text, 'today'),
