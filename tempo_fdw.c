@@ -23,9 +23,6 @@
 
 PG_MODULE_MAGIC;
 
-/* tempo_fdw.enable_pushdown: turn API filters off, for DBAs and tests */
-bool		tempo_enable_pushdown = true;
-
 void		_PG_init(void);
 
 PG_FUNCTION_INFO_V1(tempo_fdw_handler);

@@ -20,7 +20,7 @@
 
 #include "catalog/pg_type_d.h"
 
-#include "tempo_fdw.h"
+#include "options.h"
 
 /* Tempo worklogs: GET /4/worklogs (DESIGN.md "worklogs") */
 static const TempoColumnDef worklog_columns[] = {

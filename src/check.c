@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -31,7 +32,6 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "tempo_fdw.h"
 #include "failure.h"
 
 /* One check: what it asks and how to explain a refusal */

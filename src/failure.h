@@ -18,7 +18,7 @@
 #ifndef TEMPO_FAILURE_H
 #define TEMPO_FAILURE_H
 
-#include "tempo_fdw.h"
+#include "transport.h"
 
 extern bool tempo_failure_retried(const TempoHttpResponse *resp);
 extern bool tempo_failure_falls_back(const TempoHttpResponse *resp);

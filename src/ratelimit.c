@@ -47,7 +47,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tempo_fdw.h"
+#include "shared.h"
 
 /* Budgets kept at once; the least recently used one is reused */
 #define RATE_BUDGETS 64

@@ -22,7 +22,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "tempo_fdw.h"
+#include "pager.h"
 #include "failure.h"
 
 /* Ids sent in one request, and the "limit" of its pages */
