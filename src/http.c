@@ -4,7 +4,7 @@
  *		  One HTTP request with libcurl and its retries; which failures
  *		  are retried, and the ERROR of each, is src/failure.c's policy.
  *
- * Rules this file keeps (see docs/style.md):
+ * Rules this file keeps:
  *	- every option is set again on each request (curl_easy_reset), on the
  *	  cached handle so keep-alive still works;
  *	- CURLOPT_NOSIGNAL, since PostgreSQL owns SIGALRM;
@@ -587,7 +587,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
  * which retries and reports.  The state libcurl needs (handles, header
  * lists) lives in the connection (malloc'd), the bodies in the caller's
  * memory context; if an ERROR leaves transfers running, the next use of the
- * connection removes them (tempo_http_reset_slots) before anything runs.
+ * connection removes them (reset_slots, connection.c) before anything runs.
  */
 struct TempoTransfer
 {

@@ -488,13 +488,3 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 
 	return o;
 }
-
-/*
- * tempo_resource_name
- *		The name of a resource, for messages.
- */
-const char *
-tempo_resource_name(TempoResource resource)
-{
-	return tempo_resource_def(resource)->name;
-}

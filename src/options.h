@@ -106,7 +106,6 @@ typedef struct TempoColumnDef
 	const char *sqltype;		/* its name in generated DDL */
 	TempoColumnKind kind;		/* how to derive it */
 	const char *path;			/* dotted JSON path, or NULL */
-	const char *comment;		/* COMMENT ON COLUMN text */
 	bool		required;		/* missing in the JSON is an error */
 } TempoColumnDef;
 
@@ -116,7 +115,6 @@ typedef struct TempoResourceDef
 	TempoResource resource;
 	const char *name;			/* table name and "resource" value */
 	const char *id_path;		/* JSON path of the row id, for messages */
-	const char *comment;		/* COMMENT ON FOREIGN TABLE text */
 	int			ncolumns;
 	const TempoColumnDef *columns;
 } TempoResourceDef;
@@ -124,7 +122,6 @@ typedef struct TempoResourceDef
 /* in option.c */
 extern TempoFdwOptions *tempo_get_options(Oid foreigntableid, Oid serverid,
 										  Oid userid);
-extern const char *tempo_resource_name(TempoResource resource);
 extern Datum tempo_fdw_validator_impl(PG_FUNCTION_ARGS);
 
 /* in catalog.c */

@@ -4,8 +4,9 @@
  *		  Layer 5, pager: request streams read page by page, each the way
  *		  its API pages, and the Jira twins of Tempo worklogs.
  *
- * Files: pager.c with pager_tempo.c, pager_jira.c and pager_ahead.c (their
- * shared state: pager_int.h, for them only), twins.c.  Included by the
+ * Files: pager.c with pager_tempo.c, pager_jira.c, pager_ahead.c and
+ * pager_request.c (their shared state: pager_int.h, for them only),
+ * twins.c.  Included by the
  * scan, pushdown.c (which makes the streams) and estimate.c's ANALYZE;
  * it includes transport.h and rows.h.
  *
@@ -55,6 +56,8 @@ extern void tempo_pager_pump(TempoPager *p);
 extern TempoPage *tempo_pager_next(TempoPager *p, MemoryContext page_cxt,
 								   TempoHttpResponse *failure, bool *failed);
 extern const char *tempo_pager_key(TempoPager *p);
+
+/* in pager_request.c */
 TEMPO_NORETURN extern void tempo_pager_raise(TempoPager *p,
 											 const TempoHttpResponse *failure);
 

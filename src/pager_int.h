@@ -24,7 +24,7 @@
 
 #include "pager.h"
 
-/* The buffers page bodies are received into (pager.c) */
+/* The buffers page bodies are received into (pager_request.c) */
 typedef struct PagerBodies
 {
 	MemoryContext cxt;			/* bodies of pages read by offset */

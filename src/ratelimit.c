@@ -145,16 +145,6 @@ tempo_rate_init(void)
 }
 
 /*
- * tempo_rate_shared
- *		Are the budgets shared by all backends?
- */
-bool
-tempo_rate_shared(void)
-{
-	return shared != NULL;
-}
-
-/*
  * tempo_rate_key
  *		The budget key of a URL's host and a credential header.
  */

@@ -40,7 +40,6 @@ typedef struct TempoScanStats
 
 /* in ratelimit.c */
 extern void tempo_rate_init(void);
-extern bool tempo_rate_shared(void);
 extern uint64 tempo_rate_key(const char *url, const char *auth_header);
 extern int	tempo_max_backlog_per_role;
 extern int64 tempo_rate_acquire(uint64 key, double rate);
