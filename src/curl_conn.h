@@ -19,6 +19,8 @@
 
 #include <curl/curl.h>
 
+#include "transport.h"
+
 /* Concurrent transfers a connection can run (max_concurrency's maximum) */
 #define TEMPO_MAX_SLOTS 64
 
