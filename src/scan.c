@@ -279,7 +279,7 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 static void
 learn_rows(ForeignScanState *node, TempoFdwScanState *st)
 {
-	double		days = tempo_estimate_scan_days(st->filters);
+	double		days = tempo_filter_scan_days(st->filters);
 	TempoResource res = st->opts->resource;
 
 	if (st->fell_back || st->limit < st->opts->page_size || days < -1 ||

@@ -6,7 +6,7 @@
  *		  preloaded, else per backend): rate budgets, statistics, activity,
  *		  row estimates, fallback records.
  *
- * Files: ratelimit.c, stats.c, activity.c, estimate.c, fallback.c.
+ * Files: activity.c, ratelimit.c, stats.c, fallback.c, estimate.c.
  * Included by the transport (http.c), the scan, the planner and the
  * module entry; it includes only options.h and PostgreSQL's headers.
  *
@@ -20,7 +20,6 @@
 #ifndef TEMPO_SHARED_H
 #define TEMPO_SHARED_H
 
-#include "nodes/pg_list.h"
 #include "utils/timestamp.h"
 
 #include "options.h"
@@ -52,11 +51,10 @@ extern void tempo_fallback_init(void);
 extern int64 tempo_fallback_record(Oid serverid, Oid relid, const char *cause);
 extern void tempo_fallback_count(Oid serverid, int64 key, int64 rows);
 
-/* in estimate.c (its ANALYZE callback: tempo_fdw.h) */
+/* in estimate.c */
 extern void tempo_estimate_init(void);
 extern void tempo_estimate_learn(Oid relid, double days, double rows);
 extern double tempo_estimate_rows(Oid relid, double days);
-extern double tempo_estimate_scan_days(List *filters);
 
 /* in activity.c */
 typedef enum TempoActivityState

@@ -4,9 +4,9 @@
  *		  Layer 6, planner and executor: the FDW's callbacks, the conditions
  *		  pushed to the API and the plan's private list.
  *
- * Files: tempo_fdw.c (module entry), plan.c, pushdown.c, scan.c,
- * import.c, and estimate.c's ANALYZE.  check.c (check_connection) sits
- * beside it and needs none of it.  The layers below, each including only
+ * Files: tempo_fdw.c (module entry), pushdown.c, plan.c, scan.c,
+ * import.c, analyze.c.  check.c (check_connection) sits beside it and
+ * needs none of it.  The layers below, each including only
  * those under it: options.h (options and catalog), shared.h
  * (shared-memory features), transport.h (connections, HTTP; failure.h),
  * rows.h (pages and rows), pager.h (streams and paging).  No file below
@@ -95,6 +95,7 @@ extern bool tempo_classify(RelOptInfo *baserel, Oid relid,
 extern List *tempo_build_requests(TempoTarget target, List *filters, int limit,
 								  TempoOrder order);
 extern double tempo_date_range_days(List *filters);
+extern double tempo_filter_scan_days(List *filters);
 
 /* in plan.c (the GUC tempo_fdw.enable_pushdown) */
 extern bool tempo_enable_pushdown;
@@ -116,7 +117,7 @@ extern void tempoEndForeignScan(ForeignScanState *node);
 extern void tempoExplainForeignScan(ForeignScanState *node,
 									struct ExplainState *es);
 
-/* in estimate.c */
+/* in analyze.c */
 extern bool tempoAnalyzeForeignTable(Relation relation,
 									 AcquireSampleRowsFunc *func,
 									 BlockNumber *totalpages);
