@@ -31,6 +31,16 @@
 #include "options.h"
 
 /*
+ * tempo_bearer_auth
+ *		"Authorization: Bearer token", for Tempo.
+ */
+char *
+tempo_bearer_auth(const char *token)
+{
+	return tempo_secret_cat("Authorization: Bearer ", token, "");
+}
+
+/*
  * tempo_basic_auth
  *		"Authorization: Basic base64(email:token)", for Jira.
  */

@@ -138,6 +138,7 @@ extern bool tempo_same_origin(const char *base, const char *url);
 
 /* in credentials.c */
 extern void tempo_read_token_file(TempoFdwOptions *o);
+extern char *tempo_bearer_auth(const char *token);
 extern char *tempo_basic_auth(const char *email, const char *token);
 
 /* in hosts.c */

@@ -53,7 +53,7 @@ tempo_pager_create(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats
 	p->bodies.cxt = AllocSetContextCreate(cxt, "tempo_fdw page bodies", ALLOCSET_SMALL_SIZES);
 	tempo_read_token_file(opts);
 	if (opts->token)
-		p->tempo_auth = tempo_secret_cat("Authorization: Bearer ", opts->token, "");
+		p->tempo_auth = tempo_bearer_auth(opts->token);
 	if (opts->jira_email && opts->jira_token)
 		p->jira_auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	tempo_forget_on_reset(cxt, p->tempo_auth);
