@@ -1,9 +1,9 @@
 # tempo_fdw: PGXS build, tests and tools.  See README.md.
 
 MODULE_big = tempo_fdw
-OBJS = tempo_fdw.o src/option.o src/catalog.o src/connection.o src/http.o \
-	src/json.o src/jsonpage.o src/pushdown.o src/pager.o src/pager_tempo.o src/pager_jira.o src/pager_ahead.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
-	src/fallback.o src/failure.o src/estimate.o src/stats.o src/activity.o src/twins.o
+OBJS = tempo_fdw.o src/option.o src/catalog.o src/url.o src/credentials.o src/connection.o src/http.o \
+	src/json.o src/jsonpage.o src/pushdown.o src/pager.o src/pager_request.o src/pager_tempo.o src/pager_jira.o src/pager_ahead.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
+	src/fallback.o src/failure.o src/estimate.o src/analyze.o src/stats.o src/activity.o src/twins.o
 EXTENSION = tempo_fdw
 # 1.0's install script is frozen; every later version ships an upgrade
 # script, listed here in the order they apply.  The install script of the
@@ -20,8 +20,15 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" tempo_fdw.contr
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --load-extension=tempo_fdw
 
-PG_CPPFLAGS = -Isrc -DTEMPO_FDW_VERSION='"$(EXTVERSION)"' $(shell curl-config --cflags)
-PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -MMD -MP
+# The project's own C compiles without a warning: -Werror is part of its
+# flags (PG_CFLAGS reach only the files of this Makefile; WERROR= builds
+# anyway, say with a compiler newer than the code).  PostgreSQL's headers
+# are included as system headers, so a warning of theirs is not an error of
+# ours.  -MMD -MP: each object's header dependencies (see below).
+WERROR ?= -Werror
+PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server) \
+	-DTEMPO_FDW_VERSION='"$(EXTVERSION)"' $(shell curl-config --cflags)
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter $(WERROR) -MMD -MP
 SHLIB_LINK = $(shell curl-config --libs) -lcjson
 
 PG_CONFIG ?= pg_config
@@ -61,10 +68,11 @@ tempo_fdw--$(EXTVERSION).sql: src/install_head.sql tempo_fdw--1.0.sql $(UPGRADES
 src/http.o: tempo_fdw.control
 
 # The project's C under clang too, warnings as errors (the build itself
-# uses PostgreSQL's compiler, gcc on Debian).  PostgreSQL's headers ask for
-# gnu_printf, which clang does not know: that one warning is not ours.
+# uses PostgreSQL's compiler, gcc on Debian).  With PostgreSQL's headers
+# as system headers (PG_CPPFLAGS), their gnu_printf, which clang does not
+# know, is not reported.
 CLANG ?= clang
-CLANG_CHECK_FLAGS = -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Wno-ignored-attributes -Werror
+CLANG_CHECK_FLAGS = -fsyntax-only -Wall -Wextra -Wno-unused-parameter -Werror
 .PHONY: clang-check
 clang-check:
 	@set -e; for f in $(OBJS:.o=.c); do \

@@ -4,7 +4,7 @@
  *		  Module entry of tempo_fdw: module magic, GUCs, the FDW handler and
  *		  the validator's SQL entry point.
  *
- * Everything else lives in src/ (see src/tempo_fdw.h for the map).
+ * Everything else lives in src/ (README.md, "How it works", lists its layers).
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -22,9 +22,6 @@
 #include "tempo_fdw.h"
 
 PG_MODULE_MAGIC;
-
-/* tempo_fdw.enable_pushdown: turn API filters off, for DBAs and tests */
-bool		tempo_enable_pushdown = true;
 
 void		_PG_init(void);
 

@@ -40,7 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "tempo_fdw.h"
+#include "shared.h"
 
 #define ACTIVITY_REQUEST_LEN 256
 #define ACTIVITY_PHASE_LEN 32

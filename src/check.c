@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -31,7 +32,6 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "tempo_fdw.h"
 #include "failure.h"
 
 /* One check: what it asks and how to explain a refusal */
@@ -63,7 +63,7 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 	if (check->jira && opts->jira_email && opts->jira_token)
 		auth = tempo_basic_auth(opts->jira_email, opts->jira_token);
 	else if (!check->jira && opts->token)
-		auth = tempo_secret_cat("Authorization: Bearer ", opts->token, "");
+		auth = tempo_bearer_auth(opts->token);
 	tempo_forget_on_reset(CurrentMemoryContext, auth);
 
 	if (base == NULL)

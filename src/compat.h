@@ -6,7 +6,7 @@
  * The project is built and tested on PostgreSQL 15, 17 and 18 and libcurl
  * 7.88 and 8.x; code that differs between versions lives here and nowhere
  * else (no PG_VERSION_NUM or LIBCURL_VERSION_NUM test in any other file).
- * Included by tempo_fdw.h after the PostgreSQL headers it needs.
+ * Included by options.h, and so by every file but jsonpage.c.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *

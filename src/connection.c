@@ -43,7 +43,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_user_mapping.h"
 
-#include "tempo_fdw.h"
+#include "transport.h"
 #include "curl_conn.h"
 
 typedef struct TempoConnKey
@@ -239,6 +239,55 @@ tempo_inval_callback(Datum arg, int cacheid, uint32 hashvalue)
 			entry->invalidated = true;
 }
 
+/*
+ * tempo_free_headers
+ *		Zero and free a header list: it holds the credential.
+ */
+void
+tempo_free_headers(struct curl_slist *headers)
+{
+	for (struct curl_slist *h = headers; h != NULL; h = h->next)
+		if (h->data)
+			explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+/*
+ * tempo_release_slot
+ *		Take a slot off the multi handle and free what libcurl kept for it.
+ */
+void
+tempo_release_slot(TempoConn *conn, TempoSlot *slot)
+{
+	if (slot->busy)
+		curl_multi_remove_handle(conn->multi, slot->easy);
+	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, NULL);
+	/* the easy handle goes with its request (see tempo_http_perform) */
+	curl_easy_cleanup(slot->easy);
+	slot->easy = NULL;
+	tempo_free_headers(slot->headers);
+	slot->headers = NULL;
+	slot->busy = false;
+	slot->done = false;
+	slot->owner = NULL;
+}
+
+/*
+ * reset_slots
+ *		Remove the transfers an ERROR left running on a connection; their
+ *		bodies' memory is gone, so they must never run again.
+ */
+static void
+reset_slots(TempoConn *conn)
+{
+	for (int i = 0; i < TEMPO_MAX_SLOTS; i++)
+		if (conn->slots[i].owner != NULL || conn->slots[i].busy)
+			tempo_release_slot(conn, &conn->slots[i]);
+}
+
 /* Drop the transfers of every connection (their bodies' memory is gone). */
 static void
 reset_all_slots(void)
@@ -248,7 +297,7 @@ reset_all_slots(void)
 
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = hash_seq_search(&scan)) != NULL)
-		tempo_http_reset_slots(entry);
+		reset_slots(entry);
 }
 
 /*
@@ -284,7 +333,7 @@ tempo_conn_cleanup(int code, Datum arg)
 	hash_seq_init(&scan, ConnectionHash);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		tempo_http_reset_slots(entry);
+		reset_slots(entry);
 		release_handles(entry);
 	}
 }

@@ -4,8 +4,8 @@
  *		  The libcurl side of a cached connection, shared by connection.c
  *		  (which caches and frees it) and http.c (which sends requests on it).
  *
- * Only these two files include libcurl; tempo_fdw.h sees TempoConn as an
- * opaque type.
+ * Part of the transport layer (transport.h).  Only these two files include
+ * it, and so libcurl; every other file sees TempoConn as an opaque type.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -18,6 +18,8 @@
 #define TEMPO_CURL_CONN_H
 
 #include <curl/curl.h>
+
+#include "transport.h"
 
 /* Concurrent transfers a connection can run (max_concurrency's maximum) */
 #define TEMPO_MAX_SLOTS 64
@@ -46,7 +48,8 @@ struct TempoConn
 	uint32		mapping_hash;	/* ... and of the user mapping used (0: none) */
 };
 
-/* in http.c: forget transfers an ERROR left behind */
-extern void tempo_http_reset_slots(TempoConn *conn);
+/* in connection.c: free a slot, and a header list (zeroed: the credential) */
+extern void tempo_release_slot(TempoConn *conn, TempoSlot *slot);
+extern void tempo_free_headers(struct curl_slist *headers);
 
 #endif							/* TEMPO_CURL_CONN_H */

@@ -5,8 +5,9 @@
  *		  and the ERROR (or check_connection row) that reports it.
  *
  * http.c asks whether to send again, scan.c whether Jira may serve a
- * failed Tempo scan, pager.c and twins.c raise the ERROR, check.c fills its
+ * failed Tempo scan, the pager and twins.c raise the ERROR, check.c fills its
  * row: all from src/failure.c.
+ * Part of the transport layer (transport.h, which it includes).
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -18,7 +19,8 @@
 #ifndef TEMPO_FAILURE_H
 #define TEMPO_FAILURE_H
 
-#include "tempo_fdw.h"
+#include "shared.h"
+#include "transport.h"
 
 extern bool tempo_failure_retried(const TempoHttpResponse *resp);
 extern TempoErrorClass tempo_failure_take_class(void);

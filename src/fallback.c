@@ -37,7 +37,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "tempo_fdw.h"
+#include "shared.h"
 
 /* Servers remembered at once; the oldest record is reused */
 #define FALLBACK_RECORDS 64

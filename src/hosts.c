@@ -37,7 +37,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "tempo_fdw.h"
+#include "options.h"
 
 /* Hosts whose error bodies are shown to everyone: the real APIs */
 #define API_HOSTS "*.tempo.io, *.atlassian.net"

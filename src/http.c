@@ -4,7 +4,7 @@
  *		  One HTTP request with libcurl and its retries; which failures
  *		  are retried, and the ERROR of each, is src/failure.c's policy.
  *
- * Rules this file keeps (see docs/style.md):
+ * Rules this file keeps:
  *	- every option is set again on each request (curl_easy_reset), on the
  *	  cached handle so keep-alive still works;
  *	- CURLOPT_NOSIGNAL, since PostgreSQL owns SIGALRM;
@@ -17,7 +17,7 @@
  *	  it grows with MCXT_ALLOC_NO_OOM and refuses bodies over the cap, the
  *	  progress callback only reads the interrupt flags;
  *	- the header list (malloc'd by libcurl, holding the token) is zeroed
- *	  and freed on every path, errors included (free_headers), and no
+ *	  and freed on every path, errors included (tempo_free_headers), and no
  *	  handle keeps a pointer to it after its request; what libcurl copies
  *	  of it is zeroed when libcurl frees it (src/connection.c);
  *	- waits between retries, and for the rate budget, are latch waits, so a
@@ -50,9 +50,13 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tempo_fdw.h"
+#include "transport.h"
 #include "curl_conn.h"
 #include "failure.h"
+
+#ifndef TEMPO_FDW_VERSION
+#define TEMPO_FDW_VERSION "unknown"
+#endif
 
 /* The response body being received, owned by the caller's memory context */
 typedef struct BodyBuffer
@@ -297,19 +301,6 @@ rate_wait(const TempoFdwOptions *opts, const TempoHttpRequest *req,
 }
 
 /*
- * free_headers
- *		Zero and free a header list: it holds the credential.
- */
-static void
-free_headers(struct curl_slist *headers)
-{
-	for (struct curl_slist *h = headers; h != NULL; h = h->next)
-		if (h->data)
-			explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(headers);
-}
-
-/*
  * build_headers
  *		The request's header list (malloc'd by libcurl), or NULL when out of
  *		memory.
@@ -327,7 +318,7 @@ build_headers(const TempoHttpRequest *req)
 		more = curl_slist_append(headers, "Content-Type: application/json");
 	if (more == NULL)
 	{
-		free_headers(headers);
+		tempo_free_headers(headers);
 		return NULL;
 	}
 	return headers;
@@ -581,7 +572,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
 		 */
 		curl_easy_cleanup(conn->curl);
 		conn->curl = NULL;
-		free_headers(headers);
+		tempo_free_headers(headers);
 	}
 	PG_END_TRY();
 }
@@ -596,7 +587,7 @@ tempo_http_perform(TempoConn *conn, const TempoFdwOptions *opts,
  * which retries and reports.  The state libcurl needs (handles, header
  * lists) lives in the connection (malloc'd), the bodies in the caller's
  * memory context; if an ERROR leaves transfers running, the next use of the
- * connection removes them (tempo_http_reset_slots) before anything runs.
+ * connection removes them (reset_slots, connection.c) before anything runs.
  */
 struct TempoTransfer
 {
@@ -699,26 +690,6 @@ tempo_http_pump(TempoConn *conn)
 	}
 }
 
-/* Take a slot off the multi handle and free what libcurl kept for it. */
-static void
-release_slot(TempoConn *conn, TempoSlot *slot)
-{
-	if (slot->busy)
-		curl_multi_remove_handle(conn->multi, slot->easy);
-	curl_easy_setopt(slot->easy, CURLOPT_ERRORBUFFER, NULL);
-	curl_easy_setopt(slot->easy, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(slot->easy, CURLOPT_HEADERDATA, NULL);
-	curl_easy_setopt(slot->easy, CURLOPT_HTTPHEADER, NULL);
-	/* the easy handle goes with its request (see tempo_http_perform) */
-	curl_easy_cleanup(slot->easy);
-	slot->easy = NULL;
-	free_headers(slot->headers);
-	slot->headers = NULL;
-	slot->busy = false;
-	slot->done = false;
-	slot->owner = NULL;
-}
-
 /*
  * tempo_http_finish
  *		Wait for a started request (driving every running transfer) and
@@ -758,7 +729,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 	}
 	PG_FINALLY();
 	{
-		release_slot(conn, slot);
+		tempo_release_slot(conn, slot);
 	}
 	PG_END_TRY();
 }
@@ -777,25 +748,12 @@ tempo_http_abandon(TempoTransfer *t)
 	slot = &t->conn->slots[t->slot];
 	if (slot->owner == t)
 	{
-		release_slot(t->conn, slot);
+		tempo_release_slot(t->conn, slot);
 		/* the body it had so far (in a context that may outlive t) */
 		if (t->buf.data)
 			pfree(t->buf.data);
 		t->buf.data = NULL;
 	}
-}
-
-/*
- * tempo_http_reset_slots
- *		Remove the transfers an ERROR left running on a connection; their
- *		bodies' memory is gone, so they must never run again.
- */
-void
-tempo_http_reset_slots(TempoConn *conn)
-{
-	for (int i = 0; i < TEMPO_MAX_SLOTS; i++)
-		if (conn->slots[i].owner != NULL || conn->slots[i].busy)
-			release_slot(conn, &conn->slots[i]);
 }
 
 /*
@@ -806,66 +764,4 @@ int64
 tempo_http_requests_made(void)
 {
 	return requests_made;
-}
-
-/* Length of "scheme://authority" at the start of url, or 0. */
-static size_t
-origin_length(const char *url)
-{
-	const char *p = strstr(url, "://");
-
-	if (p == NULL)
-		return 0;
-	p += 3;
-	return (p - url) + strcspn(p, "/?#");
-}
-
-/*
- * tempo_url_path
- *		The path and query of a URL, without scheme, host or port: what
- *		messages and EXPLAIN show.
- */
-char *
-tempo_url_path(const char *url)
-{
-	const char *rest = url + origin_length(url);
-
-	return pstrdup(*rest ? rest : "/");
-}
-
-/*
- * tempo_same_origin
- *		Do two URLs share scheme, host and port?  A paging link that does not
- *		is never followed: it would send the token elsewhere.
- */
-bool
-tempo_same_origin(const char *base, const char *url)
-{
-	size_t		n = origin_length(base);
-
-	return n > 0 && n == origin_length(url) && pg_strncasecmp(base, url, n) == 0;
-}
-
-/*
- * tempo_url_encode
- *		Percent-encode everything but RFC 3986's unreserved characters (and,
- *		in a path segment, ':' and '@', which a segment may hold as they are:
- *		account ids such as 712020:8cd7... then reach servers that do not
- *		decode %3A).
- */
-char *
-tempo_url_encode(const char *s, bool segment)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' ||
-			(segment && (*p == ':' || *p == '@')))
-			appendStringInfoChar(&buf, (char) *p);
-		else
-			appendStringInfo(&buf, "%%%02X", *p);
-	}
-	return buf.data;
 }

@@ -60,9 +60,11 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
 
-#include "jsonpage.h"
-#include "tempo_fdw.h"
+#include "jsonb.h"
+#include "rows.h"
 
 /* Dotted paths are split once into at most this many keys */
 #define MAX_PATH_KEYS	4

@@ -41,10 +41,11 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "jsonpage.h"
-#include "tempo_fdw.h"
+#include "jsonb.h"
+#include "rows.h"
 
 /* Objects with at most this many keys are sorted on the stack */
 #define SMALL_OBJECT 32

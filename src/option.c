@@ -26,13 +26,13 @@
 #include "catalog/pg_foreign_table.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 
-#include "tempo_fdw.h"
+#include "options.h"
 
 /* One valid option: its name and the catalog of objects that take it */
 typedef struct TempoFdwOption
@@ -327,66 +327,6 @@ check_superuser_option(DefElem *def, const char *hint)
 	check_secret(def);
 }
 
-/*
- * tempo_read_token_file
- *		When no token came from a user mapping and the server names a
- *		token_file, read the token from it (now: when a connection is made,
- *		so a new token in the file is used by the next scan).  Only for a
- *		server owned by a superuser: another owner could aim it elsewhere.
- *		The buffers are zeroed when freed.
- */
-void
-tempo_read_token_file(TempoFdwOptions *o)
-{
-	char		buf[TEMPO_MAX_TOKEN_BYTES + 2];
-	const char *servername = o->servername;
-	FILE	   *f;
-	size_t		n;
-
-	if (o->token != NULL || o->token_file == NULL)
-		return;
-	if (!o->trusted_owner)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("the \"token_file\" of server \"%s\" is not used: its owner is not a superuser",
-						servername),
-				 errhint("Ask a superuser to own the server, or put the token in a user mapping.")));
-	f = AllocateFile(o->token_file, "r");
-	if (f == NULL)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open the \"token_file\" of server \"%s\": %m", servername)));
-	/* unbuffered: stdio would keep a copy in a buffer it frees unzeroed */
-	setvbuf(f, NULL, _IONBF, 0);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	if (ferror(f))
-	{
-		explicit_bzero(buf, sizeof(buf));
-		FreeFile(f);
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read the \"token_file\" of server \"%s\": %m", servername)));
-	}
-	FreeFile(f);
-	buf[n] = '\0';
-	while (n > 0 && isspace((unsigned char) buf[n - 1]))
-		buf[--n] = '\0';
-	if (n == 0 || n > TEMPO_MAX_TOKEN_BYTES || strpbrk(buf, "\r\n") != NULL ||
-		strlen(buf) != n)
-	{
-		explicit_bzero(buf, sizeof(buf));
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the \"token_file\" of server \"%s\" does not hold a token", servername),
-				 errdetail("The file must hold the token on one line (at most %d bytes).",
-						   TEMPO_MAX_TOKEN_BYTES)));
-	}
-	o->token = pstrdup(buf);
-	o->token_from_server = true;
-	explicit_bzero(buf, sizeof(buf));
-	tempo_forget_on_reset(CurrentMemoryContext, o->token);
-}
-
 /* Options of the user mapping for (user, server), or of PUBLIC's, or NIL. */
 static List *
 user_mapping_options(Oid userid, Oid serverid)
@@ -547,14 +487,4 @@ tempo_get_options(Oid foreigntableid, Oid serverid, Oid userid)
 			? TEMPO_FALLBACK_JIRA : TEMPO_FALLBACK_OFF;
 
 	return o;
-}
-
-/*
- * tempo_resource_name
- *		The name of a resource, for messages.
- */
-const char *
-tempo_resource_name(TempoResource resource)
-{
-	return tempo_resource_def(resource)->name;
 }

@@ -1,9 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * pager_int.h
- *		  The pager's state, shared by pager.c and the files of its paging
- *		  mechanisms (pager_tempo.c, pager_jira.c, pager_ahead.c); no other
- *		  file includes it.
+ *		  The pager's state, shared by pager.c, the files of its paging
+ *		  mechanisms (pager_tempo.c, pager_jira.c, pager_ahead.c) and what
+ *		  they share (pager_request.c); no other file includes it.
+ *
+ * Calls go one way: pager.c calls the mechanisms, pager_ahead.c also
+ * pager_tempo.c's checks, and all of them pager_request.c.
  *
  * Every function of these files leaves CurrentMemoryContext as it found
  * it: what lives for the pass is allocated in the pager's cxt by switching
@@ -19,9 +22,9 @@
 #ifndef TEMPO_PAGER_INT_H
 #define TEMPO_PAGER_INT_H
 
-#include "tempo_fdw.h"
+#include "pager.h"
 
-/* The buffers page bodies are received into (pager.c) */
+/* The buffers page bodies are received into (pager_request.c) */
 typedef struct PagerBodies
 {
 	MemoryContext cxt;			/* bodies of pages read by offset */
@@ -81,7 +84,7 @@ struct TempoPager
 	PagerJira	jira;
 };
 
-/* in pager.c: one request of the current stream, and what all share */
+/* in pager_request.c: one request of the current stream, and what all share */
 extern bool tempo_pager_request(TempoPager *p, const char *method, const char *url,
 								const char *body, TempoHttpResponse *resp,
 								char **what, TempoHttpResponse *failure);

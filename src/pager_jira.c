@@ -21,6 +21,8 @@
  */
 #include "postgres.h"
 
+#include "utils/memutils.h"
+
 #include "pager_int.h"
 
 /* Jira's cap on ids per POST worklog/list */

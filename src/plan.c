@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/clauses.h"
@@ -38,6 +39,12 @@
 #include "utils/lsyscache.h"
 
 #include "tempo_fdw.h"
+
+/*
+ * tempo_fdw.enable_pushdown: API filters off, for DBAs and tests (the GUC
+ * is defined by tempo_fdw.c's _PG_init)
+ */
+bool		tempo_enable_pushdown = true;
 
 /* Planner state, in baserel->fdw_private */
 typedef struct TempoFdwPlanState

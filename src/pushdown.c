@@ -915,3 +915,41 @@ tempo_date_range_days(List *filters)
 		return -1;
 	return Max(to - from + 1, 0);
 }
+
+/*
+ * tempo_filter_scan_days
+ *		For learned estimates (estimate.c): the days of a scan's evaluated
+ *		filters when they are dates only
+ *		(0 and up), -1 for no filter at all, -2 when the scan must not
+ *		teach (a filter on something else, an array, no finite range).
+ */
+double
+tempo_filter_scan_days(List *filters)
+{
+	DateADT		from = DATEVAL_NOBEGIN;
+	DateADT		to = DATEVAL_NOEND;
+	ListCell   *lc;
+
+	if (filters == NIL)
+		return -1;
+	foreach(lc, filters)
+	{
+		TempoFilter *f = (TempoFilter *) lfirst(lc);
+		DateADT		d;
+
+		if ((f->kind != TEMPO_FILTER_DATE_LOWER && f->kind != TEMPO_FILTER_DATE_UPPER &&
+			 f->kind != TEMPO_FILTER_DATE_EQ) ||
+			f->array || !f->known || f->isnull || exprType((Node *) f->value) != DATEOID)
+			return -2;
+		d = DatumGetDateADT(f->datum);
+		if (DATE_NOT_FINITE(d))
+			return -2;
+		if (f->kind != TEMPO_FILTER_DATE_UPPER)
+			from = Max(from, f->strict ? d + 1 : d);
+		if (f->kind != TEMPO_FILTER_DATE_LOWER)
+			to = Min(to, f->strict ? d - 1 : d);
+	}
+	if (DATE_NOT_FINITE(from) || DATE_NOT_FINITE(to) || to < from)
+		return -2;
+	return to - from + 1;
+}

@@ -47,7 +47,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tempo_fdw.h"
+#include "shared.h"
 
 /* Budgets kept at once; the least recently used one is reused */
 #define RATE_BUDGETS 64
@@ -142,16 +142,6 @@ tempo_rate_init(void)
 	shmem_request_hook = rate_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = rate_shmem_startup;
-}
-
-/*
- * tempo_rate_shared
- *		Are the budgets shared by all backends?
- */
-bool
-tempo_rate_shared(void)
-{
-	return shared != NULL;
 }
 
 /*

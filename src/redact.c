@@ -18,11 +18,8 @@
  *	  that are not valid UTF-8 in a UTF-8 database (all non-ASCII bytes in
  *	  other encodings), so the result is valid in the database encoding.
  * The temporary copies of the secrets are zeroed before they are freed.
- *
- * tempo_forget_on_reset is the other half of keeping secrets: a buffer that
- * holds a token or a Basic credential (an option's value, an Authorization
- * header) is zeroed when its memory context goes, also when an ERROR
- * unwinds the query.
+ * The other half of keeping secrets, buffers zeroed when their memory
+ * goes, is in credentials.c.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -36,7 +33,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/memutils.h"
 
-#include "tempo_fdw.h"
+#include "options.h"
 
 /* The secrets of a request: at most this many */
 #define MAX_SECRETS 5
@@ -171,53 +168,4 @@ tempo_server_text(const TempoFdwOptions *opts, const char *auth,
 	explicit_bzero(buf, window);
 	pfree(buf);
 	return out.data;
-}
-
-/*
- * tempo_secret_cat
- *		a, b and c joined, in one palloc of the exact size: unlike psprintf,
- *		which may format into a first buffer that is too short and pfree it
- *		unzeroed, no partial copy of a secret is left behind.
- */
-char *
-tempo_secret_cat(const char *a, const char *b, const char *c)
-{
-	size_t		la = strlen(a);
-	size_t		lb = strlen(b);
-	size_t		lc = strlen(c);
-	char	   *s = palloc(la + lb + lc + 1);
-
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb);
-	memcpy(s + la + lb, c, lc);
-	s[la + lb + lc] = '\0';
-	return s;
-}
-
-/* The reset callback of tempo_forget_on_reset: zero the string. */
-static void
-forget_secret(void *arg)
-{
-	char	   *s = (char *) arg;
-
-	explicit_bzero(s, strlen(s));
-}
-
-/*
- * tempo_forget_on_reset
- *		Zero the string s (a secret, allocated in cxt or in a context that
- *		outlives it) when cxt is reset or deleted.  s must not be pfree'd
- *		before.
- */
-void
-tempo_forget_on_reset(MemoryContext cxt, char *s)
-{
-	MemoryContextCallback *cb;
-
-	if (s == NULL)
-		return;
-	cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
-	cb->func = forget_secret;
-	cb->arg = s;
-	MemoryContextRegisterResetCallback(cxt, cb);
 }

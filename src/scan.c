@@ -37,6 +37,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -280,7 +281,7 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 static void
 learn_rows(ForeignScanState *node, TempoFdwScanState *st)
 {
-	double		days = tempo_estimate_scan_days(st->filters);
+	double		days = tempo_filter_scan_days(st->filters);
 	TempoResource res = st->opts->resource;
 
 	if (st->fell_back || st->limit < st->opts->page_size || days < -1 ||

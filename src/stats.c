@@ -31,7 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "tempo_fdw.h"
+#include "shared.h"
 
 /* (database, server, resource) entries kept at once */
 #define STATS_ENTRIES 256

@@ -22,7 +22,7 @@
 
 #include "lib/stringinfo.h"
 
-#include "tempo_fdw.h"
+#include "pager.h"
 #include "failure.h"
 
 /* Ids sent in one request, and the "limit" of its pages */
@@ -137,7 +137,7 @@ tempo_fetch_twins(TempoFdwOptions *opts, TempoConn *conn, TempoScanStats *stats,
 		none.outcome = TEMPO_HTTP_NO_CREDENTIALS;
 		tempo_failure_report(opts, &req, &none);
 	}
-	auth = psprintf("Authorization: Bearer %s", opts->token);
+	auth = tempo_bearer_auth(opts->token);
 	tempo_forget_on_reset(CurrentMemoryContext, auth);
 	for (int i = 0; i < nids; i += TWIN_BATCH)
 		n += fetch_batch(opts, conn, stats, parser, auth, ids + i,
