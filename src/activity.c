@@ -82,7 +82,7 @@ static const char *const state_names[] = {
 };
 
 static ActivityShared *shared = NULL;	/* in shared memory, when preloaded */
-static ActivitySlot local_slot;			/* otherwise, this backend's */
+static ActivitySlot local_slot; /* otherwise, this backend's */
 static ActivitySlot *my_slot = NULL;	/* taken at the first scan */
 static int	depth = 0;			/* scans running in this backend */
 

@@ -116,8 +116,10 @@
 typedef enum TempoWaitEvent
 {
 	TEMPO_WAIT_HTTP,			/* "TempoHttp": a request in flight */
-	TEMPO_WAIT_RATE,			/* "TempoRateBudget": the request budget's slot */
-	TEMPO_WAIT_RETRY,			/* "TempoRetryWait": backing off before a retry */
+	TEMPO_WAIT_RATE,			/* "TempoRateBudget": the request budget's
+								 * slot */
+	TEMPO_WAIT_RETRY,			/* "TempoRetryWait": backing off before a
+								 * retry */
 } TempoWaitEvent;
 
 #if PG_VERSION_NUM >= 170000
@@ -155,7 +157,7 @@ tempo_wait_event(TempoWaitEvent which)
 
 /* libcurl: only where curl.h was included first */
 #ifdef CURLINC_CURL_H
-#if LIBCURL_VERSION_NUM >= 0x075500		/* 7.85.0 */
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
 #define TEMPO_CURL_SET_PROTOCOLS(h) \
 	(curl_easy_setopt((h), CURLOPT_PROTOCOLS_STR, "http,https"), \
 	 curl_easy_setopt((h), CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
@@ -166,7 +168,7 @@ tempo_wait_event(TempoWaitEvent which)
 	 curl_easy_setopt((h), CURLOPT_REDIR_PROTOCOLS, \
 					  (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)))
 #endif
-#if LIBCURL_VERSION_NUM < 0x074200		/* 7.66.0: CURLINFO_RETRY_AFTER */
+#if LIBCURL_VERSION_NUM < 0x074200	/* 7.66.0: CURLINFO_RETRY_AFTER */
 #error "tempo_fdw needs libcurl 7.66 or later"
 #endif
 #endif							/* CURLINC_CURL_H */

@@ -195,10 +195,10 @@ tempo_get_connection(Oid serverid, Oid userid)
 	}
 
 	/*
-	 * Drop the handles of a changed server or mapping, but never under a
-	 * scan whose transfers are running (a cursor reading ahead): its slots
-	 * would lose their handles and it would wait for them forever.  The
-	 * handles go at a later call, when no transfer runs.
+	 * Drop the handles of a changed server or mapping, but never under a scan
+	 * whose transfers are running (a cursor reading ahead): its slots would
+	 * lose their handles and it would wait for them forever.  The handles go
+	 * at a later call, when no transfer runs.
 	 */
 	if (entry->invalidated && !transfers_running(entry))
 	{

@@ -367,7 +367,11 @@ setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	TEMPO_CURL_SET_PROTOCOLS(h);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	/* "" means no proxy: never the proxy variables of the server's environment */
+
+	/*
+	 * "" means no proxy: never the proxy variables of the server's
+	 * environment
+	 */
 	curl_easy_setopt(h, CURLOPT_PROXY, opts->proxy ? opts->proxy : "");
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long) opts->connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long) opts->timeout_ms);
@@ -511,7 +515,10 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 
 		if (resp->status == 429 && retry_after_given(h))
 		{
-			/* every backend using this token pauses until then, retried or not */
+			/*
+			 * every backend using this token pauses until then, retried or
+			 * not
+			 */
 			tempo_rate_block(tempo_rate_key(req->url, req->auth_header),
 							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 														 retry_wait(h, attempt)));

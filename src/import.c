@@ -35,7 +35,7 @@ listed(ImportForeignSchemaStmt *stmt, const char *name)
 
 	foreach(lc, stmt->table_list)
 		if (strcmp(((RangeVar *) lfirst(lc))->relname, name) == 0)
-			return true;
+		return true;
 	return false;
 }
 

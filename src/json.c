@@ -75,7 +75,8 @@ struct TempoPage
 	cJSON	   *rows;			/* the array of row objects */
 	cJSON	   *cursor;			/* next row to return */
 	int			nrows;			/* rows in the array */
-	bool		verified;		/* its strings are valid in the database encoding */
+	bool		verified;		/* its strings are valid in the database
+								 * encoding */
 	const char *service;		/* "Tempo" or "Jira", for messages */
 	const char *what;			/* method and path, for messages */
 	const TempoFdwOptions *opts;	/* credentials to blot out of messages */
@@ -131,7 +132,8 @@ struct TempoRowPlan
 	int			ntop;			/* distinct first keys of the used paths */
 	const char **top_keys;
 	cJSON	  **top_found;		/* their members in the current row */
-	bool		top_ordered;	/* top_keys are in the order of a row's members */
+	bool		top_ordered;	/* top_keys are in the order of a row's
+								 * members */
 	bool		verified;		/* the current page's strings need no check */
 	/* what the error context callback reports */
 	const char *cur_column;
@@ -814,7 +816,7 @@ tempo_page_next_row(TempoPage *page, TempoRowPlan *plan, Datum *values,
 
 /* ERROR: the value of a column is not what the API documents. */
 TEMPO_NORETURN static void
-bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got);
+			bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got);
 
 static void
 bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)

@@ -169,7 +169,7 @@ static int
 short_int_numeric(int64 v, char *out)
 {
 	uint64		u = v < 0 ? -(uint64) v : (uint64) v;
-	int16		digits[MAX_INT_DIGITS];	/* least significant first */
+	int16		digits[MAX_INT_DIGITS]; /* least significant first */
 	int			n = 0;
 	int			low = 0;
 	uint16		header = NUMERIC_SHORT_FLAG;

@@ -832,6 +832,7 @@ adf_flatten(const cJSON *node, TempoJsonBuf *out, bool inline_first, int depth)
 
 		if (!cJSON_IsString(text))
 			text = cJSON_GetObjectItemCaseSensitive(attrs, "shortName");
+
 		if (cJSON_IsString(text) && text->valuestring)
 			buf_append_str(out, text->valuestring);
 		return TEMPO_JSON_OK;

@@ -99,7 +99,7 @@ extern void tempo_json_arena_init(TempoJsonArena *arena,
 								  const TempoJsonAlloc *alloc,
 								  size_t block_size);
 extern void tempo_json_arena_set_limits(TempoJsonArena *arena, size_t limit,
-									   bool (*stop_fn) (void));
+										bool (*stop_fn) (void));
 extern void tempo_json_arena_rewind(TempoJsonArena *arena);
 extern void tempo_json_arena_release(TempoJsonArena *arena);
 extern TempoJsonStatus tempo_json_parse(const char *body, size_t len,

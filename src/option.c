@@ -138,7 +138,10 @@ tempo_fdw_validator_impl(PG_FUNCTION_ARGS)
 		{
 			double		v;
 
-			/* at least 0.001: 1/rate must fit the slot arithmetic (src/ratelimit.c) */
+			/*
+			 * at least 0.001: 1/rate must fit the slot arithmetic
+			 * (src/ratelimit.c)
+			 */
 			if (!parse_real(defGetString(def), &v, 0, NULL) || isnan(v) ||
 				v < 0 || v > 1000000 || (v > 0 && v < 0.001))
 				ereport(ERROR,

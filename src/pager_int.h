@@ -67,8 +67,8 @@ struct TempoPager
 	PagerBodies bodies;
 	/* the pass's */
 	MemoryContext cxt;			/* the pass: streams, links, ids */
-	const char *tempo_cause;	/* why Tempo failed, if this pass reads
-								 * Jira instead; or NULL */
+	const char *tempo_cause;	/* why Tempo failed, if this pass reads Jira
+								 * instead; or NULL */
 	List	   *streams;		/* streams not yet started */
 	bool		any_request;	/* a request was made in this pass */
 	const char *page_key;		/* key of the stream of the last page */

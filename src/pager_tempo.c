@@ -68,10 +68,10 @@ follow_link(TempoPager *p, const char *link, const char *what)
 		tempo_pager_check_origin(p, link, what);
 		foreach(lc, p->seen_urls)
 			if (strcmp((char *) lfirst(lc), link) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_ERROR),
-						 errmsg("the next page link after %s repeats a page already read", what),
-						 errdetail("Paging stopped to avoid an endless loop; the result would be incomplete.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the next page link after %s repeats a page already read", what),
+					 errdetail("Paging stopped to avoid an endless loop; the result would be incomplete.")));
 		p->next_url = pstrdup(link);
 	}
 	MemoryContextSwitchTo(oldcxt);

@@ -165,7 +165,7 @@ has_account_filter(List *filters)
 
 	foreach(lc, filters)
 		if (((TempoFilter *) lfirst(lc))->kind == TEMPO_FILTER_AUTHOR)
-			return true;
+		return true;
 	return false;
 }
 
@@ -455,4 +455,3 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 									   makeString(text.data), makeInteger(order)),
 							NIL, NIL, outer_plan);
 }
-

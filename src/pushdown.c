@@ -312,8 +312,11 @@ tempo_classify(RelOptInfo *baserel, Oid relid, TempoResource resource,
 	f->kind = filter_kind(resource, column, coltype, op, &f->exact);
 	if (f->kind < 0)
 		return false;
-	/* = ANY of dates or instants fetches the range from the least to the
-	 * greatest value: more than the list, checked locally */
+
+	/*
+	 * = ANY of dates or instants fetches the range from the least to the
+	 * greatest value: more than the list, checked locally
+	 */
 	if (f->array && f->kind != TEMPO_FILTER_ISSUE && f->kind != TEMPO_FILTER_AUTHOR)
 		f->exact = false;
 	f->text = filter_text(column, op, f->array, value);
@@ -388,7 +391,7 @@ append_unique_str(List *list, char *s)
 
 	foreach(lc, list)
 		if (strcmp(lfirst(lc), s) == 0)
-			return list;
+		return list;
 	return lappend(list, s);
 }
 
@@ -405,10 +408,10 @@ intersect_str(List *a, List *b)
 
 		foreach(lc2, b)
 			if (strcmp(lfirst(lc), lfirst(lc2)) == 0)
-			{
-				result = lappend(result, lfirst(lc));
-				break;
-			}
+		{
+			result = lappend(result, lfirst(lc));
+			break;
+		}
 	}
 	return result;
 }
@@ -558,7 +561,10 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 			case TEMPO_FILTER_DATE_UPPER:
 			case TEMPO_FILTER_DATE_EQ:
 				{
-					/* several values (= ANY) are OR-ed: their least and greatest */
+					/*
+					 * several values (= ANY) are OR-ed: their least and
+					 * greatest
+					 */
 					DateADT		lo = DATEVAL_NOEND;
 					DateADT		hi = DATEVAL_NOBEGIN;
 
@@ -585,7 +591,7 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 					foreach(lc2, vals)
 						lo = Min(lo, DatumGetTimestampTz((Datum) lfirst(lc2)));
 					if (lo > LAST_INSTANT)
-						return NIL;		/* no instant the API serves is later */
+						return NIL; /* no instant the API serves is later */
 					if (lo >= FIRST_INSTANT)
 						updated = Max(updated, lo);
 					break;
@@ -596,7 +602,10 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 					bool		issue = (f->kind == TEMPO_FILTER_ISSUE);
 					List	   *ids = NIL;
 
-					/* ids no issue or person can have (<= 0, empty) match nothing */
+					/*
+					 * ids no issue or person can have (<= 0, empty) match
+					 * nothing
+					 */
 					foreach(lc2, vals)
 					{
 						Datum		v = (Datum) lfirst(lc2);
@@ -721,7 +730,8 @@ tempo_worklog_streams(DateADT from, DateADT to, TimestampTz updated,
 												  path_id(id), q.data, limit),
 										 NULL);
 
-			s->missing_is_empty = true; /* "User cannot be found in the system" */
+			s->missing_is_empty = true; /* "User cannot be found in the
+										 * system" */
 			streams = lappend(streams, s);
 		}
 		return streams;

@@ -80,7 +80,8 @@ typedef struct Reservation
 {
 	bool		active;
 	uint64		key;
-	Oid			role;			/* counted in the budget's roles, or InvalidOid */
+	Oid			role;			/* counted in the budget's roles, or
+								 * InvalidOid */
 	TimestampTz start;			/* the slot */
 	int64		interval;		/* what the slot added to next_slot */
 } Reservation;
@@ -97,7 +98,7 @@ typedef struct RateShared
 static RateShared *shared = NULL;	/* in shared memory, when preloaded */
 static RateBudget local_budgets[RATE_BUDGETS];	/* otherwise, per backend */
 
-static Reservation reservation;	/* this backend's, while it waits */
+static Reservation reservation; /* this backend's, while it waits */
 static bool exit_callback_set = false;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;

@@ -171,7 +171,8 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 	st->stats_cb.arg = st;
 	MemoryContextRegisterResetCallback(st->scan_cxt, &st->stats_cb);
 	tempo_activity_begin(st->serverid, RelationGetRelid(rel));
-	(void) tempo_failure_take_class();	/* a class from an earlier scan is not this one's */
+	(void) tempo_failure_take_class();	/* a class from an earlier scan is not
+										 * this one's */
 	foreach(lc, (List *) list_nth(fsplan->fdw_private, TempoScanPrivateAttrs))
 		st->attrs_used = bms_add_member(st->attrs_used,
 										lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);

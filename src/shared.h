@@ -34,7 +34,8 @@ typedef struct TempoScanStats
 	int64		throttled;		/* 429 responses (Too Many Requests) */
 	int64		http_us;		/* time in transfers (summed when concurrent) */
 	int64		budget_wait_us; /* waited for a slot of the request budget */
-	int64		retry_wait_us;	/* waited before retries (Retry-After, backoff) */
+	int64		retry_wait_us;	/* waited before retries (Retry-After,
+								 * backoff) */
 } TempoScanStats;
 
 /* in ratelimit.c */

@@ -68,7 +68,7 @@ enum TempoFdwScanPrivateIndex
 	TempoScanPrivateAttrs,		/* Integer list of attribute numbers used */
 	TempoScanPrivateFilters,	/* Integer list of TEMPO_FILTER_CODEs */
 	TempoScanPrivateLimit,		/* Integer: the "limit" of each page */
-	TempoScanPrivateFilterText,	/* String: the pushed conditions, for EXPLAIN */
+	TempoScanPrivateFilterText, /* String: the pushed conditions, for EXPLAIN */
 	TempoScanPrivateOrder		/* Integer: the TempoOrder the rows come in */
 };
 
@@ -109,6 +109,7 @@ extern ForeignScan *tempoGetForeignPlan(PlannerInfo *root,
 										ForeignPath *best_path,
 										List *tlist, List *scan_clauses,
 										Plan *outer_plan);
+
 /* in scan.c */
 extern void tempoBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *tempoIterateForeignScan(ForeignScanState *node);

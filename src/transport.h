@@ -40,9 +40,14 @@ typedef struct TempoHttpRequest
 	const char *service;		/* "Tempo" or "Jira" */
 	const char *tempo_cause;	/* a Jira request in place of a failed Tempo
 								 * one: why Tempo failed; or NULL */
-	/* where the body goes; all optional (zeroed: a new buffer in CurrentMemoryContext) */
+
+	/*
+	 * where the body goes; all optional (zeroed: a new buffer in
+	 * CurrentMemoryContext)
+	 */
 	MemoryContext body_cxt;		/* the body's context, if not the current one */
-	char	   *buffer;			/* a buffer of body_cxt to receive into, or NULL */
+	char	   *buffer;			/* a buffer of body_cxt to receive into, or
+								 * NULL */
 	size_t		buffer_size;	/* its size */
 	size_t		size_hint;		/* else: the body's likely size (0: unknown) */
 	int			sent_before;	/* times it went out already (a transfer
