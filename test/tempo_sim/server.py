@@ -278,7 +278,8 @@ def write_port_file(path, port):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Tempo/Jira worklog simulator for tempo_fdw tests")
+    ap = argparse.ArgumentParser(prog="tempo_sim",
+                                 description="Tempo/Jira worklog simulator for tempo_fdw tests")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
