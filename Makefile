@@ -87,7 +87,7 @@ indent:
 
 .PHONY: pgtap
 pgtap:
-	pg_prove --ext .sql -r test/pgtap
+	pg_prove --ext .sql test/pgtap/*.sql
 
 # Fuzzing: a libFuzzer harness (clang, ASan, UBSan) over jsonpage.c; see
 # test/fuzz/fuzz_page.c.  fuzz-run grows a corpus of its own in

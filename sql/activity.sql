@@ -2,8 +2,7 @@
 -- (state, request path, pages, rows, time waited on the request budget),
 -- the request only when it may (a member of the scanning role or of
 -- pg_read_all_stats), and the row goes when the scan ends.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;

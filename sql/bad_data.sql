@@ -1,8 +1,7 @@
 -- Bad data in a worklog never crashes or corrupts: text PostgreSQL cannot
 -- hold is cleaned, everything else that is not what Tempo documents is an
 -- ERROR naming the column and the worklog.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=bad,ds=fixture:badcases/4'
@@ -25,49 +24,46 @@ SELECT description = E'lone \uFFFD high and \uFFFD low' AS lone_replaced FROM ba
 SELECT description = repeat('x', 100000) AS big_whole FROM bad.worklogs WHERE worklog_id = 4;
 SELECT raw -> 'description' AS raw_description FROM bad.worklogs WHERE worklog_id = 1;
 
+-- bad.use(ds): bad_srv reads data set ds of the simulator
+SELECT set_config('bad.sim', :'sim', false) IS NOT NULL AS sim_set;
+CREATE PROCEDURE bad.use(ds text) LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('ALTER SERVER bad_srv OPTIONS (SET tempo_url %L)',
+                 current_setting('bad.sim') || '/@tag=bad,ds=' || ds || '/4');
+END $$;
+
 -- each of these fixtures holds one good and one bad worklog
 \set VERBOSITY default
-\set turl :sim '/@tag=bad,ds=fixture:bad_desc_number/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_desc_number');
 SELECT worklog_id, description FROM bad.worklogs;  -- ERROR
 -- a column the query does not use is not converted at all
 SELECT worklog_id FROM bad.worklogs ORDER BY 1;
-\set turl :sim '/@tag=bad,ds=fixture:bad_attributes/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_attributes');
 SELECT count(*) FROM bad.worklogs;
 SELECT worklog_id, attributes FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_id_string/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_id_string');
 SELECT worklog_id FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_id_2_64/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_id_2_64');
 SELECT worklog_id FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_huge_number/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_huge_number');
 SELECT time_spent_seconds FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_fraction/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_fraction');
 SELECT time_spent_seconds FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_missing_date/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_missing_date');
 SELECT start_date FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_date/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_date');
 SELECT start_date FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_time/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_time');
 SELECT start_time FROM bad.worklogs;  -- ERROR
-\set turl :sim '/@tag=bad,ds=fixture:bad_timestamp/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('fixture:bad_timestamp');
 SELECT created_at FROM bad.worklogs;  -- ERROR
 -- invalid UTF-8 in a string
-\set turl :sim '/@tag=bad,ds=raw:raw_bad_utf8/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('raw:raw_bad_utf8');
 SELECT description FROM bad.worklogs;  -- ERROR
 -- results that are not objects
-\set turl :sim '/@tag=bad,ds=raw:raw_not_objects/4'
-ALTER SERVER bad_srv OPTIONS (SET tempo_url :'turl');
+CALL bad.use('raw:raw_not_objects');
 SELECT count(*) FROM bad.worklogs;  -- ERROR
 
+DROP PROCEDURE bad.use(text);
 DROP SCHEMA bad CASCADE;
 DROP SERVER bad_srv CASCADE;

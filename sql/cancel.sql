@@ -1,8 +1,7 @@
 -- Ctrl-C and statement_timeout stop a scan promptly with PostgreSQL's own
 -- error: while waiting for an answer, while a body trickles in, and while
 -- waiting to retry; within tens of milliseconds.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 CREATE SERVER cancel_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (max_requests_per_second '0', timeout_ms '60000');
 CREATE USER MAPPING FOR PUBLIC SERVER cancel_srv OPTIONS (token 'tempo-test-token');

@@ -1,7 +1,6 @@
 -- tempo_fdw.check_connection(server): per source, OK or the exact problem
 -- with a hint, using the current role's credentials.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set t :sim '/@tag=chk/4'
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=chk" >/dev/null
 \set j :sim '/@tag=chk'

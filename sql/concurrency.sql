@@ -3,22 +3,14 @@
 -- once and in the API's order, checks the API's own links, retries a page
 -- whose early request failed, and fails loudly on inconsistent paging.
 -- (Only correctness here; the speed-up is measured by test/bench/run.sh.)
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set VERBOSITY default
 CREATE SERVER conc_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (max_requests_per_second '0', max_retries '2', page_size '1000', max_concurrency '4');
 CREATE USER MAPPING FOR PUBLIC SERVER conc_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA conc;
--- EXPLAIN ANALYZE as every version prints it: 18 writes row counts with two
--- decimals (and shows buffers, turned off by the statements here)
-CREATE FUNCTION conc.plan(stmt text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE stmt LOOP
-    RETURN NEXT regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
-  END LOOP;
-END $$;
+\set helpers conc
+\ir sql/include/plan.sql
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER conc_srv INTO conc;
 \set t :sim '/@tag=conc,ds=gen,n=9500/4'
 ALTER SERVER conc_srv OPTIONS (ADD tempo_url :'t');

@@ -3,8 +3,7 @@
 -- user mapping change of another server, and another role's mapping made
 -- and dropped; the changed one reconnects.  The simulator logs the client
 -- port of each request: the same port is the same kept-alive connection.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set ua :sim '/@tag=cca,ds=gen,n=5/4'
 \set ub :sim '/@tag=ccb,ds=gen,n=5/4'
 CREATE SERVER cc_a FOREIGN DATA WRAPPER tempo_fdw

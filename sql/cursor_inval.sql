@@ -3,8 +3,7 @@
 -- and another scan of the same server starts): the connection's handles
 -- are not dropped under running transfers.  Before, the cursor spun at
 -- full CPU until cancelled.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;

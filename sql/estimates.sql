@@ -1,8 +1,7 @@
 -- Row estimates: what the planner expects a foreign table to return, by
 -- default, after scans it learned from, and after ANALYZE.  The actual
 -- counts are read with pushdown off, PostgreSQL filtering every row.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=est,ds=company/4'

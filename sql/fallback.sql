@@ -6,8 +6,7 @@
 -- setting, for BI tools); the WARNING's SQLSTATE is 01T01 and the last
 -- fallback of each server is in tempo_fdw.last_fallback; bad requests never
 -- fall back; both down names both.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default
@@ -15,26 +14,11 @@ CREATE SERVER fb_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (max_requests_per_se
 CREATE USER MAPPING FOR PUBLIC SERVER fb_srv
   OPTIONS (token 'tempo-test-token', jira_email 'bot@example.com', jira_token 'jira-test-token');
 CREATE SCHEMA fb;
--- EXPLAIN ANALYZE as every version prints it: 18 writes row counts with two
--- decimals (and shows buffers, turned off by the statements here)
-CREATE FUNCTION fb.plan(stmt text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE stmt LOOP
-    RETURN NEXT regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
-  END LOOP;
-END $$;
+\set helpers fb
+\ir sql/include/plan.sql
 IMPORT FOREIGN SCHEMA tempo FROM SERVER fb_srv INTO fb;
-CREATE FUNCTION fb.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $$;
+\set helpers fb
+\ir sql/include/outcome.sql
 
 -- Tempo answers 401, Jira is fine
 \set t :sim '/@tag=fb401,fault=401,src=tempo/4'

@@ -5,9 +5,8 @@
 -- checked again at each use; error bodies from hosts that are not Tempo's
 -- or Atlassian's are not shown to it.  Superusers (the rest of the suite)
 -- keep http to loopback.
-\getenv sim TEMPO_SIM_URL
+\ir sql/include/setup.sql
 \getenv simtls TEMPO_SIM_TLS_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SHOW tempo_fdw.allowed_hosts;
 CREATE ROLE regress_tempo_ssrf;
 GRANT USAGE ON FOREIGN DATA WRAPPER tempo_fdw TO regress_tempo_ssrf;

@@ -1,7 +1,6 @@
 -- Every HTTP failure is an ERROR with its SQLSTATE, the status, a trimmed
 -- body and a hint; an answer is never silently short.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 \set VERBOSITY default
 CREATE SERVER err_srv FOREIGN DATA WRAPPER tempo_fdw
@@ -9,17 +8,8 @@ CREATE SERVER err_srv FOREIGN DATA WRAPPER tempo_fdw
 CREATE USER MAPPING FOR PUBLIC SERVER err_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA err;
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER err_srv INTO err;
--- SQLSTATE and message of a statement, for a compact table of outcomes
-CREATE FUNCTION err.outcome(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN st || ': ' || msg;
-END $$;
+\set helpers err
+\ir sql/include/outcome.sql
 
 -- the full messages of the common cases
 \set u :sim '/@tag=err,fault=401/4'

@@ -2,8 +2,7 @@
 -- issue filter worklog/updated (paged) then worklog/list (batches of up to
 -- 1000 ids); with one, the per-issue endpoint.  ADF comments as text, and
 -- the offset of "started" kept for the local date.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set jurl :sim '/@tag=jira'

@@ -2,8 +2,7 @@
 -- (src/jsonb.c).  Each value must be exactly what jsonb_in makes of the
 -- same text: equal, the same size, and every member found again by lookup
 -- (binary search over the sorted keys, offsets of array elements).
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set turl :sim '/@tag=jsonb,ds=raw:raw_jsonb_shapes/4'
 CREATE SERVER jsonb_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (tempo_url :'turl', max_requests_per_second '0', max_retries '0');

@@ -3,8 +3,7 @@
 -- that) ends in 54000 with the backend's peak memory under 512 MB; a cancel
 -- in the middle of a long parse ends it within about a second; an answer in
 -- a content encoding other than gzip is refused.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set t :sim '/@tag=pl,fault=bomb/4'
 CREATE SERVER pl_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (tempo_url :'t', max_requests_per_second '0', max_retries '0', fallback 'off');

@@ -1,8 +1,7 @@
 -- Pushdown: conditions become API filters (EXPLAIN VERBOSE shows the request,
 -- the simulator's log shows what was sent), and no answer ever changes:
 -- every query is compared with the same query with pushdown off.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=push,ds=company/4'
@@ -10,15 +9,8 @@ CREATE SERVER push_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (tempo_url :'turl', max_requests_per_second '0', max_concurrency '1');
 CREATE USER MAPPING FOR PUBLIC SERVER push_srv OPTIONS (token 'tempo-test-token');
 CREATE SCHEMA push;
--- EXPLAIN ANALYZE as every version prints it: 18 writes row counts with two
--- decimals (and shows buffers, turned off by the statements here)
-CREATE FUNCTION push.plan(stmt text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE line text;
-BEGIN
-  FOR line IN EXECUTE stmt LOOP
-    RETURN NEXT regexp_replace(line, 'rows=(\d+)\.00 ', 'rows=\1 ', 'g');
-  END LOOP;
-END $$;
+\set helpers push
+\ir sql/include/plan.sql
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER push_srv INTO push;
 SELECT set_config('push.sim', :'sim', false) IS NOT NULL AS sim_set;
 

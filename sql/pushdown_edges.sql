@@ -3,8 +3,7 @@
 -- once, and one policy for HTTP 500.  Every answer is compared with
 -- pushdown off; the requests are read from the simulator's log.
 -- (test/equivalence.py checks the same property over random queries.)
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set VERBOSITY default

@@ -4,8 +4,7 @@
 -- runs; with a LIMIT, the page shrinks to it and one request is made.
 -- Each case is compared with pushdown off (the sort keys in order: rows tied
 -- on the key may come in any order) and the requests read from the log.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=ord,ds=company/4'

@@ -1,8 +1,7 @@
 -- The rate budget (max_requests_per_second) is shared by every backend of the
 -- cluster per API host and token when tempo_fdw is preloaded (the test
 -- cluster preloads it), and a 429 with Retry-After pauses every backend.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SHOW shared_preload_libraries;
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;

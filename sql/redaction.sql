@@ -2,8 +2,7 @@
 -- cut (a token across the cut leaks no prefix), in 2xx bodies too; every
 -- piece is at most 1 KB; control characters are escaped, so a value or a
 -- paging link with CR/LF cannot forge a line of the server log.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 \set t :sim '/@tag=rd/4'
 CREATE SERVER rd_srv FOREIGN DATA WRAPPER tempo_fdw
   OPTIONS (tempo_url :'t', max_retries '0', max_requests_per_second '0', fallback 'off',

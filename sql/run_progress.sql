@@ -3,8 +3,7 @@
 -- its schema, its log row and its phase beside the scan's counters; the
 -- row goes when the run ends.  A run cancelled half-way leaves no row in
 -- activity, and the next run marks what it left running as interrupted.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;

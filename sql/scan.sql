@@ -1,7 +1,6 @@
 -- Reading Tempo worklogs: every row of a multi-page result, every column
 -- with its type, NULLs for absent fields, and the requests actually sent.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set turl :sim '/@tag=scan,ds=company/4'

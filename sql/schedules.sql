@@ -1,8 +1,7 @@
 -- user_schedules: per account (=, IN, a join key) and date range, both
 -- pushed into GET /4/user-schedule/{accountId}?from&to; without them an
 -- error whose hint shows a working query.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET datestyle = 'ISO, YMD';
 \set t :sim '/@tag=sched/4'
 CREATE SERVER sched_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (tempo_url :'t', max_requests_per_second '0');

@@ -2,8 +2,7 @@
 -- any error, WARNING, EXPLAIN or generated DDL, even when a server echoes
 -- them; redirects are never followed.  This session logs at debug5, and
 -- test/run_tests.sh checks afterwards that the server log holds no token.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET log_min_messages = debug5;
 \set VERBOSITY default
 \set t :sim '/@tag=sec/4'

@@ -1,8 +1,7 @@
 -- Cumulative statistics: the view tempo_fdw.stats counts what each
 -- server's scans did (compared here with the simulator's log), errors
 -- and cancels included, and stats_reset() starts again.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 \set u :sim '/@tag=sta,ds=gen,n=230/4'
 CREATE SERVER sta_srv FOREIGN DATA WRAPPER tempo_fdw

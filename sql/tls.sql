@@ -4,9 +4,8 @@
 -- (max_concurrency) paths, on Tempo and on Jira; only a superuser's
 -- ssl_verify 'false' lets the scan through, and setting it back to 'true'
 -- refuses the peer again (no unverified connection is reused).
-\getenv sim TEMPO_SIM_URL
+\ir sql/include/setup.sql
 \getenv tls TEMPO_SIM_TLS_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SET timezone = 'UTC';
 -- the listener speaks TLS on a port of its own; the URL is the plain one with https
 SELECT :'tls' ~ '^https://127\.0\.0\.1:[0-9]+$' AS tls_url, :'sim' ~ '^http://' AS plain_url;

@@ -4,9 +4,8 @@
 -- the server's environment are ignored (test/lib.sh starts the cluster
 -- with https_proxy pointing at a closed port, so every https test of the
 -- suite, like the one below, proves that).
-\getenv sim TEMPO_SIM_URL
+\ir sql/include/setup.sql
 \getenv simtls TEMPO_SIM_TLS_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SELECT current_setting('data_directory') || '/tempo_token_test' AS token_path \gset
 COPY (SELECT 'tempo-test-token') TO :'token_path';
 \set t :sim '/@tag=tf,ds=tiny/4'

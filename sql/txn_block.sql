@@ -2,8 +2,7 @@
 -- (BEGIN, or two statements sent as one, as in a pg_cron command) they
 -- refuse at once with 25001 and a hint, before any request; on their own
 -- they run.
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET timezone = 'UTC';
 SET client_min_messages = warning;
 \set t :sim '/@tag=txb,ds=gen,n=50/4'

@@ -2,8 +2,7 @@
 -- and later tempo_fdw's own wait events (TempoHttp: a request in flight;
 -- TempoRateBudget: waiting for a slot of the request budget; TempoRetryWait:
 -- backing off before a retry), on 15 and 16 the generic "Extension".
-\getenv sim TEMPO_SIM_URL
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
+\ir sql/include/setup.sql
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS dblink;
 RESET client_min_messages;

@@ -176,7 +176,7 @@ start_sim() {
 		-addext subjectAltName=IP:127.0.0.1 \
 		-keyout "$WORK/sim-key.pem" -out "$WORK/sim-cert.pem" >/dev/null 2>&1 ||
 		{ log "openssl could not make the simulator's certificate"; return 1; }
-	python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$WORK/sim.port" \
+	python3 "$ROOT/test/tempo_sim" --port 0 --port-file "$WORK/sim.port" \
 		--tls-port-file "$WORK/sim-tls.port" --tls-cert "$WORK/sim-cert.pem" \
 		--tls-key "$WORK/sim-key.pem" "$@" >"$WORK/sim.log" 2>&1 9>&- &
 	SIM_PID=$!

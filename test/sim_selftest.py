@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sim_selftest.py - quick self-test of test/tempo_sim.py (Python 3 standard library only).
+"""sim_selftest.py - quick self-test of test/tempo_sim (Python 3 standard library only).
 
 Starts the simulator on a free loopback port in a subprocess and checks paging against the
 /_stats oracle, filters, gzip, authentication, every fault kind (with short slow_ms), the
@@ -23,7 +23,7 @@ from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "tempo_sim.py")
+SIM = os.path.join(HERE, "tempo_sim")
 TEMPO_AUTH = "Bearer tempo-test-token"
 JIRA_AUTH = "Basic " + base64.b64encode(b"bot@example.com:jira-test-token").decode()
 

@@ -28,7 +28,7 @@ email="hyg@example.com"
 printf '%s\n' "$tempo_token" >"$work/token"
 chmod 644 "$work/token"
 
-python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$work/sim.port" \
+python3 "$ROOT/test/tempo_sim" --port 0 --port-file "$work/sim.port" \
 	--tempo-token "$tempo_token" --jira-email "$email" --jira-token "$jira_token" \
 	>"$work/sim.log" 2>&1 &
 sim_pid=$!

@@ -2,7 +2,7 @@
 # test/fuzz/make_corpus.sh: (re)make the fuzzer's seed corpus, test/fuzz/corpus.
 #
 # Pages of every shape json.c reads, fetched from the simulator
-# (test/tempo_sim.py) on a free loopback port: Tempo worklogs (tiny, the bad
+# (test/tempo_sim) on a free loopback port: Tempo worklogs (tiny, the bad
 # cases, the company dataset, user schedules), Jira issue worklogs with ADF
 # comments, worklog/updated and POST worklog/list, error bodies; plus the raw
 # fixtures of test/fixtures.  Every file is kept under 64 KB (the harness's
@@ -16,7 +16,7 @@ TMP=$(mktemp -d)
 SIM_PID=""
 trap '[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-python3 "$ROOT/test/tempo_sim.py" --port 0 --port-file "$TMP/port" >"$TMP/sim.log" 2>&1 &
+python3 "$ROOT/test/tempo_sim" --port 0 --port-file "$TMP/port" >"$TMP/sim.log" 2>&1 &
 SIM_PID=$!
 for _ in $(seq 1 300); do
 	[ -s "$TMP/port" ] && break

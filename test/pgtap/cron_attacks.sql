@@ -15,12 +15,7 @@
 --      with CREATE on the schema plants worklog_store with a trigger;
 --   5. a role with only CONNECT tries to block refresh through the run lock.
 -- Not one transaction: the procedures commit.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS hj, hjs, ev_a, ev_b, ev_c, tfa_evil CASCADE;
 DO $$
 DECLARE
@@ -36,7 +31,6 @@ END $$;
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT plan(29);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 CREATE ROLE tfa_mallory LOGIN;   -- owns tfa_evil; CREATE on schema ev_c
 CREATE ROLE tfa_alice LOGIN;     -- owns the schemas ev_a and ev_b

@@ -1,8 +1,5 @@
 -- pgTAP: SQLSTATEs of failures, and totals of multi-page scans.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS tempo_fdw;
+\ir include/begin.sql
 SELECT plan(22);
 
 SELECT set_config('tap.sim', :'sim', true) IS NOT NULL AS sim_set \gset

@@ -7,16 +7,10 @@
 -- time_account_unattributed); the next run that reads Tempo replaces them.
 -- Every figure is computed from the simulator's own data (/_data), not from
 -- the foreign tables.  Not one transaction: the procedures commit.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS fbc, fb, fy, fo CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(39);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 SELECT set_config('fb.sim', :'sim', false) IS NOT NULL AS ok \gset
 
 CREATE FUNCTION pg_temp.server(name text, tag text) RETURNS void LANGUAGE plpgsql AS $$

@@ -8,16 +8,10 @@
 -- install makes the schema tempo_fdw itself, a member, and lives in
 -- pg_catalog; 1.0 lived in the schema PostgreSQL made for it, which stays
 -- where it is.  Not one transaction: the procedures commit.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS up_snap, up_sync CASCADE;
 CREATE EXTENSION tempo_fdw VERSION '1.0';
 SELECT plan(22);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 -- the extension's objects, one line each, by name (no OIDs)
 CREATE FUNCTION pg_temp.ext_catalog() RETURNS SETOF text LANGUAGE sql AS $$
