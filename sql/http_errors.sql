@@ -48,6 +48,17 @@ ALTER SERVER err_srv OPTIONS (SET tempo_url 'http://127.0.0.1:1/4');
 \set VERBOSITY terse
 SELECT count(*) FROM err.worklogs;
 \set VERBOSITY default
+-- its DETAIL is libcurl's text, with the host hidden (a message names a
+-- request by its path only)
+DO $$
+DECLARE d text;
+BEGIN
+  PERFORM count(*) FROM err.worklogs;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE 'detail names the host: %, says <host>: %, says the port: %',
+    d ~ '127\.0\.0\.1', d LIKE '%<host>%', d LIKE '%port 1 %';
+END $$;
 
 -- faults on a multi-page scan (page_size 1000 over 3500 worklogs) at the
 -- first, a middle and the last page: every run fails with its SQLSTATE,

@@ -34,6 +34,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
 
@@ -259,4 +260,78 @@ tempo_host_shows_bodies(const char *url, bool trusted_owner)
 	host = url_host(url, &bracketed);
 	return host != NULL && !bracketed && pg_strncasecmp(url, "https://", 8) == 0 &&
 		host_matches(host, API_HOSTS);
+}
+
+/* The host of a proxy setting: a URL, or host[:port] without a scheme. */
+static char *
+proxy_host(const char *proxy)
+{
+	bool		bracketed;
+	size_t		len;
+
+	if (strstr(proxy, "://") != NULL)
+		return url_host(proxy, &bracketed);
+	len = strcspn(proxy, ":/?#");
+	return len > 0 ? pnstrdup(proxy, len) : NULL;
+}
+
+/* Can c be part of a host name (so a match next to it is not the host)? */
+static bool
+host_char(char c)
+{
+	return isalnum((unsigned char) c) || c == '.' || c == '-' || c == '_';
+}
+
+/*
+ * Replace each occurrence of host in buf (case-insensitively, as a whole
+ * name) by "<host>".
+ */
+static void
+hide_host(char *buf, size_t size, const char *host)
+{
+	size_t		hlen = strlen(host);
+	StringInfoData out;
+	const char *p = buf;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		if (pg_strncasecmp(p, host, hlen) == 0 &&
+			(p == buf || !host_char(p[-1])) && !host_char(p[hlen]))
+		{
+			appendStringInfoString(&out, "<host>");
+			p += hlen;
+		}
+		else
+			appendStringInfoChar(&out, *p++);
+	}
+	strlcpy(buf, out.data, size);
+	pfree(out.data);
+}
+
+/*
+ * tempo_hide_hosts
+ *		In libcurl's error text buf (of size size), the host of url and of
+ *		proxy (NULL: none) become "<host>": a message names a request by its
+ *		method and path, never by its host ("Failed to connect to <host>
+ *		port 443 after 3 ms").
+ */
+void
+tempo_hide_hosts(char *buf, size_t size, const char *url, const char *proxy)
+{
+	bool		bracketed;
+	char	   *host;
+
+	if (buf[0] == '\0')
+		return;
+	if (url != NULL && (host = url_host(url, &bracketed)) != NULL)
+	{
+		hide_host(buf, size, host);
+		pfree(host);
+	}
+	if (proxy != NULL && proxy[0] != '\0' && (host = proxy_host(proxy)) != NULL)
+	{
+		hide_host(buf, size, host);
+		pfree(host);
+	}
 }

@@ -397,7 +397,7 @@ setup_handle(CURL *h, const TempoFdwOptions *opts, const TempoHttpRequest *req,
  */
 static void
 finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *req,
-				TempoHttpResponse *resp, TempoScanStats *stats)
+				const char *proxy, TempoHttpResponse *resp, TempoScanStats *stats)
 {
 	curl_off_t	total_us;
 
@@ -439,6 +439,7 @@ finish_response(CURL *h, CURLcode rc, BodyBuffer *buf, const TempoHttpRequest *r
 		resp->outcome = TEMPO_HTTP_OK;
 	if (resp->error[0] == '\0' && rc != CURLE_OK)
 		strlcpy(resp->error, curl_easy_strerror(rc), sizeof(resp->error));
+	tempo_hide_hosts(resp->error, sizeof(resp->error), req->url, proxy);
 
 	resp->body = buf->data ? buf->data : MemoryContextAllocZero(buf->cxt, 1);
 	resp->len = buf->len;
@@ -510,7 +511,7 @@ perform_with_retries(TempoConn *conn, const TempoFdwOptions *opts,
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);	/* zeroed and freed next */
 		stats->requests++;
 		requests_made++;
-		finish_response(h, rc, &buf, req, resp, stats);
+		finish_response(h, rc, &buf, req, opts->proxy, resp, stats);
 		resp->sent = attempt + 1;
 
 		if (resp->status == 429 && retry_after_given(h))
@@ -603,6 +604,7 @@ struct TempoTransfer
 	TempoHttpRequest req;		/* what was asked, for messages */
 	BodyBuffer	buf;			/* the body, in the caller's context */
 	char		error[CURL_ERROR_SIZE]; /* libcurl's error text */
+	char	   *proxy;			/* the proxy setting, whose host is hidden */
 };
 
 /*
@@ -645,6 +647,7 @@ tempo_http_start(TempoConn *conn, const TempoFdwOptions *opts,
 	t->req = *req;
 	t->req.url = pstrdup(req->url);
 	t->req.what = pstrdup(req->what);
+	t->proxy = opts->proxy ? pstrdup(opts->proxy) : NULL;
 	init_body(&t->buf, opts, req);
 
 	slot->headers = build_headers(req);
@@ -731,7 +734,7 @@ tempo_http_finish(TempoTransfer *t, TempoHttpResponse *resp, TempoScanStats *sta
 	slot->busy = false;
 	PG_TRY();
 	{
-		finish_response(slot->easy, slot->result, &t->buf, &t->req, resp, stats);
+		finish_response(slot->easy, slot->result, &t->buf, &t->req, t->proxy, resp, stats);
 		resp->sent = 1;
 	}
 	PG_FINALLY();

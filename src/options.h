@@ -144,6 +144,7 @@ extern char *tempo_basic_auth(const char *email, const char *token);
 /* in hosts.c */
 extern char *tempo_allowed_hosts;
 extern bool tempo_url_is_loopback(const char *url);
+extern void tempo_hide_hosts(char *buf, size_t size, const char *url, const char *proxy);
 extern void tempo_host_check_literal(const char *option, const char *url);
 extern void tempo_host_check_owner(const char *option, const char *url,
 								   const char *server);
