@@ -33,8 +33,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -86,9 +84,6 @@ static ActivitySlot local_slot; /* otherwise, this backend's */
 static ActivitySlot *my_slot = NULL;	/* taken at the first scan */
 static int	depth = 0;			/* scans running in this backend */
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
 static Size
 activity_size(void)
 {
@@ -97,32 +92,21 @@ activity_size(void)
 }
 
 static void
-activity_shmem_request(void)
+activity_attach(void *area, bool created)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(activity_size()));
-}
-
-static void
-activity_shmem_startup(void)
-{
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("tempo_fdw activity", activity_size(), &found);
-	if (!found)
+	shared = (ActivityShared *) area;
+	if (created)
 	{
-		memset(shared, 0, activity_size());
 		SpinLockInit(&shared->mutex);
 		shared->nslots = MaxBackends;
 		for (int i = 0; i < shared->nslots; i++)
 			SpinLockInit(&shared->slots[i].mutex);
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
+
+static const TempoShmemArea activity_area = {
+	"tempo_fdw activity", activity_size, activity_attach
+};
 
 /*
  * tempo_activity_init
@@ -132,12 +116,7 @@ void
 tempo_activity_init(void)
 {
 	SpinLockInit(&local_slot.mutex);
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = activity_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = activity_shmem_startup;
+	tempo_shmem_register(&activity_area, 0);
 }
 
 /* At backend exit: give the slot back. */

@@ -26,9 +26,6 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 
 #include "shared.h"
@@ -55,33 +52,23 @@ typedef struct EstimateShared
 static EstimateShared *shared = NULL;	/* in shared memory, when preloaded */
 static EstimateShared local;	/* otherwise, this backend's */
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-static void
-estimate_shmem_request(void)
+static Size
+estimate_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(EstimateShared)));
+	return sizeof(EstimateShared);
 }
 
 static void
-estimate_shmem_startup(void)
+estimate_attach(void *area, bool created)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("tempo_fdw row estimates", sizeof(EstimateShared), &found);
-	if (!found)
-	{
-		memset(shared, 0, sizeof(EstimateShared));
+	shared = (EstimateShared *) area;
+	if (created)
 		SpinLockInit(&shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
 }
+
+static const TempoShmemArea estimate_area = {
+	"tempo_fdw row estimates", estimate_size, estimate_attach
+};
 
 /* The records in use: shared, else this backend's. */
 static EstimateShared *
@@ -98,12 +85,7 @@ void
 tempo_estimate_init(void)
 {
 	SpinLockInit(&local.mutex);
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = estimate_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = estimate_shmem_startup;
+	tempo_shmem_register(&estimate_area, 0);
 }
 
 /*

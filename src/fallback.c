@@ -29,9 +29,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -70,33 +67,23 @@ static FallbackShared *shared = NULL;	/* in shared memory, when preloaded */
 static FallbackShared local;	/* otherwise, this backend's */
 static int64 scans = 0;			/* fallbacks recorded by this backend */
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-static void
-fallback_shmem_request(void)
+static Size
+fallback_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(FallbackShared)));
+	return sizeof(FallbackShared);
 }
 
 static void
-fallback_shmem_startup(void)
+fallback_attach(void *area, bool created)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("tempo_fdw fallbacks", sizeof(FallbackShared), &found);
-	if (!found)
-	{
-		memset(shared->records, 0, sizeof(shared->records));
+	shared = (FallbackShared *) area;
+	if (created)
 		SpinLockInit(&shared->mutex);
-	}
-	LWLockRelease(AddinShmemInitLock);
 }
+
+static const TempoShmemArea fallback_area = {
+	"tempo_fdw fallbacks", fallback_size, fallback_attach
+};
 
 /* The records in use: shared, else this backend's. */
 static FallbackShared *
@@ -131,12 +118,7 @@ tempo_fallback_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	SpinLockInit(&local.mutex);
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = fallback_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = fallback_shmem_startup;
+	tempo_shmem_register(&fallback_area, 0);
 }
 
 /*

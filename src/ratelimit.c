@@ -42,7 +42,6 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -101,34 +100,23 @@ static RateBudget local_budgets[RATE_BUDGETS];	/* otherwise, per backend */
 static Reservation reservation; /* this backend's, while it waits */
 static bool exit_callback_set = false;
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-static void
-rate_shmem_request(void)
+static Size
+rate_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(RateShared)));
-	RequestNamedLWLockTranche("tempo_fdw", 1);
+	return sizeof(RateShared);
 }
 
 static void
-rate_shmem_startup(void)
+rate_attach(void *area, bool created)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("tempo_fdw rate budgets", sizeof(RateShared), &found);
-	if (!found)
-	{
-		memset(shared->budgets, 0, sizeof(shared->budgets));
-		shared->lock = &(GetNamedLWLockTranche("tempo_fdw"))->lock;
-	}
-	LWLockRelease(AddinShmemInitLock);
+	shared = (RateShared *) area;
+	if (created)
+		shared->lock = &(GetNamedLWLockTranche(TEMPO_LWLOCK_TRANCHE))->lock;
 }
+
+static const TempoShmemArea rate_area = {
+	"tempo_fdw rate budgets", rate_size, rate_attach
+};
 
 /*
  * tempo_rate_init
@@ -137,12 +125,7 @@ rate_shmem_startup(void)
 void
 tempo_rate_init(void)
 {
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = rate_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = rate_shmem_startup;
+	tempo_shmem_register(&rate_area, 1);
 }
 
 /*

@@ -6,7 +6,7 @@
  *		  preloaded, else per backend): rate budgets, statistics, activity,
  *		  row estimates, fallback records.
  *
- * Files: activity.c, ratelimit.c, stats.c, fallback.c, estimate.c.
+ * Files: shmem.c, activity.c, ratelimit.c, stats.c, fallback.c, estimate.c.
  * Included by the transport (http.c), the scan, the planner and the
  * module entry; it includes only options.h and PostgreSQL's headers.
  *
@@ -37,6 +37,20 @@ typedef struct TempoScanStats
 	int64		retry_wait_us;	/* waited before retries (Retry-After,
 								 * backoff) */
 } TempoScanStats;
+
+/*
+ * in shmem.c: an area of shared memory.  attach gets its address in every
+ * backend; created is true the first time, when the area is all zeroes and
+ * is to be set up (spinlocks, LWLocks).
+ */
+#define TEMPO_LWLOCK_TRANCHE "tempo_fdw"
+typedef struct TempoShmemArea
+{
+	const char *name;			/* ShmemInitStruct's key */
+	Size		(*size) (void);
+	void		(*attach) (void *area, bool created);
+} TempoShmemArea;
+extern void tempo_shmem_register(const TempoShmemArea *area, int lwlocks);
 
 /* in ratelimit.c */
 extern void tempo_rate_init(void);

@@ -24,9 +24,6 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
 #include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -66,34 +63,26 @@ typedef struct StatsShared
 static StatsShared *shared = NULL;	/* in shared memory, when preloaded */
 static StatsShared local;		/* otherwise, this backend's */
 
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-
-static void
-stats_shmem_request(void)
+static Size
+stats_size(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(StatsShared)));
+	return sizeof(StatsShared);
 }
 
 static void
-stats_shmem_startup(void)
+stats_attach(void *area, bool created)
 {
-	bool		found;
-
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	shared = ShmemInitStruct("tempo_fdw statistics", sizeof(StatsShared), &found);
-	if (!found)
+	shared = (StatsShared *) area;
+	if (created)
 	{
-		memset(shared, 0, sizeof(StatsShared));
 		SpinLockInit(&shared->mutex);
 		shared->reset_at = GetCurrentTimestamp();
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
+
+static const TempoShmemArea stats_area = {
+	"tempo_fdw statistics", stats_size, stats_attach
+};
 
 /* The counters in use: shared, else this backend's. */
 static StatsShared *
@@ -111,12 +100,7 @@ tempo_stats_init(void)
 {
 	SpinLockInit(&local.mutex);
 	local.reset_at = GetCurrentTimestamp();
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = stats_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = stats_shmem_startup;
+	tempo_shmem_register(&stats_area, 0);
 }
 
 /* The entry of (this database, server, resource); mutex held. */
