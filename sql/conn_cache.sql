@@ -60,6 +60,27 @@ SELECT count(*) AS a FROM cc_wa;
 SELECT count(*) AS b FROM cc_wb;
 SELECT cc_port('cca') = :a2 AS a_kept, cc_port('ccb') = :b2 AS b_kept;
 
+-- the session's own mapping of cc_a, made: nothing reconnects (the
+-- credentials are read for every scan); a scan with it in use is made with
+-- it, so dropping it reconnects a (with PUBLIC's), and from then on a change
+-- of PUBLIC's does too
+CREATE USER MAPPING FOR CURRENT_USER SERVER cc_a OPTIONS (token 'tempo-test-token');
+SELECT count(*) AS a FROM cc_wa;
+SELECT cc_port('cca') = :a2 AS a_kept;
+ALTER SERVER cc_a OPTIONS (ADD max_retries '1');
+SELECT count(*) AS a FROM cc_wa;
+SELECT cc_port('cca') <> :a2 AS a_reconnected;
+SELECT cc_port('cca') AS a3 \gset
+DROP USER MAPPING FOR CURRENT_USER SERVER cc_a;
+SELECT count(*) AS a FROM cc_wa;
+SELECT cc_port('cca') <> :a3 AS a_reconnected_public;
+SELECT cc_port('cca') AS a4 \gset
+SELECT count(*) AS a FROM cc_wa;
+SELECT cc_port('cca') = :a4 AS a_kept;
+ALTER USER MAPPING FOR PUBLIC SERVER cc_a OPTIONS (SET token 'tempo-test-token');
+SELECT count(*) AS a FROM cc_wa;
+SELECT cc_port('cca') <> :a4 AS a_reconnected_public_changed;
+
 DROP FUNCTION cc_port(text);
 DROP SERVER cc_a, cc_b CASCADE;
 DROP ROLE regress_cc_other;
