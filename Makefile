@@ -6,12 +6,13 @@ OBJS = tempo_fdw.o src/option.o src/catalog.o src/url.o src/credentials.o src/co
 	src/fallback.o src/failure.o src/estimate.o src/analyze.o src/stats.o src/activity.o src/shmem.o src/twins.o
 EXTENSION = tempo_fdw
 # 1.0's install script is frozen; every later version ships an upgrade
-# script, listed here in the order they apply.  The install script of the
-# default version is built from them (see below); tempo_fdw--1.0.control
-# keeps 1.0 in the schema it always had.
+# script, listed here in the order they apply.  The upgrade script of a
+# version not released yet is made from its sources (see below); the
+# install script of the default version is made from 1.0 and the upgrades.
+# tempo_fdw--1.0.control keeps 1.0 in the schema it always had.
 UPGRADES = tempo_fdw--1.0--1.1.sql
-DATA = tempo_fdw--1.0.sql $(UPGRADES) tempo_fdw--1.0.control
-DATA_built = tempo_fdw--$(EXTVERSION).sql
+DATA = tempo_fdw--1.0.sql tempo_fdw--1.0.control
+DATA_built = $(UPGRADES) tempo_fdw--$(EXTVERSION).sql
 PGFILEDESC = "tempo_fdw - foreign data wrapper for Tempo and Jira worklogs"
 
 # The version lives in the control file only.
@@ -51,6 +52,37 @@ installcheck-ready:
 # Header dependencies: each object's .d file, written by the compiler (-MMD)
 -include $(OBJS:.o=.d)
 EXTRA_CLEAN += $(OBJS:.o=.d)
+
+# The 1.0 -> 1.1 upgrade script, made from one file per feature in
+# src/sql/1.1/, in this order: what a file's SQL functions, views and
+# policies use is made by an earlier file, and the columns added to
+# time_accounts come in the order of the files (so SELECT * keeps its
+# columns).  PL/pgSQL bodies are checked when they run, so they may call
+# functions of later files.  The files, each one job:
+#   begin                 the guard against running it in psql
+#   trust                 security and trust helpers, the run lock
+#   fallback_guard        Jira fallback rows kept out unless allowed
+#   run                   what refresh and sync share: the skeleton of a run
+#   sync                  sync_fallback, sync_run, sync
+#   schedules             Tempo's schedules kept incrementally
+#   refresh               keep_twins, refresh
+#   create_time_accounts  create_time_accounts
+#   drop_time_accounts    drop_time_accounts and its pg_cron jobs
+#   people                people, absences, calendars, adjustments
+#   holidays              holiday generators
+#   time_account_views    the daily, monthly, balance, unaccounted views
+#   contracts             contracts per schema, no overlaps
+#   status                the status view
+#   roles                 row-level security, grant_time_accounts
+#   scan_views            stats, activity, rate_budgets
+# Each file is taken as it is, with a blank line between two.  The script
+# is not kept in git: make makes it (and make clean removes it).
+SQL_1_1 = begin trust fallback_guard run sync schedules refresh \
+	create_time_accounts drop_time_accounts people holidays \
+	time_account_views contracts status roles scan_views
+tempo_fdw--1.0--1.1.sql: $(SQL_1_1:%=src/sql/1.1/%.sql)
+	{ printf '%s\n\n' '/* $@: made by the Makefile from src/sql/1.1/ (SQL_1_1); edit those */'; \
+	  sep=''; for f in $^; do printf "$$sep"; cat $$f; sep='\n'; done; } > $@.tmp && mv $@.tmp $@
 
 # The install script of the default version: src/install_head.sql (the
 # extension makes its schema itself, so that DROP EXTENSION removes it; the

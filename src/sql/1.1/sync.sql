@@ -1,0 +1,355 @@
+-- src/sql/1.1/sync.sql: sync: the worklog store kept in step with Tempo
+-- (sync_fallback, sync_run, the procedure sync).
+-- Part of tempo_fdw--1.0--1.1.sql, which make builds (see the Makefile).
+
+DROP FUNCTION sync_run(name);
+DROP PROCEDURE sync(name);
+
+-- A sync that read the Jira fallback (allowed), from tempo_sync_incoming:
+-- a Jira row whose id is the twin of a stored worklog updates it with
+-- Jira's issue, dates, time and comment (worker, billable time and work
+-- attributes stay), marked jira_mapped; any other is stored unattributed,
+-- with no author, under minus its Jira id (it has no Tempo id; a negative
+-- one never meets a Tempo id).  Nothing is deleted and the watermark stays:
+-- the next run that reads Tempo reads everything again and replaces them.
+CREATE FUNCTION sync_fallback(store text, seen timestamptz, OUT mapped bigint, OUT unattributed bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  EXECUTE format($q$UPDATE %1$s w
+                       SET source = i.source, issue_id = i.issue_id, start_date = i.start_date,
+                           start_time = i.start_time, started_at = i.started_at,
+                           time_spent_seconds = i.time_spent_seconds, description = i.description,
+                           updated_at = i.updated_at, attribution = 'jira_mapped', last_seen_at = %2$L::timestamptz
+                      FROM pg_temp.tempo_sync_incoming i
+                     WHERE w.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
+                       AND w.attribution OPERATOR(pg_catalog.<>) 'unattributed' AND w.deleted_at IS NULL$q$,
+                 store, seen);
+  GET DIAGNOSTICS mapped = ROW_COUNT;
+  EXECUTE format($q$INSERT INTO %1$s AS w (worklog_id, source, issue_id, author_account_id, start_date, start_time,
+                          started_at, time_spent_seconds, billable_seconds, description, created_at, updated_at,
+                          attributes, jira_worklog_id, attribution, last_seen_at, deleted_at)
+                     SELECT OPERATOR(pg_catalog.-) i.worklog_id, i.source, i.issue_id, NULL, i.start_date,
+                            i.start_time, i.started_at, i.time_spent_seconds, NULL, i.description, i.created_at,
+                            i.updated_at, NULL, i.worklog_id, 'unattributed', %2$L::timestamptz, NULL
+                       FROM pg_temp.tempo_sync_incoming i
+                      WHERE NOT EXISTS (SELECT 1 FROM %1$s x
+                                         WHERE x.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
+                                           AND x.attribution OPERATOR(pg_catalog.<>) 'unattributed'
+                                           AND x.deleted_at IS NULL)
+                     ON CONFLICT (worklog_id) DO UPDATE SET
+                       source = excluded.source, issue_id = excluded.issue_id, start_date = excluded.start_date,
+                       start_time = excluded.start_time, started_at = excluded.started_at,
+                       time_spent_seconds = excluded.time_spent_seconds, description = excluded.description,
+                       updated_at = excluded.updated_at, last_seen_at = excluded.last_seen_at$q$,
+                 store, seen);
+  GET DIAGNOSTICS unattributed = ROW_COUNT;
+END $fn$;
+COMMENT ON FUNCTION sync_fallback(text, timestamptz) IS
+  'Stores the rows of a sync that read the Jira fallback: attributed to the stored worklogs they are twins of, or unattributed';
+
+-- One sync of a store, in the caller's transaction (see trust.sql); full
+-- reads everything since "since" and reconciles the whole store; force
+-- lifts max_deletion_share.
+CREATE FUNCTION sync_run(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
+  allow_fallback boolean DEFAULT false,
+  OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT deletion_source text,
+  OUT mapped bigint, OUT unattributed bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
+AS $fn$
+DECLARE
+  overlap  constant interval := interval '5 minutes';
+  cfg      record;
+  st       record;
+  started  timestamptz := clock_timestamp();
+  req0     bigint := @extschema@.requests_made();
+  wl       text;
+  store    text;
+  audit    text;
+  ids      bigint[];
+  wfrom    date;
+  wmark    timestamptz;
+  whole    boolean;
+  stored   bigint;
+  twin     text;
+  fb_rows  boolean;
+  dropped  bigint := 0;
+  cols     constant text := 'worklog_id, source, issue_id, author_account_id, start_date, start_time, '
+                            'started_at, time_spent_seconds, billable_seconds, description, created_at, '
+                            'updated_at, attributes, jira_worklog_id';
+BEGIN
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'schema "%" has no synchronised time accounts', schema
+      USING ERRCODE = 'undefined_object',
+            HINT = format('SELECT tempo_fdw.create_time_accounts(%L, mode => ''sync'');', schema);
+  END IF;
+  PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+  -- the Jira fallback only when allowed, and then attributed (local to this call)
+  PERFORM set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
+  wl := @extschema@.checked_relation(schema, 'worklogs', cfg.owner, 'worklogs');
+  store := @extschema@.checked_relation(schema, 'worklog_store', cfg.owner);
+  audit := @extschema@.checked_relation(schema, 'worklog_deletions', cfg.owner, 'worklog_deletions', true);
+  -- each worklog's Jira twin, for an attributed fallback of the accounts
+  -- (a store made before keeps working, and gets the columns now)
+  IF NOT @extschema@.relation_has_column(store, 'attribution') THEN
+    EXECUTE format('ALTER TABLE %s ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
+                   'CHECK (attribution IN (''tempo'', ''jira_mapped'', ''unattributed'')), '
+                   'ALTER COLUMN author_account_id DROP NOT NULL, '
+                   'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', store, 'tempo');
+  END IF;
+  twin := CASE WHEN @extschema@.relation_has_column(wl, 'jira_worklog_id') THEN 'jira_worklog_id'
+               ELSE 'NULL::bigint AS jira_worklog_id' END;
+  INSERT INTO @extschema@.sync_state AS x (schema_name) VALUES (schema) ON CONFLICT DO NOTHING;
+  SELECT * INTO st FROM @extschema@.sync_state x WHERE x.schema_name = schema FOR UPDATE;
+  -- rows of an earlier fallback: the next reading of Tempo is a whole one
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s w WHERE w.attribution OPERATOR(pg_catalog.<>) %L)', store, 'tempo')
+    INTO fb_rows;
+  whole := sync_run.full OR st.watermark IS NULL OR fb_rows;
+
+  -- what changed: everything since "since" the first time, then since the watermark
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'worklogs');
+  DROP TABLE IF EXISTS pg_temp.tempo_sync_incoming;
+  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s, %s FROM %s WHERE %s',
+                 replace(cols, ', jira_worklog_id', ''), twin, wl,
+                 CASE WHEN whole THEN format('start_date >= %L::date', cfg.since)
+                      ELSE format('updated_at >= %L::timestamptz', st.watermark - overlap) END);
+  IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_incoming WHERE source = 'jira') THEN
+    IF NOT allow_fallback THEN
+      RAISE EXCEPTION 'the worklogs came from the Jira fallback'
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'A store synchronised from Jira would attribute Tempo-made worklogs to the Tempo app user.';
+    END IF;
+    IF NOT @extschema@.relation_has_column(@extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner), 'attribution') THEN
+      RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'They were made before tempo_fdw 1.1: their views would count unattributed rows for a person of no account.',
+              HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ..., mode => ''sync'');', schema);
+    END IF;
+    SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(store, started) f;
+    -- rows written: counted as updated (an unattributed row may be new)
+    inserted := 0; updated := mapped + unattributed; deleted := 0;
+    UPDATE @extschema@.sync_state x
+       SET last_started = started, last_finished = clock_timestamp(), last_outcome = 'ok',
+           received = (SELECT count(*) FROM pg_temp.tempo_sync_incoming),
+           inserted = 0, updated = sync_run.updated, deleted = 0, deletion_source = NULL,
+           requests = @extschema@.requests_made() - req0,
+           error = format('from the Jira fallback: %s rows attributed from the stored Tempo data, %s unattributed; '
+                          'the next run that reads Tempo reads everything again', mapped, unattributed)
+     WHERE x.schema_name = schema;
+    RETURN;
+  END IF;
+  -- the deletion window is read from Tempo only: Jira ids are not Tempo's
+  PERFORM set_config('tempo_fdw.fallback', 'off', true);
+
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'merging');
+  EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$s w USING (worklog_id)
+                     WHERE (w.source, w.issue_id, w.author_account_id, w.start_date, w.start_time, w.started_at,
+                            w.time_spent_seconds, w.billable_seconds, w.description, w.created_at, w.updated_at,
+                            w.attributes, w.deleted_at, w.jira_worklog_id, w.attribution)
+                           IS DISTINCT FROM
+                           (i.source, i.issue_id, i.author_account_id, i.start_date, i.start_time, i.started_at,
+                            i.time_spent_seconds, i.billable_seconds, i.description, i.created_at, i.updated_at,
+                            i.attributes, NULL::timestamptz, i.jira_worklog_id, 'tempo')$q$, store) INTO updated;
+  EXECUTE format($q$WITH up AS (
+                       INSERT INTO %1$s AS w (%2$s, attribution, last_seen_at, deleted_at)
+                       SELECT %2$s, 'tempo', %3$L::timestamptz, NULL FROM pg_temp.tempo_sync_incoming
+                       ON CONFLICT (worklog_id) DO UPDATE SET
+                         source = excluded.source, issue_id = excluded.issue_id,
+                         author_account_id = excluded.author_account_id, start_date = excluded.start_date,
+                         start_time = excluded.start_time, started_at = excluded.started_at,
+                         time_spent_seconds = excluded.time_spent_seconds,
+                         billable_seconds = excluded.billable_seconds, description = excluded.description,
+                         created_at = excluded.created_at, updated_at = excluded.updated_at,
+                         attributes = excluded.attributes, jira_worklog_id = excluded.jira_worklog_id,
+                         attribution = excluded.attribution, last_seen_at = excluded.last_seen_at,
+                         deleted_at = NULL
+                       RETURNING xmax = 0 AS was_inserted)
+                     SELECT count(*) FILTER (WHERE was_inserted) FROM up$q$, store, cols, started) INTO inserted;
+  IF fb_rows THEN
+    -- what the fallback could not attribute now came from Tempo, under Tempo ids
+    EXECUTE format('DELETE FROM %s w WHERE w.attribution OPERATOR(pg_catalog.=) %L', store, 'unattributed');
+    GET DIAGNOSTICS dropped = ROW_COUNT;
+  END IF;
+
+  -- deletions: a whole reading (the first, or full) reconciles the whole
+  -- store with it; else Tempo's audit log when the token may read it, else
+  -- a trailing window read again
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'deletions');
+  deleted := 0;
+  IF whole THEN
+    deletion_source := 'full';
+    wfrom := cfg.since;
+    DROP TABLE IF EXISTS pg_temp.tempo_sync_window;
+    CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS
+      SELECT i.worklog_id, i.source FROM pg_temp.tempo_sync_incoming i;
+  ELSE
+    deletion_source := 'reconcile';
+    IF audit IS NOT NULL THEN
+      BEGIN
+        EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s WHERE deleted_at >= %L::timestamptz',
+                       audit, greatest(st.last_started - overlap, now() - interval '179 days')) INTO ids;
+        deletion_source := 'audit';
+      EXCEPTION WHEN insufficient_privilege OR invalid_authorization_specification OR fdw_table_not_found THEN
+        deletion_source := 'reconcile';
+      END;
+    END IF;
+    IF deletion_source = 'reconcile' THEN
+      wfrom := greatest(cfg.since, current_date - cfg.reconcile_days);
+      DROP TABLE IF EXISTS pg_temp.tempo_sync_window;
+      EXECUTE format('CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS SELECT worklog_id, source FROM %s WHERE start_date >= %L::date',
+                     wl, wfrom);
+    END IF;
+  END IF;
+  IF deletion_source <> 'audit' THEN
+    IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window w WHERE w.worklog_id IS NULL) THEN
+      RAISE EXCEPTION 'a worklog without id in the reconciliation window' USING ERRCODE = 'fdw_invalid_data_type';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window w WHERE w.source OPERATOR(pg_catalog.<>) 'tempo') THEN
+      RAISE EXCEPTION 'the reconciliation window came from the Jira fallback'
+        USING ERRCODE = 'fdw_error',
+              DETAIL = 'Jira worklog ids are not Tempo ids: every stored worklog would count as deleted.';
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %s w WHERE w.deleted_at IS NULL AND w.start_date >= %L::date',
+                   store, wfrom) INTO stored;
+    EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s w
+                     WHERE w.deleted_at IS NULL AND w.start_date >= %L::date
+                       AND NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window x WHERE x.worklog_id = w.worklog_id)',
+                   store, wfrom) INTO ids;
+    IF NOT sync_run.force AND cardinality(ids) > cfg.max_deletion_share * stored THEN
+      RAISE EXCEPTION 'sync of "%" would delete % of the % stored worklogs since %', schema, cardinality(ids), stored, wfrom
+        USING ERRCODE = 'data_exception',
+              DETAIL = format('That is more than max_deletion_share (%s) of the window; nothing was changed.', cfg.max_deletion_share),
+              HINT = format('If Tempo really lost them: CALL tempo_fdw.sync(%L, force => true); or raise tempo_fdw.time_accounts.max_deletion_share.', schema);
+    END IF;
+  END IF;
+  IF cfg.deletions = 'mark' THEN
+    EXECUTE format('UPDATE %s SET deleted_at = %L::timestamptz WHERE deleted_at IS NULL AND worklog_id = ANY (%L::bigint[])',
+                   store, started, ids);
+  ELSE
+    EXECUTE format('DELETE FROM %s WHERE worklog_id = ANY (%L::bigint[])', store, ids);
+  END IF;
+  GET DIAGNOSTICS deleted = ROW_COUNT;
+  deleted := deleted + dropped;
+
+  -- the watermark moves to the latest change received, never back
+  SELECT max(updated_at) INTO wmark FROM pg_temp.tempo_sync_incoming;
+  UPDATE @extschema@.sync_state x
+     SET watermark = greatest(x.watermark, wmark), last_started = started,
+         last_finished = clock_timestamp(), last_outcome = 'ok',
+         received = (SELECT count(*) FROM pg_temp.tempo_sync_incoming),
+         inserted = sync_run.inserted, updated = sync_run.updated, deleted = sync_run.deleted,
+         deletion_source = sync_run.deletion_source,
+         requests = @extschema@.requests_made() - req0, error = NULL
+   WHERE x.schema_name = schema;
+END $fn$;
+
+
+-- Synchronise a store; for pg_cron (see src/sql/1.1/trust.sql); full and
+-- force as in sync_run; its run as run.sql says.
+CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
+                      allow_fallback boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $proc$
+DECLARE
+  cfg       record;
+  taken     boolean := true;
+  holder    integer;
+  held      interval;
+  too_long  boolean;
+  run       bigint;
+  ins       bigint;
+  upd       bigint;
+  mapped    bigint;
+  unattrib  bigint;
+  srows     bigint;
+  requests0 bigint;
+  locked    boolean := false;
+  failed    boolean := false;
+  err_state text;
+  err_msg   text;
+  err_detail text;
+  err_hint  text;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.refuse_transaction_block('sync');
+  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
+  IF FOUND THEN
+    locked := true;
+    PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
+    SELECT l.taken, l.holder_pid, l.held_for, l.too_long INTO taken, holder, held, too_long
+      FROM @extschema@.time_accounts_run_lock(schema) l;
+  END IF;
+  requests0 := @extschema@.requests_made();
+  IF NOT taken THEN
+    INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, finished_at, outcome, error)
+    VALUES (schema, 'sync', clock_timestamp(), clock_timestamp(), 'skipped',
+            CASE WHEN too_long THEN format('another run of this schema has held its lock for %s (backend %s), longer than max_run_time',
+                                              held, holder)
+                 ELSE 'another refresh or sync of this schema was running' END);
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    IF too_long THEN
+      RAISE EXCEPTION 'sync of the worklogs in "%" skipped: another run has held the lock for %', schema, held
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = format('Backend %s holds it; max_run_time of these time accounts is %s.', holder, cfg.max_run_time),
+              HINT = 'Look at that backend in pg_stat_activity: end it if it is stuck (pg_cancel_backend), or raise tempo_fdw.time_accounts.max_run_time.';
+    END IF;
+    RAISE NOTICE 'another refresh or sync of "%" is running: this one is skipped', schema;
+    RETURN;
+  END IF;
+  run := @extschema@.run_begin(schema, 'sync');
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  IF locked AND NOT @extschema@.run_relock(schema, run) THEN
+    RETURN;
+  END IF;
+  BEGIN
+    SELECT r.inserted, r.updated, r.mapped, r.unattributed INTO ins, upd, mapped, unattrib
+      FROM @extschema@.sync_run(schema, sync.full, sync.force, sync.allow_fallback) r;
+    -- Tempo's schedules too (the new days, the last ones again; full: all);
+    -- after a run from the Jira fallback they stay as they were
+    IF mapped IS NULL THEN
+      PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
+      SELECT r.schedule_rows INTO srows FROM @extschema@.refresh_schedules(schema, cfg.owner, sync.full) r;
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
+                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
+    failed := true;
+  END;
+  IF failed THEN
+    UPDATE @extschema@.sync_state x SET last_outcome = 'failed', error = err_msg WHERE x.schema_name = schema;
+  END IF;
+  UPDATE @extschema@.refresh_log
+     SET finished_at = clock_timestamp(),
+         outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
+         worklog_rows = ins + upd, schedule_rows = srows,
+         worklog_source = CASE WHEN failed THEN NULL WHEN mapped IS NOT NULL THEN 'jira' ELSE 'tempo' END,
+         mapped_rows = CASE WHEN failed THEN NULL ELSE coalesce(mapped, 0) END,
+         unattributed_rows = CASE WHEN failed THEN NULL ELSE coalesce(unattrib, 0) END,
+         requests = @extschema@.requests_made() - requests0,
+         error = err_msg
+   WHERE run_id = run;
+  COMMIT;
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
+  IF failed THEN
+    err_hint := format('%s%sThe store, its watermark and the schedules are unchanged; the next run picks up from there.',
+                       err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END);
+  END IF;
+  IF failed AND coalesce(err_detail, '') = '' THEN
+    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, HINT = err_hint;
+  ELSIF failed THEN
+    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
+      USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
+  ELSIF mapped IS NOT NULL THEN
+    RAISE WARNING 'sync of the worklogs in "%": from the Jira fallback (allowed): % attributed from the stored Tempo data, % unattributed',
+                  schema, mapped, unattrib
+      USING DETAIL = 'Unattributed rows count for nobody (time_account_unattributed); nothing was deleted and the watermark stays.',
+            HINT = 'The next run that reads Tempo reads every worklog since "since" again and replaces these rows.';
+  END IF;
+END $proc$;
+COMMENT ON PROCEDURE sync(name, boolean, boolean, boolean) IS
+  'Brings the worklog store of a schema in step with Tempo (changes since the watermark, deletions; full: everything since "since"; allow_fallback: attributed Jira rows when Tempo fails); for pg_cron';
