@@ -245,111 +245,81 @@ BEGIN
 END $fn$;
 
 
--- Synchronise a store; for pg_cron (see src/sql/1.1/trust.sql); full and
--- force as in sync_run; its run as run.sql says.
+-- The steps of a sync, run by run_time_accounts (run.sql) in one
+-- subtransaction: the worklogs, then the schedules; then, after the run's
+-- row is committed, its WARNING.  args: full, force, allow_fallback.
+
+-- The worklogs: sync_run.
+CREATE FUNCTION sync_step_worklogs(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  r record;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  SELECT x.inserted, x.updated, x.mapped, x.unattributed INTO r
+    FROM @extschema@.sync_run(schema, (args->>'full')::boolean, (args->>'force')::boolean,
+                              (args->>'allow_fallback')::boolean) x;
+  RETURN done || jsonb_build_object('worklog_rows', r.inserted + r.updated,
+                                    'mapped', r.mapped, 'unattributed', r.unattributed);
+END $fn$;
+COMMENT ON FUNCTION sync_step_worklogs(name, time_accounts, jsonb, jsonb) IS
+  'Used by sync: its worklogs synchronised (sync_run)';
+
+-- The schedules: Tempo's (the new days, the last ones again; full: all);
+-- after a run from the Jira fallback they stay as they were.  Where the
+-- worklogs came from is logged only when this step completes.
+CREATE FUNCTION sync_step_schedules(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+  mapped bigint := (done->>'mapped')::bigint;
+  srows  bigint;
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  IF mapped IS NULL THEN
+    PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
+    SELECT r.schedule_rows INTO srows FROM @extschema@.refresh_schedules(schema, cfg.owner, (args->>'full')::boolean) r;
+  END IF;
+  RETURN done || jsonb_build_object(
+    'schedule_rows', srows,
+    'worklog_source', CASE WHEN mapped IS NOT NULL THEN 'jira' ELSE 'tempo' END,
+    'mapped_rows', coalesce(mapped, 0),
+    'unattributed_rows', coalesce((done->>'unattributed')::bigint, 0));
+END $fn$;
+COMMENT ON FUNCTION sync_step_schedules(name, time_accounts, jsonb, jsonb) IS
+  'Used by sync: Tempo''s schedules brought up to date, unless the worklogs came from the Jira fallback';
+
+-- After a sync that read the Jira fallback (allowed): its WARNING.
+CREATE FUNCTION sync_step_warning(schema name, done jsonb)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+  IF done->>'mapped' IS NOT NULL THEN
+    RAISE WARNING 'sync of the worklogs in "%": from the Jira fallback (allowed): % attributed from the stored Tempo data, % unattributed',
+                  schema, done->>'mapped', done->>'unattributed'
+      USING DETAIL = 'Unattributed rows count for nobody (time_account_unattributed); nothing was deleted and the watermark stays.',
+            HINT = 'The next run that reads Tempo reads every worklog since "since" again and replaces these rows.';
+  END IF;
+END $fn$;
+COMMENT ON FUNCTION sync_step_warning(name, jsonb) IS
+  'Used by sync: the WARNING of a run that read the Jira fallback';
+
+-- Synchronise a store; for pg_cron (see trust.sql); full and force as in
+-- sync_run.  The run: run_time_accounts (run.sql), with the steps above.
 CREATE PROCEDURE sync(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
                       allow_fallback boolean DEFAULT false)
 LANGUAGE plpgsql
 AS $proc$
-DECLARE
-  cfg       record;
-  taken     boolean := true;
-  holder    integer;
-  held      interval;
-  too_long  boolean;
-  run       bigint;
-  ins       bigint;
-  upd       bigint;
-  mapped    bigint;
-  unattrib  bigint;
-  srows     bigint;
-  requests0 bigint;
-  locked    boolean := false;
-  failed    boolean := false;
-  err_state text;
-  err_msg   text;
-  err_detail text;
-  err_hint  text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   PERFORM @extschema@.refuse_transaction_block('sync');
-  SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
-  IF FOUND THEN
-    locked := true;
-    PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
-    SELECT l.taken, l.holder_pid, l.held_for, l.too_long INTO taken, holder, held, too_long
-      FROM @extschema@.time_accounts_run_lock(schema) l;
-  END IF;
-  requests0 := @extschema@.requests_made();
-  IF NOT taken THEN
-    INSERT INTO @extschema@.refresh_log (schema_name, kind, started_at, finished_at, outcome, error)
-    VALUES (schema, 'sync', clock_timestamp(), clock_timestamp(), 'skipped',
-            CASE WHEN too_long THEN format('another run of this schema has held its lock for %s (backend %s), longer than max_run_time',
-                                              held, holder)
-                 ELSE 'another refresh or sync of this schema was running' END);
-    COMMIT;
-    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    IF too_long THEN
-      RAISE EXCEPTION 'sync of the worklogs in "%" skipped: another run has held the lock for %', schema, held
-        USING ERRCODE = 'lock_not_available',
-              DETAIL = format('Backend %s holds it; max_run_time of these time accounts is %s.', holder, cfg.max_run_time),
-              HINT = 'Look at that backend in pg_stat_activity: end it if it is stuck (pg_cancel_backend), or raise tempo_fdw.time_accounts.max_run_time.';
-    END IF;
-    RAISE NOTICE 'another refresh or sync of "%" is running: this one is skipped', schema;
-    RETURN;
-  END IF;
-  run := @extschema@.run_begin(schema, 'sync');
-  COMMIT;
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-  IF locked AND NOT @extschema@.run_relock(schema, run) THEN
-    RETURN;
-  END IF;
-  BEGIN
-    SELECT r.inserted, r.updated, r.mapped, r.unattributed INTO ins, upd, mapped, unattrib
-      FROM @extschema@.sync_run(schema, sync.full, sync.force, sync.allow_fallback) r;
-    -- Tempo's schedules too (the new days, the last ones again; full: all);
-    -- after a run from the Jira fallback they stay as they were
-    IF mapped IS NULL THEN
-      PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
-      SELECT r.schedule_rows INTO srows FROM @extschema@.refresh_schedules(schema, cfg.owner, sync.full) r;
-    END IF;
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
-                            err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
-    failed := true;
-  END;
-  IF failed THEN
-    UPDATE @extschema@.sync_state x SET last_outcome = 'failed', error = err_msg WHERE x.schema_name = schema;
-  END IF;
-  UPDATE @extschema@.refresh_log
-     SET finished_at = clock_timestamp(),
-         outcome = CASE WHEN failed THEN 'failed' ELSE 'ok' END,
-         worklog_rows = ins + upd, schedule_rows = srows,
-         worklog_source = CASE WHEN failed THEN NULL WHEN mapped IS NOT NULL THEN 'jira' ELSE 'tempo' END,
-         mapped_rows = CASE WHEN failed THEN NULL ELSE coalesce(mapped, 0) END,
-         unattributed_rows = CASE WHEN failed THEN NULL ELSE coalesce(unattrib, 0) END,
-         requests = @extschema@.requests_made() - requests0,
-         error = err_msg
-   WHERE run_id = run;
-  COMMIT;
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-  PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
-  IF failed THEN
-    err_hint := format('%s%sThe store, its watermark and the schedules are unchanged; the next run picks up from there.',
-                       err_hint, CASE WHEN err_hint <> '' THEN ' ' ELSE '' END);
-  END IF;
-  IF failed AND coalesce(err_detail, '') = '' THEN
-    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
-      USING ERRCODE = err_state, HINT = err_hint;
-  ELSIF failed THEN
-    RAISE EXCEPTION 'sync of the worklogs in "%" failed: %', schema, err_msg
-      USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
-  ELSIF mapped IS NOT NULL THEN
-    RAISE WARNING 'sync of the worklogs in "%": from the Jira fallback (allowed): % attributed from the stored Tempo data, % unattributed',
-                  schema, mapped, unattrib
-      USING DETAIL = 'Unattributed rows count for nobody (time_account_unattributed); nothing was deleted and the watermark stays.',
-            HINT = 'The next run that reads Tempo reads every worklog since "since" again and replaces these rows.';
-  END IF;
+  CALL @extschema@.run_time_accounts(schema, 'sync',
+                                     pg_catalog.jsonb_build_object('full', sync.full, 'force', sync.force,
+                                                                   'allow_fallback', sync.allow_fallback));
 END $proc$;
 COMMENT ON PROCEDURE sync(name, boolean, boolean, boolean) IS
   'Brings the worklog store of a schema in step with Tempo (changes since the watermark, deletions; full: everything since "since"; allow_fallback: attributed Jira rows when Tempo fails); for pg_cron';
