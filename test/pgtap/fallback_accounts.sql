@@ -8,16 +8,10 @@
 -- delete more than max_deletion_share fails unless forced, full => true
 -- reloads and reconciles the whole store.  Not one transaction: the
 -- procedures commit.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS fa, fs CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(31);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 -- Jira credentials in the user mapping: the server's fallback is jira
 \set t :sim '/@tag=fa/4'

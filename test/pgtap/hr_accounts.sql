@@ -4,12 +4,7 @@
 -- Every figure is computed here independently (by hand or from the
 -- simulator's raw data), never by the SQL under test.
 -- Part 0 is not in the transaction: CALL tempo_fdw.refresh commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS hr_r CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(57);

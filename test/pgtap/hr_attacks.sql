@@ -15,12 +15,7 @@
 --      owns: her views in place of ours, or accounts that are hers;
 --   4. close_time_account_year builds SQL from cap_hours: only a number.
 -- Not one transaction: refresh commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS hra_l, hra_t, hra_a, hra_evil CASCADE;
 DO $$
 DECLARE

@@ -10,12 +10,7 @@
 --   4. the view time_account_status, and its grants;
 --   5. prune_refresh_log, with exact row counts.
 -- Not one transaction: refresh commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS ops_a, ops_b, ops_w, ops_x CASCADE;
 DO $$
 BEGIN

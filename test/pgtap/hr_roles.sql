@@ -5,12 +5,7 @@
 -- contracts, absences, adjustments and runs, and to run its accounts.
 -- A BI role granted SELECT on one view reads exact figures through it.
 -- Not one transaction: refresh commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS hro_1, hro_2 CASCADE;
 DO $$
 DECLARE

@@ -11,19 +11,13 @@
 --      schedules (403) takes 'local'; with 'tempo' the clear error stays.
 -- Expected figures come from the simulator's raw data (/_data), never
 -- from the SQL under test.  Not one transaction: sync and refresh commit.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS hs CASCADE;
 DROP SCHEMA IF EXISTS hs_snap CASCADE;
 DROP SCHEMA IF EXISTS hs_l CASCADE;
 DROP SCHEMA IF EXISTS hs_t CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(36);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 SELECT (now() AT TIME ZONE 'UTC')::date AS today, (now() AT TIME ZONE 'UTC')::date - 40 AS since,
        (now() AT TIME ZONE 'UTC')::date - 31 AS recheck_from, (now() AT TIME ZONE 'UTC')::date - 2 AS new_from \gset

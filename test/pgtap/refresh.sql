@@ -2,18 +2,12 @@
 -- a time, all or nothing, the Jira fallback refused unless allowed, and a
 -- real pg_cron job that refreshes on schedule.  Not one transaction: the
 -- procedure commits, and pg_cron's worker must see what this file creates.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS rf CASCADE;
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT plan(20);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 \set t :sim '/@tag=rf/4'
 CREATE SERVER rf_srv FOREIGN DATA WRAPPER tempo_fdw

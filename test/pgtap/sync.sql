@@ -5,16 +5,10 @@
 -- completes it.  After each sync the store equals the simulator's data,
 -- read independently from its /_data endpoint.  Not one transaction: the
 -- procedure commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS sy CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(26);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 \set t :sim '/@tag=sy/4'
 CREATE SERVER sy_srv FOREIGN DATA WRAPPER tempo_fdw

@@ -1,10 +1,7 @@
 -- pgTAP: time accounts over the simulator's company, checked to the second
 -- against figures computed here independently from the simulator's raw data
 -- (its /_data endpoint, not the foreign tables).
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-BEGIN;
-CREATE EXTENSION IF NOT EXISTS tempo_fdw;
+\ir include/begin.sql
 SELECT plan(22);
 SET LOCAL timezone = 'UTC';
 

@@ -15,12 +15,7 @@
 --   6. DROP EXTENSION tempo_fdw CASCADE, and what it leaves; DROP SCHEMA
 --      tempo_fdw is refused, the schema being the extension's.
 -- Not one transaction: sync commits.
-\getenv sim TEMPO_SIM_URL
-\set QUIET on
-\set ON_ERROR_STOP on
-SET timezone = 'UTC';
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/setup.sql
 DROP SCHEMA IF EXISTS un_a, un_b, un_c, un_evil CASCADE;
 DO $$
 DECLARE
@@ -37,7 +32,6 @@ CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 DELETE FROM cron.job WHERE command LIKE '%un\_%';
 SELECT plan(28);
-\! curl -s "$TEMPO_SIM_URL/_reset" >/dev/null
 
 CREATE ROLE un_mallory LOGIN;   -- owns un_evil, a schema on the superuser's path
 CREATE ROLE un_alice LOGIN;     -- owns the schema un_a
