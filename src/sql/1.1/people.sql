@@ -141,7 +141,6 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   cfg   record;
-  daily text;
   ye    date := make_date(year, 12, 31);
   asof  date;
 BEGIN
@@ -155,8 +154,9 @@ BEGIN
   IF cap_hours IS NULL OR cap_hours < 0 OR cap_hours IN ('NaN', 'Infinity') THEN
     RAISE EXCEPTION 'cap_hours must be 0 or more, not %', quote_nullable(cap_hours) USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  daily := @extschema@.checked_relation(schema, 'time_account_daily', cfg.owner);
-  EXECUTE format('SELECT max(as_of) FROM %s', @extschema@.checked_relation(schema, 'time_account_balance', cfg.owner)) INTO asof;
+  PERFORM @extschema@.checked_relation(schema, 'time_account_daily', cfg.owner);
+  PERFORM @extschema@.checked_relation(schema, 'time_account_balance', cfg.owner);
+  EXECUTE format('SELECT max(as_of) FROM %I.time_account_balance', schema) INTO asof;
   IF asof IS NULL OR asof < ye THEN
     RAISE EXCEPTION 'the year % of "%" is not over: its accounts count up to %', year, schema, coalesce(asof::text, 'no day')
       USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Close a year once its last day has been counted.';
@@ -167,18 +167,20 @@ BEGIN
       USING ERRCODE = 'unique_violation',
             HINT = format('To close it again: DELETE FROM tempo_fdw.time_account_adjustments WHERE schema_name = %L AND date = %L AND kind = ''carry_over'';', schema, ye);
   END IF;
+  -- $1 the schema, $2 the last day of the year, $3 the cap, $4 the year,
+  -- $5 what happens to the hours above it
   RETURN QUERY EXECUTE format($q$
     INSERT INTO @extschema@.time_account_adjustments AS j (schema_name, account_id, date, hours, kind, reason)
-    SELECT p.schema_name, p.account_id, %2$L, %3$L::numeric - b.hours, 'carry_over',
-           format('%%s: above the cap of %%s h, %%s', %4$s, %3$L::numeric, %5$L)
+    SELECT p.schema_name, p.account_id, $2, $3 - b.hours, 'carry_over',
+           format('%%s: above the cap of %%s h, %%s', $4, $3, $5)
       FROM @extschema@.time_account_people p
      CROSS JOIN LATERAL (
        SELECT (p.opening_balance_hours * 3600 + sum(d.balance_seconds + d.adjustment_seconds)) / 3600 AS hours
-         FROM %1$s d WHERE d.account_id = p.account_id AND d.date <= %2$L) b
-     WHERE p.schema_name = %6$L AND p.first_day <= %2$L AND (p.last_day IS NULL OR p.last_day >= %2$L)
-       AND b.hours > %3$L::numeric
-    RETURNING j.account_id, round(%3$L::numeric - j.hours, 2), round(j.hours, 2)$q$,
-    daily, ye, cap_hours, year, CASE WHEN payout THEN 'paid out' ELSE 'forfeited' END, schema);
+         FROM %I.time_account_daily d WHERE d.account_id = p.account_id AND d.date <= $2) b
+     WHERE p.schema_name = $1 AND p.first_day <= $2 AND (p.last_day IS NULL OR p.last_day >= $2)
+       AND b.hours > $3
+    RETURNING j.account_id, round($3 - j.hours, 2), round(j.hours, 2)$q$, schema)
+    USING schema, ye, cap_hours, year, CASE WHEN payout THEN 'paid out' ELSE 'forfeited' END;
 END $fn$;
 COMMENT ON FUNCTION close_time_account_year(name, integer, numeric, boolean) IS
   'Closes a year of a schema''s time accounts: balances above the cap are forfeited or paid out by a carry_over adjustment on 31 December';

@@ -18,11 +18,11 @@ BEGIN
   IF twins IS NULL OR NOT @extschema@.relation_has_column(wsnap, 'attribution') THEN
     RETURN NULL;
   END IF;
-  EXECUTE format('DELETE FROM %s', twins);
-  EXECUTE format($q$INSERT INTO %s (jira_worklog_id, worklog_id, account_id, billable_seconds)
-                    SELECT jira_worklog_id, worklog_id, account_id, billable_seconds FROM %s
+  EXECUTE format('DELETE FROM %I.worklog_twins', schema);
+  EXECUTE format($q$INSERT INTO %1$I.worklog_twins (jira_worklog_id, worklog_id, account_id, billable_seconds)
+                    SELECT jira_worklog_id, worklog_id, account_id, billable_seconds FROM %1$I.worklog_snapshot
                      WHERE attribution OPERATOR(pg_catalog.=) 'tempo' AND jira_worklog_id IS NOT NULL$q$,
-                 twins, wsnap);
+                 schema);
   GET DIAGNOSTICS n = ROW_COUNT;
   RETURN n;
 END $fn$;
@@ -61,17 +61,21 @@ BEGIN
   ELSE
     wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', cfg.owner);
     SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(wsnap);
-    EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, wsnap);
+    IF populated THEN
+      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.worklog_snapshot', schema);
+    ELSE
+      EXECUTE format('REFRESH MATERIALIZED VIEW %I.worklog_snapshot', schema);
+    END IF;
   END IF;
   attributed := @extschema@.relation_has_column(wsnap, 'attribution');
   IF attributed THEN
     EXECUTE format($q$SELECT count(*), count(*) FILTER (WHERE source OPERATOR(pg_catalog.=) 'jira') > 0,
                              count(*) FILTER (WHERE attribution OPERATOR(pg_catalog.=) 'jira_mapped'),
                              count(*) FILTER (WHERE attribution OPERATOR(pg_catalog.=) 'unattributed')
-                        FROM %s$q$, wsnap)
+                        FROM %I.worklog_snapshot$q$, schema)
       INTO wrows, fallback, mapped, unattrib;
   ELSE
-    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %s', wsnap)
+    EXECUTE format('SELECT count(*), count(*) FILTER (WHERE source = ''jira'') > 0 FROM %I.worklog_snapshot', schema)
       INTO wrows, fallback;
   END IF;
   RETURN done || jsonb_build_object(
@@ -93,7 +97,6 @@ LANGUAGE plpgsql
 AS $fn$
 DECLARE
   fallback boolean := (done->>'fallback')::boolean;
-  ssnap    text;
   srows    bigint;
   note     text;
   msg      text;
@@ -112,7 +115,7 @@ BEGIN
       USING ERRCODE = 'fdw_error',
             DETAIL = 'Jira attributes Tempo-made worklogs to the Tempo app user: the accounts would be wrong.';
   END IF;
-  ssnap := @extschema@.checked_relation(schema, 'schedule_snapshot', cfg.owner);
+  PERFORM @extschema@.checked_relation(schema, 'schedule_snapshot', cfg.owner);
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
   IF fallback THEN
     -- Tempo cannot serve: its schedules stay as the last good run left them
@@ -137,7 +140,7 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'fdw_table_not_found', MESSAGE = msg, DETAIL = detail, HINT = hint;
     END;
   END IF;
-  EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO srows;
+  EXECUTE format('SELECT count(*) FROM %I.schedule_snapshot', schema) INTO srows;
   RETURN done || jsonb_build_object('schedule_rows', srows, 'note', note);
 END $fn$;
 COMMENT ON FUNCTION refresh_step_schedules(name, time_accounts, jsonb, jsonb) IS

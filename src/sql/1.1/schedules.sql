@@ -19,7 +19,9 @@ COMMENT ON COLUMN time_accounts.schedule_recheck_days IS
 -- The Tempo schedules of a schema's people brought up to date (see above);
 -- whole: every day since "since" again.  Accounts made by 1.0 (a
 -- materialized view) are refreshed whole.  fetched_rows: the schedule days
--- received; schedule_rows: the days kept.
+-- received; schedule_rows: the days kept.  The schema's relations are
+-- checked (checked_relation) before a statement names them (with %I);
+-- values go in as parameters.
 CREATE FUNCTION refresh_schedules(schema name, acct_owner regrole, whole boolean DEFAULT false,
   OUT fetched_rows bigint, OUT schedule_rows bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning
@@ -28,21 +30,25 @@ DECLARE
   cfg     record;
   kind    text;
   ssnap   text := @extschema@.checked_relation(schema, 'schedule_snapshot', acct_owner);
-  fetched text;
-  us      text;
-  wsnap   text;
   today   date;
   upto    date;
   grp     record;
   populated boolean;
+  -- SQL fragment: with people => authors, the worklog authors and contract
+  -- holders besides the listed people
+  authors_sql text := '';
 BEGIN
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
   SELECT o.kind INTO kind FROM @extschema@.time_account_objects o
    WHERE o.schema_name = schema AND o.object_name = 'schedule_snapshot';
   IF kind = 'materialized view' THEN
     SELECT c.relispopulated INTO populated FROM pg_class c WHERE c.oid = to_regclass(ssnap);
-    EXECUTE format('REFRESH MATERIALIZED VIEW %s %s', CASE WHEN populated THEN 'CONCURRENTLY' ELSE '' END, ssnap);
-    EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO schedule_rows;
+    IF populated THEN
+      EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.schedule_snapshot', schema);
+    ELSE
+      EXECUTE format('REFRESH MATERIALIZED VIEW %I.schedule_snapshot', schema);
+    END IF;
+    EXECUTE format('SELECT count(*) FROM %I.schedule_snapshot', schema) INTO schedule_rows;
     fetched_rows := schedule_rows;
     RETURN;
   END IF;
@@ -51,30 +57,31 @@ BEGIN
     schedule_rows := 0;
     RETURN;
   END IF;
-  fetched := @extschema@.checked_relation(schema, 'schedule_fetched', acct_owner);
-  us := @extschema@.checked_relation(schema, 'user_schedules', acct_owner, 'user_schedules');
-  wsnap := @extschema@.checked_relation(schema, 'worklog_snapshot', acct_owner);
+  PERFORM @extschema@.checked_relation(schema, 'schedule_fetched', acct_owner);
+  PERFORM @extschema@.checked_relation(schema, 'user_schedules', acct_owner, 'user_schedules');
+  PERFORM @extschema@.checked_relation(schema, 'worklog_snapshot', acct_owner);
   today := (now() AT TIME ZONE coalesce(cfg.time_zone, current_setting('TimeZone')))::date;
   upto := least(cfg.until, today);
 
   -- whose: the listed people, and with people => authors everyone who
   -- logged time or holds a contract
+  IF cfg.people = 'authors' THEN
+    authors_sql := format($q$UNION SELECT w.account_id FROM %I.worklog_snapshot w WHERE w.account_id IS NOT NULL
+                             UNION SELECT c.account_id FROM @extschema@.time_account_contracts c
+                              WHERE c.schema_name OPERATOR(pg_catalog.=) $1 OR c.schema_name IS NULL$q$, schema);
+  END IF;
   DROP TABLE IF EXISTS pg_temp.tempo_sched_want;
   EXECUTE format($q$
     CREATE TEMP TABLE tempo_sched_want ON COMMIT DROP AS
     SELECT p.account_id,
-           CASE WHEN %3$L OR f.account_id IS NULL OR f.first_day > %4$L::date THEN %4$L::date
-                ELSE greatest(%4$L::date, least(f.last_day + 1, %5$L::date - %6$s)) END AS from_day,
-           %7$L::date AS to_day
-      FROM (SELECT x.account_id FROM @extschema@.time_account_people x WHERE x.schema_name = %8$L
-            %9$s) p
-      LEFT JOIN %2$s f ON f.account_id OPERATOR(pg_catalog.=) p.account_id$q$,
-    ssnap, fetched, whole, cfg.since, today, cfg.schedule_recheck_days, upto, schema,
-    CASE WHEN cfg.people = 'authors'
-         THEN format('UNION SELECT w.account_id FROM %s w WHERE w.account_id IS NOT NULL
-                      UNION SELECT c.account_id FROM @extschema@.time_account_contracts c
-                       WHERE c.schema_name OPERATOR(pg_catalog.=) %L OR c.schema_name IS NULL', wsnap, schema)
-         ELSE '' END);
+           CASE WHEN $2 OR f.account_id IS NULL OR f.first_day > $3 THEN $3
+                ELSE greatest($3, least(f.last_day + 1, $4 - $5)) END AS from_day,
+           $6 AS to_day
+      FROM (SELECT x.account_id FROM @extschema@.time_account_people x WHERE x.schema_name = $1
+            %2$s) p
+      LEFT JOIN %1$I.schedule_fetched f ON f.account_id OPERATOR(pg_catalog.=) p.account_id$q$,
+    schema, authors_sql)
+    USING schema, whole, cfg.since, today, cfg.schedule_recheck_days, upto;
 
   -- one request per person asked: those with the same days together
   DROP TABLE IF EXISTS pg_temp.tempo_sched_incoming;
@@ -86,9 +93,10 @@ BEGIN
                 GROUP BY 1, 2 ORDER BY 1, 2 LOOP
       EXECUTE format($q$INSERT INTO pg_temp.tempo_sched_incoming
                         SELECT us.account_id, us.date, us.required_seconds, us.day_type, us.holiday_name, us.holiday_seconds
-                          FROM %s us
-                         WHERE us.account_id = ANY (%L::text[]) AND us.date >= %L::date AND us.date <= %L::date$q$,
-                     us, grp.ids, grp.from_day, grp.to_day);
+                          FROM %I.user_schedules us
+                         WHERE us.account_id = ANY ($1) AND us.date >= $2 AND us.date <= $3$q$,
+                     schema)
+        USING grp.ids, grp.from_day, grp.to_day;
     END LOOP;
   EXCEPTION WHEN insufficient_privilege THEN
     RAISE EXCEPTION 'the Tempo token of schema "%" cannot read user schedules', schema
@@ -100,21 +108,21 @@ BEGIN
   SELECT count(*) INTO fetched_rows FROM pg_temp.tempo_sched_incoming;
 
   -- the days asked for are replaced; people who no longer have accounts go
-  EXECUTE format($q$DELETE FROM %s s USING pg_temp.tempo_sched_want w
+  EXECUTE format($q$DELETE FROM %I.schedule_snapshot s USING pg_temp.tempo_sched_want w
                      WHERE s.account_id OPERATOR(pg_catalog.=) w.account_id AND w.from_day <= w.to_day
-                       AND s.date >= w.from_day$q$, ssnap);
-  EXECUTE format('INSERT INTO %s SELECT * FROM pg_temp.tempo_sched_incoming', ssnap);
-  EXECUTE format($q$DELETE FROM %s s WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
-                                                       WHERE w.account_id OPERATOR(pg_catalog.=) s.account_id)$q$, ssnap);
-  EXECUTE format($q$DELETE FROM %s f WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
-                                                       WHERE w.account_id OPERATOR(pg_catalog.=) f.account_id)$q$, fetched);
-  EXECUTE format($q$INSERT INTO %s AS f (account_id, first_day, last_day, fetched_at)
+                       AND s.date >= w.from_day$q$, schema);
+  EXECUTE format('INSERT INTO %I.schedule_snapshot SELECT * FROM pg_temp.tempo_sched_incoming', schema);
+  EXECUTE format($q$DELETE FROM %I.schedule_snapshot s WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
+                                                              WHERE w.account_id OPERATOR(pg_catalog.=) s.account_id)$q$, schema);
+  EXECUTE format($q$DELETE FROM %I.schedule_fetched f WHERE NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sched_want w
+                                                             WHERE w.account_id OPERATOR(pg_catalog.=) f.account_id)$q$, schema);
+  EXECUTE format($q$INSERT INTO %I.schedule_fetched AS f (account_id, first_day, last_day, fetched_at)
                      SELECT w.account_id, w.from_day, w.to_day, pg_catalog.now() FROM pg_temp.tempo_sched_want w
                       WHERE w.from_day <= w.to_day
                      ON CONFLICT (account_id) DO UPDATE
                        SET first_day = least(f.first_day, excluded.first_day), last_day = excluded.last_day,
-                           fetched_at = excluded.fetched_at$q$, fetched);
-  EXECUTE format('SELECT count(*) FROM %s', ssnap) INTO schedule_rows;
+                           fetched_at = excluded.fetched_at$q$, schema);
+  EXECUTE format('SELECT count(*) FROM %I.schedule_snapshot', schema) INTO schedule_rows;
 END $fn$;
 COMMENT ON FUNCTION refresh_schedules(name, regrole, boolean) IS
   'Brings the Tempo schedules of a schema''s people up to date: new days, the last schedule_recheck_days again, everything for a new person (whole: everything)';

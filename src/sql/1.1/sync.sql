@@ -1,9 +1,40 @@
 -- src/sql/1.1/sync.sql: sync: the worklog store kept in step with Tempo
--- (sync_fallback, sync_run, the procedure sync).
+-- (worklog_columns, sync_fallback, sync_run, the steps and the procedure sync).
 -- Part of tempo_fdw--1.0--1.1.sql, which make builds (see the Makefile).
 
 DROP FUNCTION sync_run(name);
 DROP PROCEDURE sync(name);
+
+-- The columns of a worklog store that come from the foreign table
+-- worklogs, in the store's order; from_jira: only those a row from the
+-- Jira fallback replaces (its issue, dates, time and comment: not the
+-- worker, billable time, creation or work attributes, and not the ids).
+-- The one list sync_run and sync_fallback build their statements from.
+CREATE FUNCTION worklog_columns(from_jira boolean DEFAULT false)
+RETURNS name[]
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT array_agg(c.name ORDER BY c.pos)
+    FROM (VALUES (1, 'worklog_id'::name, false), (2, 'source', true), (3, 'issue_id', true),
+                 (4, 'author_account_id', false), (5, 'start_date', true), (6, 'start_time', true),
+                 (7, 'started_at', true), (8, 'time_spent_seconds', true), (9, 'billable_seconds', false),
+                 (10, 'description', true), (11, 'created_at', false), (12, 'updated_at', true),
+                 (13, 'attributes', false), (14, 'jira_worklog_id', false)) c(pos, name, jira)
+   WHERE c.jira OR NOT from_jira
+$$;
+COMMENT ON FUNCTION worklog_columns(boolean) IS
+  'The columns of a worklog store that come from the foreign table worklogs (from_jira: those a Jira fallback row replaces)';
+
+-- A list of SQL for columns: each column through format(item, column)
+-- (so '%I', 'w.%I' or '%1$I = excluded.%1$I'), joined by commas.
+CREATE FUNCTION column_list(cols name[], item text)
+RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT string_agg(format(item, c.name), ', ' ORDER BY c.pos) FROM unnest(cols) WITH ORDINALITY c(name, pos)
+$$;
+COMMENT ON FUNCTION column_list(name[], text) IS
+  'SQL for a list of columns: format(item, column) for each, joined by commas';
 
 -- A sync that read the Jira fallback (allowed), from tempo_sync_incoming:
 -- a Jira row whose id is the twin of a stored worklog updates it with
@@ -12,45 +43,46 @@ DROP PROCEDURE sync(name);
 -- with no author, under minus its Jira id (it has no Tempo id; a negative
 -- one never meets a Tempo id).  Nothing is deleted and the watermark stays:
 -- the next run that reads Tempo reads everything again and replaces them.
-CREATE FUNCTION sync_fallback(store text, seen timestamptz, OUT mapped bigint, OUT unattributed bigint)
+-- The store is the schema's worklog_store, checked by the caller.
+CREATE FUNCTION sync_fallback(schema name, seen timestamptz, OUT mapped bigint, OUT unattributed bigint)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+  jira_cols constant name[] := @extschema@.worklog_columns(from_jira => true);
 BEGIN
-  EXECUTE format($q$UPDATE %1$s w
-                       SET source = i.source, issue_id = i.issue_id, start_date = i.start_date,
-                           start_time = i.start_time, started_at = i.started_at,
-                           time_spent_seconds = i.time_spent_seconds, description = i.description,
-                           updated_at = i.updated_at, attribution = 'jira_mapped', last_seen_at = %2$L::timestamptz
+  EXECUTE format($q$UPDATE %1$I.worklog_store w
+                       SET %2$s, attribution = 'jira_mapped', last_seen_at = $1
                       FROM pg_temp.tempo_sync_incoming i
                      WHERE w.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
                        AND w.attribution OPERATOR(pg_catalog.<>) 'unattributed' AND w.deleted_at IS NULL$q$,
-                 store, seen);
+                 schema, @extschema@.column_list(jira_cols, '%1$I = i.%1$I'))
+    USING seen;
   GET DIAGNOSTICS mapped = ROW_COUNT;
-  EXECUTE format($q$INSERT INTO %1$s AS w (worklog_id, source, issue_id, author_account_id, start_date, start_time,
-                          started_at, time_spent_seconds, billable_seconds, description, created_at, updated_at,
-                          attributes, jira_worklog_id, attribution, last_seen_at, deleted_at)
-                     SELECT OPERATOR(pg_catalog.-) i.worklog_id, i.source, i.issue_id, NULL, i.start_date,
-                            i.start_time, i.started_at, i.time_spent_seconds, NULL, i.description, i.created_at,
-                            i.updated_at, NULL, i.worklog_id, 'unattributed', %2$L::timestamptz, NULL
+  EXECUTE format($q$INSERT INTO %1$I.worklog_store AS w
+                          (worklog_id, jira_worklog_id, %2$s, created_at, author_account_id, billable_seconds,
+                           attributes, attribution, last_seen_at, deleted_at)
+                     SELECT OPERATOR(pg_catalog.-) i.worklog_id, i.worklog_id, %3$s, i.created_at, NULL, NULL,
+                            NULL, 'unattributed', $1, NULL
                        FROM pg_temp.tempo_sync_incoming i
-                      WHERE NOT EXISTS (SELECT 1 FROM %1$s x
+                      WHERE NOT EXISTS (SELECT 1 FROM %1$I.worklog_store x
                                          WHERE x.jira_worklog_id OPERATOR(pg_catalog.=) i.worklog_id
                                            AND x.attribution OPERATOR(pg_catalog.<>) 'unattributed'
                                            AND x.deleted_at IS NULL)
-                     ON CONFLICT (worklog_id) DO UPDATE SET
-                       source = excluded.source, issue_id = excluded.issue_id, start_date = excluded.start_date,
-                       start_time = excluded.start_time, started_at = excluded.started_at,
-                       time_spent_seconds = excluded.time_spent_seconds, description = excluded.description,
-                       updated_at = excluded.updated_at, last_seen_at = excluded.last_seen_at$q$,
-                 store, seen);
+                     ON CONFLICT (worklog_id) DO UPDATE SET %4$s, last_seen_at = excluded.last_seen_at$q$,
+                 schema, @extschema@.column_list(jira_cols, '%I'), @extschema@.column_list(jira_cols, 'i.%I'),
+                 @extschema@.column_list(jira_cols, '%1$I = excluded.%1$I'))
+    USING seen;
   GET DIAGNOSTICS unattributed = ROW_COUNT;
 END $fn$;
-COMMENT ON FUNCTION sync_fallback(text, timestamptz) IS
+COMMENT ON FUNCTION sync_fallback(name, timestamptz) IS
   'Stores the rows of a sync that read the Jira fallback: attributed to the stored worklogs they are twins of, or unattributed';
 
 -- One sync of a store, in the caller's transaction (see trust.sql); full
 -- reads everything since "since" and reconciles the whole store; force
--- lifts max_deletion_share.
+-- lifts max_deletion_share.  Its relations are the schema's worklogs,
+-- worklog_store and (when there) worklog_deletions, each checked
+-- (checked_relation) before it is named, with %I, in a statement; values
+-- go in as parameters.
 CREATE FUNCTION sync_run(schema name, full boolean DEFAULT false, force boolean DEFAULT false,
   allow_fallback boolean DEFAULT false,
   OUT inserted bigint, OUT updated bigint, OUT deleted bigint, OUT deletion_source text,
@@ -59,24 +91,24 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages =
 AS $fn$
 DECLARE
   overlap  constant interval := interval '5 minutes';
+  cols     constant name[] := @extschema@.worklog_columns();
+  -- the columns a stored row takes from an incoming one (all but its id)
+  data_cols constant name[] := cols[2:];
   cfg      record;
   st       record;
   started  timestamptz := clock_timestamp();
   req0     bigint := @extschema@.requests_made();
-  wl       text;
-  store    text;
-  audit    text;
+  has_audit boolean;
   ids      bigint[];
   wfrom    date;
   wmark    timestamptz;
   whole    boolean;
   stored   bigint;
-  twin     text;
   fb_rows  boolean;
   dropped  bigint := 0;
-  cols     constant text := 'worklog_id, source, issue_id, author_account_id, start_date, start_time, '
-                            'started_at, time_spent_seconds, billable_seconds, description, created_at, '
-                            'updated_at, attributes, jira_worklog_id';
+  -- SQL fragments of the reading of worklogs: its select list and filter
+  select_sql text;
+  where_sql  text;
 BEGIN
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema AND t.mode = 'sync';
   IF NOT FOUND THEN
@@ -87,33 +119,37 @@ BEGIN
   PERFORM @extschema@.time_accounts_check_runner(schema, cfg.owner);
   -- the Jira fallback only when allowed, and then attributed (local to this call)
   PERFORM set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
-  wl := @extschema@.checked_relation(schema, 'worklogs', cfg.owner, 'worklogs');
-  store := @extschema@.checked_relation(schema, 'worklog_store', cfg.owner);
-  audit := @extschema@.checked_relation(schema, 'worklog_deletions', cfg.owner, 'worklog_deletions', true);
+  PERFORM @extschema@.checked_relation(schema, 'worklogs', cfg.owner, 'worklogs');
+  PERFORM @extschema@.checked_relation(schema, 'worklog_store', cfg.owner);
+  has_audit := @extschema@.checked_relation(schema, 'worklog_deletions', cfg.owner, 'worklog_deletions', true) IS NOT NULL;
   -- each worklog's Jira twin, for an attributed fallback of the accounts
   -- (a store made before keeps working, and gets the columns now)
-  IF NOT @extschema@.relation_has_column(store, 'attribution') THEN
-    EXECUTE format('ALTER TABLE %s ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
+  IF NOT @extschema@.relation_has_column(format('%I.worklog_store', schema), 'attribution') THEN
+    EXECUTE format('ALTER TABLE %I.worklog_store ADD COLUMN jira_worklog_id bigint, '
+                   'ADD COLUMN attribution text NOT NULL DEFAULT ''tempo'' '
                    'CHECK (attribution IN (''tempo'', ''jira_mapped'', ''unattributed'')), '
                    'ALTER COLUMN author_account_id DROP NOT NULL, '
-                   'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', store, 'tempo');
+                   'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', schema);
   END IF;
-  twin := CASE WHEN @extschema@.relation_has_column(wl, 'jira_worklog_id') THEN 'jira_worklog_id'
-               ELSE 'NULL::bigint AS jira_worklog_id' END;
+  -- a foreign table imported before jira_worklog_id existed: NULL twins
+  select_sql := @extschema@.column_list(cols[:array_length(cols, 1) - 1], '%I') || ', ' ||
+                CASE WHEN @extschema@.relation_has_column(format('%I.worklogs', schema), 'jira_worklog_id')
+                     THEN 'jira_worklog_id' ELSE 'NULL::bigint AS jira_worklog_id' END;
   INSERT INTO @extschema@.sync_state AS x (schema_name) VALUES (schema) ON CONFLICT DO NOTHING;
   SELECT * INTO st FROM @extschema@.sync_state x WHERE x.schema_name = schema FOR UPDATE;
   -- rows of an earlier fallback: the next reading of Tempo is a whole one
-  EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s w WHERE w.attribution OPERATOR(pg_catalog.<>) %L)', store, 'tempo')
+  EXECUTE format($q$SELECT EXISTS (SELECT 1 FROM %I.worklog_store w WHERE w.attribution OPERATOR(pg_catalog.<>) 'tempo')$q$,
+                 schema)
     INTO fb_rows;
   whole := sync_run.full OR st.watermark IS NULL OR fb_rows;
 
   -- what changed: everything since "since" the first time, then since the watermark
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'worklogs');
   DROP TABLE IF EXISTS pg_temp.tempo_sync_incoming;
-  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s, %s FROM %s WHERE %s',
-                 replace(cols, ', jira_worklog_id', ''), twin, wl,
-                 CASE WHEN whole THEN format('start_date >= %L::date', cfg.since)
-                      ELSE format('updated_at >= %L::timestamptz', st.watermark - overlap) END);
+  where_sql := CASE WHEN whole THEN 'start_date >= $1' ELSE 'updated_at >= $2' END;
+  EXECUTE format('CREATE TEMP TABLE tempo_sync_incoming ON COMMIT DROP AS SELECT %s FROM %I.worklogs WHERE %s',
+                 select_sql, schema, where_sql)
+    USING cfg.since, st.watermark - overlap;
   IF EXISTS (SELECT 1 FROM pg_temp.tempo_sync_incoming WHERE source = 'jira') THEN
     IF NOT allow_fallback THEN
       RAISE EXCEPTION 'the worklogs came from the Jira fallback'
@@ -126,7 +162,7 @@ BEGIN
               DETAIL = 'They were made before tempo_fdw 1.1: their views would count unattributed rows for a person of no account.',
               HINT = format('Make them again: SELECT tempo_fdw.create_time_accounts(%L, ..., mode => ''sync'');', schema);
     END IF;
-    SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(store, started) f;
+    SELECT f.mapped, f.unattributed INTO mapped, unattributed FROM @extschema@.sync_fallback(schema, started) f;
     -- rows written: counted as updated (an unattributed row may be new)
     inserted := 0; updated := mapped + unattributed; deleted := 0;
     UPDATE @extschema@.sync_state x
@@ -143,32 +179,23 @@ BEGIN
   PERFORM set_config('tempo_fdw.fallback', 'off', true);
 
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'merging');
-  EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$s w USING (worklog_id)
-                     WHERE (w.source, w.issue_id, w.author_account_id, w.start_date, w.start_time, w.started_at,
-                            w.time_spent_seconds, w.billable_seconds, w.description, w.created_at, w.updated_at,
-                            w.attributes, w.deleted_at, w.jira_worklog_id, w.attribution)
-                           IS DISTINCT FROM
-                           (i.source, i.issue_id, i.author_account_id, i.start_date, i.start_time, i.started_at,
-                            i.time_spent_seconds, i.billable_seconds, i.description, i.created_at, i.updated_at,
-                            i.attributes, NULL::timestamptz, i.jira_worklog_id, 'tempo')$q$, store) INTO updated;
+  EXECUTE format($q$SELECT count(*) FROM pg_temp.tempo_sync_incoming i JOIN %1$I.worklog_store w USING (worklog_id)
+                     WHERE (%2$s, w.deleted_at, w.attribution) IS DISTINCT FROM (%3$s, NULL::timestamptz, 'tempo')$q$,
+                 schema, @extschema@.column_list(data_cols, 'w.%I'), @extschema@.column_list(data_cols, 'i.%I'))
+    INTO updated;
   EXECUTE format($q$WITH up AS (
-                       INSERT INTO %1$s AS w (%2$s, attribution, last_seen_at, deleted_at)
-                       SELECT %2$s, 'tempo', %3$L::timestamptz, NULL FROM pg_temp.tempo_sync_incoming
+                       INSERT INTO %1$I.worklog_store AS w (%2$s, attribution, last_seen_at, deleted_at)
+                       SELECT %2$s, 'tempo', $1, NULL FROM pg_temp.tempo_sync_incoming
                        ON CONFLICT (worklog_id) DO UPDATE SET
-                         source = excluded.source, issue_id = excluded.issue_id,
-                         author_account_id = excluded.author_account_id, start_date = excluded.start_date,
-                         start_time = excluded.start_time, started_at = excluded.started_at,
-                         time_spent_seconds = excluded.time_spent_seconds,
-                         billable_seconds = excluded.billable_seconds, description = excluded.description,
-                         created_at = excluded.created_at, updated_at = excluded.updated_at,
-                         attributes = excluded.attributes, jira_worklog_id = excluded.jira_worklog_id,
-                         attribution = excluded.attribution, last_seen_at = excluded.last_seen_at,
+                         %3$s, attribution = excluded.attribution, last_seen_at = excluded.last_seen_at,
                          deleted_at = NULL
                        RETURNING xmax = 0 AS was_inserted)
-                     SELECT count(*) FILTER (WHERE was_inserted) FROM up$q$, store, cols, started) INTO inserted;
+                     SELECT count(*) FILTER (WHERE was_inserted) FROM up$q$,
+                 schema, @extschema@.column_list(cols, '%I'), @extschema@.column_list(data_cols, '%1$I = excluded.%1$I'))
+    INTO inserted USING started;
   IF fb_rows THEN
     -- what the fallback could not attribute now came from Tempo, under Tempo ids
-    EXECUTE format('DELETE FROM %s w WHERE w.attribution OPERATOR(pg_catalog.=) %L', store, 'unattributed');
+    EXECUTE format($q$DELETE FROM %I.worklog_store w WHERE w.attribution OPERATOR(pg_catalog.=) 'unattributed'$q$, schema);
     GET DIAGNOSTICS dropped = ROW_COUNT;
   END IF;
 
@@ -185,10 +212,11 @@ BEGIN
       SELECT i.worklog_id, i.source FROM pg_temp.tempo_sync_incoming i;
   ELSE
     deletion_source := 'reconcile';
-    IF audit IS NOT NULL THEN
+    IF has_audit THEN
       BEGIN
-        EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s WHERE deleted_at >= %L::timestamptz',
-                       audit, greatest(st.last_started - overlap, now() - interval '179 days')) INTO ids;
+        EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %I.worklog_deletions WHERE deleted_at >= $1',
+                       schema)
+          INTO ids USING greatest(st.last_started - overlap, now() - interval '179 days');
         deletion_source := 'audit';
       EXCEPTION WHEN insufficient_privilege OR invalid_authorization_specification OR fdw_table_not_found THEN
         deletion_source := 'reconcile';
@@ -197,8 +225,9 @@ BEGIN
     IF deletion_source = 'reconcile' THEN
       wfrom := greatest(cfg.since, current_date - cfg.reconcile_days);
       DROP TABLE IF EXISTS pg_temp.tempo_sync_window;
-      EXECUTE format('CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS SELECT worklog_id, source FROM %s WHERE start_date >= %L::date',
-                     wl, wfrom);
+      EXECUTE format('CREATE TEMP TABLE tempo_sync_window ON COMMIT DROP AS SELECT worklog_id, source FROM %I.worklogs WHERE start_date >= $1',
+                     schema)
+        USING wfrom;
     END IF;
   END IF;
   IF deletion_source <> 'audit' THEN
@@ -210,12 +239,13 @@ BEGIN
         USING ERRCODE = 'fdw_error',
               DETAIL = 'Jira worklog ids are not Tempo ids: every stored worklog would count as deleted.';
     END IF;
-    EXECUTE format('SELECT count(*) FROM %s w WHERE w.deleted_at IS NULL AND w.start_date >= %L::date',
-                   store, wfrom) INTO stored;
-    EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %s w
-                     WHERE w.deleted_at IS NULL AND w.start_date >= %L::date
+    EXECUTE format('SELECT count(*) FROM %I.worklog_store w WHERE w.deleted_at IS NULL AND w.start_date >= $1', schema)
+      INTO stored USING wfrom;
+    EXECUTE format('SELECT coalesce(array_agg(worklog_id), ''{}'') FROM %I.worklog_store w
+                     WHERE w.deleted_at IS NULL AND w.start_date >= $1
                        AND NOT EXISTS (SELECT 1 FROM pg_temp.tempo_sync_window x WHERE x.worklog_id = w.worklog_id)',
-                   store, wfrom) INTO ids;
+                   schema)
+      INTO ids USING wfrom;
     IF NOT sync_run.force AND cardinality(ids) > cfg.max_deletion_share * stored THEN
       RAISE EXCEPTION 'sync of "%" would delete % of the % stored worklogs since %', schema, cardinality(ids), stored, wfrom
         USING ERRCODE = 'data_exception',
@@ -224,10 +254,10 @@ BEGIN
     END IF;
   END IF;
   IF cfg.deletions = 'mark' THEN
-    EXECUTE format('UPDATE %s SET deleted_at = %L::timestamptz WHERE deleted_at IS NULL AND worklog_id = ANY (%L::bigint[])',
-                   store, started, ids);
+    EXECUTE format('UPDATE %I.worklog_store SET deleted_at = $1 WHERE deleted_at IS NULL AND worklog_id = ANY ($2)', schema)
+      USING started, ids;
   ELSE
-    EXECUTE format('DELETE FROM %s WHERE worklog_id = ANY (%L::bigint[])', store, ids);
+    EXECUTE format('DELETE FROM %I.worklog_store WHERE worklog_id = ANY ($1)', schema) USING ids;
   END IF;
   GET DIAGNOSTICS deleted = ROW_COUNT;
   deleted := deleted + dropped;
@@ -243,7 +273,6 @@ BEGIN
          requests = @extschema@.requests_made() - req0, error = NULL
    WHERE x.schema_name = schema;
 END $fn$;
-
 
 -- The steps of a sync, run by run_time_accounts (run.sql) in one
 -- subtransaction: the worklogs, then the schedules; then, after the run's
