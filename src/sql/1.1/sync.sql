@@ -1,5 +1,5 @@
 -- src/sql/1.1/sync.sql: sync: the worklog store kept in step with Tempo
--- (worklog_columns, sync_fallback, sync_run, the steps and the procedure sync).
+-- (worklog_columns, sync_fallback, sync_run, sync's steps, the procedure).
 -- Part of tempo_fdw--1.0--1.1.sql, which make builds (see the Makefile).
 
 DROP FUNCTION sync_run(name);
