@@ -19,7 +19,8 @@ SIGTERM/SIGINT exit cleanly with status 0.  (From test/, python3 -m tempo_sim is
 Modules, each one section of the server, in the order they build on each other: config
 (constants, Config, SimError), timeutil, directory (people, issues, schemes), texts
 (descriptions, ADF), snapshots (Tempo worklogs), datasets, selection (filters, caches),
-jira_view, plumbing (scenario, context, responses, request log), tempo_api, jira_api,
+jira_view, plumbing (scenario, context, responses, request log), tempo_api, tempo_dims
+(teams, memberships, accounts, work attributes, periods, approvals), jira_api,
 routing (authentication, faults), control (/_reset, /_log, ...), server (HTTP, main).
 
 With --tls-cert and --tls-key a second listener serves the same endpoints over HTTPS (TLS
@@ -149,6 +150,11 @@ Tempo (Authorization: Bearer <tempo-token>, else 401 text/html):
   POST /4/worklogs/search  /4/worklogs/tempo-to-jira  /4/worklogs/jira-to-tempo
   GET  /4/user-schedule[/{accountId}]  /4/workload-schemes/users/{accountId}
        /4/holiday-schemes/users/{accountId}
+  GET  /4/teams  /4/team-memberships/team/{id}  /4/accounts  /4/work-attributes
+       /4/periods?from&to  /4/timesheet-approvals/team/{id}?from[&to]
+       /4/timesheet-approvals/waiting
+  POST /4/team-memberships/search  /4/accounts/search   (tempo_dims.py documents them and
+       their data, which agree with every dataset's people and _Account_ values)
   POST /4/papertrail/search   (events from /_mutate; `author`/`worker` are accountId
        strings as in the OpenAPI AuditLogEvent schema; errors use the ErrorBean array form
        {"errors":[{"message":..}]})
@@ -168,6 +174,8 @@ Control (no auth, never logged, never faulted):
                                         logs/counters and restore every mutated dataset
   GET  /_stats?ds=&n=&from=&to=&author=&issue=   (author/issue repeatable) -> oracle JSON
   GET  /_data?ds=&n=&kind=tempo|jira|schedule|users[&from=&to=][&workload=N]
+  GET  /_dims?kind=teams|memberships|accounts|work_attributes|periods|approvals
+       [&from=&to=][&team=ID][&ds=]  -> the objects the dimension endpoints serve
   POST /_mutate?ds=NAME  {"upsert":[worklog..], "delete":[tempoWorklogId..], "actor":acc?}
        -> {"upserted":[id..], "deleted":[id..], "missing":[id..], "count":N}.  An upsert of a
        known tempoWorklogId merges its top-level fields; a new one needs issue, author,

@@ -11,6 +11,7 @@ from .snapshots import DictSnap, _int, default_order_key
 from .datasets import DS_RE, drop_datasets, get_dataset
 from .selection import Filter, select, stats
 from .plumbing import LOG, auth_kind
+from .tempo_dims import dims_dump
 
 
 def control(handler, path, query, body):
@@ -56,6 +57,8 @@ def control(handler, path, query, body):
         return 200, "application/json", jdump(stats(snap, select(snap, f))).encode("ascii")
     if path == "/_data":
         return data_dump(ds_from_params(), p)
+    if path == "/_dims":
+        return dims_dump(ds_from_params(), p)
     if path == "/_mutate":
         if handler.command != "POST":
             raise SimError(405, "tempo_sim: /_mutate needs POST")

@@ -11,6 +11,7 @@ from .plumbing import Resp, jira_json, tempo_json
 from .tempo_api import (
     h_id_mapping, h_papertrail, h_search, h_user_schedule, h_user_scheme, h_worklog_one,
     h_worklogs, h_worklogs_scoped)
+from .tempo_dims import ROUTES as DIMS_ROUTES
 from .jira_api import (
     h_jira_deleted, h_jira_issue_worklog_one, h_jira_issue_worklogs, h_jira_list,
     h_jira_myself, h_jira_updated, h_jira_user)
@@ -32,7 +33,7 @@ ROUTES = [(method, re.compile(pattern), fn) for method, pattern, fn in (
     ("GET", r"^/rest/api/([23])/issue/([^/]+)/worklog/([^/]+)$", h_jira_issue_worklog_one),
     ("GET", r"^/rest/api/([23])/myself$", h_jira_myself),
     ("GET", r"^/rest/api/([23])/user$", h_jira_user),
-)]
+) + DIMS_ROUTES]
 
 TEMPO_HTML = {
     401: b"<!DOCTYPE html><html><head><title>401 Unauthorized</title></head><body>"
