@@ -6,8 +6,13 @@
  *
  * One small request per capability, with the current role's credentials
  * and no retries: Tempo worklogs (GET /worklogs?limit=1, the "View
- * worklogs" scope), Tempo schedules (GET /user-schedule for today, the
- * "View schemes" scope), and Jira (GET /rest/api/3/myself).  Each gives one
+ * worklogs" scope, which also covers work attributes), Tempo schedules
+ * (GET /user-schedule for today, the "View schemes" scope), Jira (GET
+ * /rest/api/3/myself); then the scopes of the Tempo dimension tables:
+ * teams and memberships (GET /teams?limit=1, "View teams"), accounts (GET
+ * /accounts?limit=1, "View accounts"), periods (GET /periods for today,
+ * "View periods") and approvals (GET /timesheet-approvals/waiting, "View
+ * approvals").  Each gives one
  * row: ok, the HTTP status, the problem in a few words and a hint.  This is
  * the alert a DBA can schedule; the old tool had none.  Also the small
  * functions refresh and sync ask about their run: requests_made and
@@ -128,6 +133,10 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 		{"tempo worklogs", false, "View worklogs"},
 		{"tempo schedules", false, "View schemes"},
 		{"jira", true, NULL},
+		{"tempo teams", false, "View teams"},
+		{"tempo accounts", false, "View accounts"},
+		{"tempo periods", false, "View periods"},
+		{"tempo approvals", false, "View approvals"},
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false);
@@ -164,6 +173,15 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 			  psprintf("/user-schedule?from=%s&to=%s", today, today));
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[2],
 			  "/rest/api/3/myself");
+	/* the scopes of the Tempo dimension tables, after the first three */
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[3],
+			  "/teams?limit=1");
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[4],
+			  "/accounts?limit=1");
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[5],
+			  psprintf("/periods?from=%s&to=%s", today, today));
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[6],
+			  "/timesheet-approvals/waiting");
 	return (Datum) 0;
 }
 
