@@ -112,6 +112,86 @@ static const TempoColumnDef deletion_columns[] = {
 	{"worker_account_id", TEXTOID, "text", TEMPO_COL_PATH, "worker", false},
 };
 
+/* Tempo dimension tables: columns */
+
+/* Tempo teams: GET /4/teams ("View teams") */
+static const TempoColumnDef team_columns[] = {
+	{"team_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", true},
+	{"name", TEXTOID, "text", TEMPO_COL_PATH, "name", true},
+	{"summary", TEXTOID, "text", TEMPO_COL_PATH, "summary", false},
+	{"administrative", BOOLOID, "boolean", TEMPO_COL_PATH, "administrative", true},
+	{"lead_account_id", TEXTOID, "text", TEMPO_COL_PATH, "lead.accountId", false},
+	{"program_id", INT8OID, "bigint", TEMPO_COL_PATH, "program.id", false},
+	{"program_name", TEXTOID, "text", TEMPO_COL_PATH, "program.name", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/*
+ * Tempo team memberships: POST /4/team-memberships/search ("View teams").
+ * to_date is the inclusive end (inclusiveTo): Tempo's "to" is the day after.
+ */
+static const TempoColumnDef membership_columns[] = {
+	{"membership_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", true},
+	{"team_id", INT8OID, "bigint", TEMPO_COL_PATH, "team.id", true},
+	{"team_name", TEXTOID, "text", TEMPO_COL_PATH, "team.name", false},
+	{"account_id", TEXTOID, "text", TEMPO_COL_PATH, "member.accountId", true},
+	{"role_id", INT8OID, "bigint", TEMPO_COL_PATH, "role.id", true},
+	{"role_name", TEXTOID, "text", TEMPO_COL_PATH, "role.name", true},
+	{"commitment_percent", INT4OID, "integer", TEMPO_COL_PATH, "commitmentPercent", true},
+	{"from_date", DATEOID, "date", TEMPO_COL_PATH, "from", false},
+	{"to_date", DATEOID, "date", TEMPO_COL_PATH, "inclusiveTo", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/* Tempo accounts: POST /4/accounts/search ("View accounts") */
+static const TempoColumnDef account_columns[] = {
+	{"account_id", INT8OID, "bigint", TEMPO_COL_PATH, "id", true},
+	{"key", TEXTOID, "text", TEMPO_COL_PATH, "key", true},
+	{"name", TEXTOID, "text", TEMPO_COL_PATH, "name", true},
+	{"status", TEXTOID, "text", TEMPO_COL_PATH, "status", true},
+	{"global", BOOLOID, "boolean", TEMPO_COL_PATH, "global", true},
+	{"customer_key", TEXTOID, "text", TEMPO_COL_PATH, "customer.key", false},
+	{"customer_name", TEXTOID, "text", TEMPO_COL_PATH, "customer.name", false},
+	{"lead_account_id", TEXTOID, "text", TEMPO_COL_PATH, "lead.accountId", false},
+	{"category_key", TEXTOID, "text", TEMPO_COL_PATH, "category.key", false},
+	{"monthly_budget", INT4OID, "integer", TEMPO_COL_PATH, "monthlyBudget", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/* Tempo work attributes: GET /4/work-attributes ("View worklogs") */
+static const TempoColumnDef work_attribute_columns[] = {
+	{"key", TEXTOID, "text", TEMPO_COL_PATH, "key", true},
+	{"name", TEXTOID, "text", TEMPO_COL_PATH, "name", true},
+	{"type", TEXTOID, "text", TEMPO_COL_PATH, "type", true},
+	{"required", BOOLOID, "boolean", TEMPO_COL_PATH, "required", true},
+	{"list_values", JSONBOID, "jsonb", TEMPO_COL_PATH, "values", false},
+	{"list_names", JSONBOID, "jsonb", TEMPO_COL_PATH, "names", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/*
+ * Tempo timesheet approvals: GET /4/timesheet-approvals/team/{teamId}
+ * ("View approvals"); team_id is the team the request asked for.
+ */
+static const TempoColumnDef approval_columns[] = {
+	{"team_id", INT8OID, "bigint", TEMPO_COL_REQUEST_KEY, NULL, false},
+	{"account_id", TEXTOID, "text", TEMPO_COL_PATH, "user.accountId", true},
+	{"period_from", DATEOID, "date", TEMPO_COL_PATH, "period.from", true},
+	{"period_to", DATEOID, "date", TEMPO_COL_PATH, "period.to", true},
+	{"status", TEXTOID, "text", TEMPO_COL_PATH, "status.key", false},
+	{"reviewer_account_id", TEXTOID, "text", TEMPO_COL_PATH, "reviewer.accountId", false},
+	{"required_seconds", INT8OID, "bigint", TEMPO_COL_PATH, "requiredSeconds", true},
+	{"time_spent_seconds", INT8OID, "bigint", TEMPO_COL_PATH, "timeSpentSeconds", true},
+	{"actions", JSONBOID, "jsonb", TEMPO_COL_PATH, "actions", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/* Tempo approval periods: GET /4/periods ("View periods") */
+static const TempoColumnDef period_columns[] = {
+	{"period_from", DATEOID, "date", TEMPO_COL_PATH, "from", true},
+	{"period_to", DATEOID, "date", TEMPO_COL_PATH, "to", true},
+};
+
 static const TempoResourceDef resources[] = {
 	{TEMPO_RES_WORKLOGS, "worklogs", "tempoWorklogId",
 	lengthof(worklog_columns), worklog_columns},
@@ -121,6 +201,19 @@ static const TempoResourceDef resources[] = {
 	lengthof(schedule_columns), schedule_columns},
 	{TEMPO_RES_WORKLOG_DELETIONS, "worklog_deletions", "entityId",
 	lengthof(deletion_columns), deletion_columns},
+	/* Tempo dimension tables */
+	{TEMPO_RES_TEMPO_TEAMS, "tempo_teams", "id",
+	lengthof(team_columns), team_columns},
+	{TEMPO_RES_TEMPO_TEAM_MEMBERSHIPS, "tempo_team_memberships", "id",
+	lengthof(membership_columns), membership_columns},
+	{TEMPO_RES_TEMPO_ACCOUNTS, "tempo_accounts", "key",
+	lengthof(account_columns), account_columns},
+	{TEMPO_RES_TEMPO_WORK_ATTRIBUTES, "tempo_work_attributes", "key",
+	lengthof(work_attribute_columns), work_attribute_columns},
+	{TEMPO_RES_TEMPO_TIMESHEET_APPROVALS, "tempo_timesheet_approvals", "user.accountId",
+	lengthof(approval_columns), approval_columns},
+	{TEMPO_RES_TEMPO_PERIODS, "tempo_periods", "from",
+	lengthof(period_columns), period_columns},
 };
 
 /*
@@ -172,4 +265,30 @@ tempo_resource_at(int i)
 {
 	Assert(i >= 0 && i < (int) lengthof(resources));
 	return &resources[i];
+}
+
+/*
+ * tempo_resource_scope
+ *		The Tempo token scope a Tempo dimension table needs, for the hint of
+ *		a 403; NULL for the other resources (their hint names theirs).
+ */
+const char *
+tempo_resource_scope(TempoResource resource)
+{
+	switch (resource)
+	{
+		case TEMPO_RES_TEMPO_TEAMS:
+		case TEMPO_RES_TEMPO_TEAM_MEMBERSHIPS:
+			return "View teams";
+		case TEMPO_RES_TEMPO_ACCOUNTS:
+			return "View accounts";
+		case TEMPO_RES_TEMPO_WORK_ATTRIBUTES:
+			return "View worklogs";
+		case TEMPO_RES_TEMPO_TIMESHEET_APPROVALS:
+			return "View approvals";
+		case TEMPO_RES_TEMPO_PERIODS:
+			return "View periods";
+		default:
+			return NULL;
+	}
 }

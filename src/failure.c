@@ -351,6 +351,10 @@ report_hint(const TempoFdwOptions *opts, const TempoHttpResponse *resp,
 				? errhint("Check \"jira_email\" and \"jira_token\" in the user mapping: the API token may be wrong, expired or revoked.")
 				: errhint("Check \"token\" in the user mapping: it may be wrong, expired or revoked, and it needs the \"View worklogs\" scope (and \"View schemes\" for user schedules).");
 		case FAIL_403:
+			if (!jira && tempo_resource_scope(opts->resource) != NULL)
+				return errhint("The token lacks the scope \"%s\" that resource \"%s\" needs. Scopes cannot be edited: create a new token.",
+							   tempo_resource_scope(opts->resource),
+							   tempo_resource_def(opts->resource)->name);
 			return jira
 				? errhint("The Jira account lacks a permission for this request (e.g. Browse projects, or View all worklogs).")
 				: errhint("The token lacks the scope for this endpoint: worklogs need \"View worklogs\", user schedules \"View schemes\". Scopes cannot be edited: create a new token.");

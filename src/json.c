@@ -706,6 +706,23 @@ server_quote(TempoRowPlan *plan, const char *s)
 	return quote_literal_cstr(tempo_server_text(plan->cur_opts, NULL, s, strlen(s)));
 }
 
+/* What a row of the resource is, for messages: a day, a worklog, a row. */
+static const char *
+row_noun(TempoRowPlan *plan)
+{
+	switch (plan->resource->resource)
+	{
+		case TEMPO_RES_USER_SCHEDULES:
+			return "day";
+		case TEMPO_RES_WORKLOGS:
+		case TEMPO_RES_JIRA_WORKLOGS:
+		case TEMPO_RES_WORKLOG_DELETIONS:
+			return "worklog";
+		default:
+			return "row";
+	}
+}
+
 /* Error context: which column of which row was being converted. */
 static void
 conversion_error_callback(void *arg)
@@ -714,8 +731,7 @@ conversion_error_callback(void *arg)
 
 	if (plan->cur_column && plan->cur_row)
 		errcontext("column \"%s\" of foreign table \"%s\", %s %s",
-				   plan->cur_column, plan->relname,
-				   plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
+				   plan->cur_column, plan->relname, row_noun(plan),
 				   row_id(plan, plan->cur_row));
 }
 
@@ -824,9 +840,7 @@ bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("invalid value for column \"%s\" in %s %s",
-					plan->cur_column,
-					plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
-					row_id(plan, row)),
+					plan->cur_column, row_noun(plan), row_id(plan, row)),
 			 errdetail("Expected %s, got %s.", expected, got)));
 }
 
@@ -1004,6 +1018,8 @@ convert_request_key(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON 
 		*isnull = true;
 		return (Datum) 0;
 	}
+	if (col->natural && col->def->type == INT8OID)	/* a team id */
+		return DirectFunctionCall1(int8in, CStringGetDatum(plan->request_key));
 	return text_form(plan, col, pstrdup(plan->request_key));
 }
 
@@ -1187,6 +1203,16 @@ convert_int4(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
 	return Int32GetDatum((int32) n);
 }
 
+/* TEMPO_COL_PATH as boolean */
+static Datum
+convert_bool(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	if (!tempo_json_is(v, cJSON_True) && !tempo_json_is(v, cJSON_False))
+		bad_value(plan, row, "true or false", tempo_json_type_name(v));
+	return BoolGetDatum(tempo_json_is(v, cJSON_True));
+}
+
 /* TEMPO_COL_PATH as text */
 static Datum
 convert_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
@@ -1277,6 +1303,8 @@ choose_body_converter(const TempoColumnPlan *col)
 			return convert_int8;
 		case INT4OID:
 			return convert_int4;
+		case BOOLOID:
+			return convert_bool;
 		case TEXTOID:
 			return convert_text;
 		case DATEOID:

@@ -43,7 +43,15 @@ typedef enum TempoResource
 	TEMPO_RES_WORKLOGS,			/* Tempo /worklogs */
 	TEMPO_RES_JIRA_WORKLOGS,	/* Jira /rest/api/3/worklog... */
 	TEMPO_RES_USER_SCHEDULES,	/* Tempo /user-schedule/{accountId} */
-	TEMPO_RES_WORKLOG_DELETIONS /* Tempo POST /papertrail/search, Deleted */
+	TEMPO_RES_WORKLOG_DELETIONS,	/* Tempo POST /papertrail/search, Deleted */
+	/* Tempo dimension tables */
+	TEMPO_RES_TEMPO_TEAMS,		/* Tempo GET /teams */
+	TEMPO_RES_TEMPO_TEAM_MEMBERSHIPS,	/* Tempo POST /team-memberships/search */
+	TEMPO_RES_TEMPO_ACCOUNTS,	/* Tempo POST /accounts/search */
+	TEMPO_RES_TEMPO_WORK_ATTRIBUTES,	/* Tempo GET /work-attributes */
+	TEMPO_RES_TEMPO_TIMESHEET_APPROVALS,	/* Tempo GET
+											 * /timesheet-approvals/team/{id} */
+	TEMPO_RES_TEMPO_PERIODS		/* Tempo GET /periods */
 } TempoResource;
 
 /* The "fallback" server option */
@@ -130,6 +138,7 @@ extern const TempoResourceDef *tempo_resource_by_name(const char *name);
 extern const TempoResourceDef *tempo_fallback_def(void);
 extern int	tempo_resource_count(void);
 extern const TempoResourceDef *tempo_resource_at(int i);
+extern const char *tempo_resource_scope(TempoResource resource);
 
 /* in url.c */
 extern char *tempo_url_path(const char *url);

@@ -39,7 +39,10 @@ typedef struct TempoStream
 	bool		jira;			/* Jira API (jira_url, Basic auth) */
 	char	   *path;			/* path and query after the base URL */
 	char	   *key;			/* account id of a user-schedule stream */
-	char	   *body;			/* JSON body of a POST stream, or NULL */
+	char	   *body;			/* JSON body of a POST stream, or NULL; a
+								 * NEXT_LINK stream posts it to each link */
+	const char *array_key;		/* a Tempo page's array of rows, if not
+								 * "results" (a static string) */
 	bool		missing_is_empty;	/* a 404 of its first page: the key (user,
 									 * issue) does not exist, so no rows */
 } TempoStream;

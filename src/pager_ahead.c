@@ -112,7 +112,8 @@ top_up(TempoPager *p)
 void
 tempo_pager_ahead_begin(TempoPager *p)
 {
-	if (p->ahead.window <= 1 || p->next_url == NULL || list_length(p->seen_urls) != 1 ||
+	if (p->ahead.window <= 1 || p->next_url == NULL || p->cur->body != NULL ||
+		list_length(p->seen_urls) != 1 ||
 		url_offset(p->next_url) != p->ahead.limit)
 		return;
 	p->ahead.on = true;

@@ -9,7 +9,9 @@
  *	  elsewhere) and never to a link already followed in this stream (a
  *	  server repeating a link would loop us forever); metadata.count must
  *	  match the page.  A user the API does not know is a stream without
- *	  rows.  After the first page, pager_ahead.c may take over.
+ *	  rows.  After the first page, pager_ahead.c may take over.  A stream
+ *	  with a body (a search: team memberships, accounts) posts it to each
+ *	  link instead, one page after another.
  *	- TEMPO_PAGING_TOKEN (the audit's papertrail search): the same POST
  *	  again, its query carrying the nextPageToken, under the same checks of
  *	  the link.
@@ -93,9 +95,11 @@ tempo_pager_link_page(TempoPager *p, MemoryContext page_cxt,
 	TempoPage  *page = NULL;
 	char	   *what;
 
-	if (tempo_pager_request(p, "GET", p->next_url, NULL, &resp, &what, failure))
+	if (tempo_pager_request(p, p->cur->body ? "POST" : "GET", p->next_url, p->cur->body,
+							&resp, &what, failure))
 	{
-		page = tempo_parse_page(p->parser, resp.body, resp.len, "results",
+		page = tempo_parse_page(p->parser, resp.body, resp.len,
+								p->cur->array_key ? p->cur->array_key : "results",
 								"Tempo", what, page_cxt);
 		tempo_pager_recycle_body(p, &resp);
 		tempo_pager_check_count(p, page, what);

@@ -7,7 +7,7 @@
  * apply (pushdown.c), estimates rows (ANALYZE's statistics, else what
  * earlier scans returned, estimate.c, else the pushed date range), offers
  * paths parameterized by join keys (issue_id, author_account_id,
- * account_id) so that a nested loop from a small table asks the API per key,
+ * account_id, team_id) so that a nested loop from a small table asks the API per key,
  * and shrinks the page size under a LIMIT when nothing local can drop rows.
  * No HTTP request is made while planning.
  *
@@ -63,6 +63,8 @@ typedef struct TempoFdwPlanState
 #define REQUEST_COST 100.0
 /* Rows one parameterized request is assumed to return */
 #define ROWS_PER_KEY 200.0
+/* Rows a Tempo dimension table (teams, accounts, ...) is assumed to hold */
+#define DIMENSION_ROWS 100.0
 
 /* Fail early when the server lacks what the resource needs. */
 static void
@@ -92,21 +94,24 @@ scan_cost(double rows, int page_size, int nstreams, Cost *startup, Cost *total)
  *		Otherwise the rows of the pushed date range (or of the whole table)
  *		that earlier scans returned (estimate.c), else a company-year of
  *		worklogs spread evenly, times the selectivity of the other
- *		conditions.
+ *		conditions; a Tempo dimension table, a hundred rows.
  */
 static double
 estimate_rows(PlannerInfo *root, RelOptInfo *baserel, Oid relid, List *filters,
-			  List *other)
+			  List *other, TempoResource resource)
 {
 	double		days = tempo_date_range_days(filters);
 	double		rows;
+	TempoTarget target;
 
 	if (baserel->tuples >= 0)
 		return clamp_row_est(baserel->tuples *
 							 clauselist_selectivity(root, baserel->baserestrictinfo, 0,
 													JOIN_INNER, NULL));
 	rows = tempo_estimate_rows(relid, days);
-	if (rows < 0)
+	if (rows < 0 && tempo_dims_target(resource, &target))
+		rows = DIMENSION_ROWS;
+	else if (rows < 0)
 		rows = days >= 0 ? days * DEFAULT_ROWS / DEFAULT_DAYS : DEFAULT_ROWS;
 	return clamp_row_est(rows * clauselist_selectivity(root, other, 0, JOIN_INNER, NULL));
 }
@@ -153,18 +158,19 @@ tempoGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		other = lappend(other, ri);
 	}
 
-	baserel->rows = estimate_rows(root, baserel, foreigntableid, ps->filters, other);
+	baserel->rows = estimate_rows(root, baserel, foreigntableid, ps->filters, other,
+								  ps->opts->resource);
 	baserel->fdw_private = ps;
 }
 
-/* Is there an account (author) filter among the pushed base conditions? */
+/* Is there a filter of that kind among the pushed base conditions? */
 static bool
-has_account_filter(List *filters)
+has_filter(List *filters, int kind)
 {
 	ListCell   *lc;
 
 	foreach(lc, filters)
-		if (((TempoFilter *) lfirst(lc))->kind == TEMPO_FILTER_AUTHOR)
+		if (((TempoFilter *) lfirst(lc))->kind == kind)
 		return true;
 	return false;
 }
@@ -304,7 +310,10 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 
 	scan_cost(baserel->rows, ps->opts->page_size, 1, &startup, &total);
-	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES && !has_account_filter(ps->filters))
+	if ((ps->opts->resource == TEMPO_RES_USER_SCHEDULES &&
+		 !has_filter(ps->filters, TEMPO_FILTER_AUTHOR)) ||
+		(ps->opts->resource == TEMPO_RES_TEMPO_TIMESHEET_APPROVALS &&
+		 !has_filter(ps->filters, TEMPO_FILTER_ISSUE)))
 	{
 		/* the API cannot list everyone: prefer a path with a join key */
 		startup += disable_cost;
@@ -327,7 +336,7 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		List	   *clauses;
 
 		if (strcmp(name, "issue_id") != 0 && strcmp(name, "author_account_id") != 0 &&
-			strcmp(name, "account_id") != 0)
+			strcmp(name, "account_id") != 0 && strcmp(name, "team_id") != 0)
 			continue;
 		attno = get_attnum(foreigntableid, name);
 		if (attno == InvalidAttrNumber)
@@ -439,9 +448,19 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 		appendStringInfo(&text, "%s%s", text.len ? ", " : "", f.text);
 	}
 
-	/* user_schedules: without an account and dates, say so now */
+	/*
+	 * user_schedules, approvals, periods: without what the API needs, say so
+	 * now
+	 */
 	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES)
 		(void) tempo_build_requests(TEMPO_TARGET_SCHEDULES, filters, limit, TEMPO_ORDER_NONE);
+	else if (tempo_dims_needs_conditions(ps->opts->resource))
+	{
+		TempoTarget target;
+
+		(void) tempo_dims_target(ps->opts->resource, &target);
+		(void) tempo_build_requests(target, filters, limit, TEMPO_ORDER_NONE);
+	}
 
 	if (best_path->fdw_private != NIL)
 		order = (TempoOrder) intVal(linitial(best_path->fdw_private));

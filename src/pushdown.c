@@ -182,6 +182,9 @@ filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op,
 			if (strcmp(column, "account_id") == 0 && coltype == TEXTOID && op == CMP_EQ)
 				return TEMPO_FILTER_AUTHOR;
 			return -1;
+		default:
+			return tempo_dims_filter_kind(resource, column, coltype, op == CMP_EQ,
+										  is_date ? date_kind : -1, exact);
 	}
 	return -1;
 }
@@ -490,6 +493,8 @@ static List *schedule_streams(DateADT from, DateADT to, List *accounts,
 static List *jira_streams(DateADT from, DateADT to, TimestampTz updated,
 						  List *issues, bool have_issues, int unknown, int limit);
 static List *deletion_streams(TimestampTz since, int unknown);
+static TempoDimsQuery *dims_query(DateADT from, DateADT to, List *ids, List *keys,
+								  bool have_ids, bool have_keys, int unknown, int limit);
 
 /*
  * tempo_build_requests
@@ -649,6 +654,10 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 			return jira_streams(from, to, updated, issues, have_issues, unknown, limit);
 		case TEMPO_TARGET_DELETIONS:
 			return deletion_streams(updated, unknown);
+		default:
+			return tempo_dims_streams(target, dims_query(from, to, issues, authors,
+														 have_issues, have_authors,
+														 unknown, limit));
 	}
 	return NIL;					/* keep compiler quiet */
 }
@@ -802,6 +811,25 @@ schedule_streams(DateADT from, DateADT to, List *accounts, bool have_accounts,
 									  id));
 	}
 	return streams;
+}
+
+/* The pushed values of a Tempo dimension table's scan, formatted. */
+static TempoDimsQuery *
+dims_query(DateADT from, DateADT to, List *ids, List *keys, bool have_ids,
+		   bool have_keys, int unknown, int limit)
+{
+	TempoDimsQuery *q = palloc0(sizeof(TempoDimsQuery));
+
+	q->from = (unknown & UNKNOWN_FROM) ? "$param" :
+		from != DATEVAL_NOBEGIN ? format_date(from) : NULL;
+	q->to = (unknown & UNKNOWN_TO) ? "$param" :
+		to != DATEVAL_NOEND ? format_date(to) : NULL;
+	q->ids = (unknown & UNKNOWN_ISSUES) ? list_make1("$param") : ids;
+	q->have_ids = have_ids;
+	q->keys = (unknown & UNKNOWN_AUTHORS) ? list_make1("$param") : keys;
+	q->have_keys = have_keys;
+	q->limit = limit;
+	return q;
 }
 
 /* How far back Tempo's audit log may be asked (it keeps 180 days) */

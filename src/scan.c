@@ -85,6 +85,10 @@ typedef struct TempoFdwScanState
 static TempoTarget
 scan_target(TempoResource resource, bool fell_back)
 {
+	TempoTarget target;
+
+	if (tempo_dims_target(resource, &target))
+		return target;
 	if (resource == TEMPO_RES_USER_SCHEDULES)
 		return TEMPO_TARGET_SCHEDULES;
 	if (resource == TEMPO_RES_WORKLOG_DELETIONS)
@@ -198,6 +202,7 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	TempoTarget target = scan_target(st->opts->resource, st->fell_back);
+	TempoTarget dims_target;
 	List	   *filters;
 	List	   *streams;
 	ListCell   *lc,
@@ -235,10 +240,16 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 		st->first_is_jira = s->jira;
 		break;
 	}
-	/* pages ahead only for whole scans: a LIMIT wants no requests to spare */
+
+	/*
+	 * pages ahead only for whole scans of worklogs: a LIMIT wants no requests
+	 * to spare, nor does a small table (teams, accounts, ...)
+	 */
 	tempo_pager_start(st->pager, streams,
 					  st->fell_back ? st->fallback_cause : NULL,
-					  st->limit < st->opts->page_size ? 1 : st->opts->max_concurrency,
+					  st->limit < st->opts->page_size ||
+					  tempo_dims_target(st->opts->resource, &dims_target) ?
+					  1 : st->opts->max_concurrency,
 					  st->limit);
 	st->started = true;
 	st->done = false;

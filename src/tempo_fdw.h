@@ -59,8 +59,30 @@ typedef enum TempoTarget
 	TEMPO_TARGET_TEMPO_WORKLOGS,	/* Tempo /worklogs */
 	TEMPO_TARGET_JIRA_WORKLOGS, /* Jira worklogs (table or fallback) */
 	TEMPO_TARGET_SCHEDULES,		/* Tempo /user-schedule */
-	TEMPO_TARGET_DELETIONS		/* Tempo /papertrail/search */
+	TEMPO_TARGET_DELETIONS,		/* Tempo /papertrail/search */
+	/* Tempo dimension tables */
+	TEMPO_TARGET_TEAMS,			/* Tempo /teams */
+	TEMPO_TARGET_TEAM_MEMBERSHIPS,	/* Tempo /team-memberships/search */
+	TEMPO_TARGET_ACCOUNTS,		/* Tempo /accounts/search */
+	TEMPO_TARGET_WORK_ATTRIBUTES,	/* Tempo /work-attributes */
+	TEMPO_TARGET_APPROVALS,		/* Tempo /timesheet-approvals/team/{id} */
+	TEMPO_TARGET_PERIODS		/* Tempo /periods */
 } TempoTarget;
+
+/*
+ * The pushed values of a Tempo dimension table's scan, as pushdown.c
+ * combined them (pushdown_dims.c makes the requests)
+ */
+typedef struct TempoDimsQuery
+{
+	char	   *from;			/* YYYY-MM-DD, "$param", or NULL: no bound */
+	char	   *to;				/* the same */
+	List	   *ids;			/* integer ids as strings (TEMPO_FILTER_ISSUE) */
+	bool		have_ids;		/* ... there is such a condition */
+	List	   *keys;			/* text keys (TEMPO_FILTER_AUTHOR) */
+	bool		have_keys;		/* ... there is such a condition */
+	int			limit;			/* page size */
+} TempoDimsQuery;
 
 /* Positions in ForeignScan.fdw_private (plan.c writes, scan.c reads) */
 enum TempoFdwScanPrivateIndex
@@ -96,6 +118,13 @@ extern List *tempo_build_requests(TempoTarget target, List *filters, int limit,
 								  TempoOrder order);
 extern double tempo_date_range_days(List *filters);
 extern double tempo_filter_scan_days(List *filters);
+
+/* in pushdown_dims.c */
+extern int	tempo_dims_filter_kind(TempoResource resource, const char *column,
+								   Oid coltype, bool eq, int date_kind, bool *exact);
+extern bool tempo_dims_target(TempoResource resource, TempoTarget *target);
+extern bool tempo_dims_needs_conditions(TempoResource resource);
+extern List *tempo_dims_streams(TempoTarget target, const TempoDimsQuery *q);
 
 /* in plan.c (the GUC tempo_fdw.enable_pushdown) */
 extern bool tempo_enable_pushdown;
