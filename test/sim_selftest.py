@@ -3,7 +3,8 @@
 
 Starts the simulator on a free loopback port in a subprocess and checks paging against the
 /_stats oracle, filters, gzip, authentication, every fault kind (with short slow_ms), the
-request log, the Jira updated->list walk and issue endpoint, user schedules, /_mutate with
+request log, the Jira updated->list walk and issue endpoint, user schedules, Tempo's teams,
+memberships, accounts, work attributes, periods and approvals, /_mutate with
 papertrail and Jira deletions, the gen dataset and process behaviour (loopback-only, SIGTERM).
 
     python3 test/sim_selftest.py        # prints "N passed, M failed"; exit status 1 on failure
@@ -524,6 +525,62 @@ def test_process():
 
 
 # ----------------------------------------------------------------------------- main
+def test_dims(rows):
+    """Tempo's dimension endpoints: the OpenAPI's required fields, paging, filters, errors,
+    and data that agree with the company worklogs."""
+    teams, pages = tempo_walk("/4/teams?limit=4")
+    check("teams paged", len(teams) == 6 and pages == 2, (len(teams), pages))
+    check("Team required fields", all({"administrative", "id", "links", "members", "name", "permissions",
+                                       "self"} <= set(t) for t in teams))
+    check("teamIds filter", [t["id"] for t in get("/4/teams?teamIds=2&teamIds=5").json()["results"]] == [2, 5])
+    members, pages = tempo_walk("/4/team-memberships/search?limit=10", "POST", {})
+    check("memberships paged by POST", len(members) == 45 and pages == 5, (len(members), pages))
+    check("TeamMembership required fields", all({"commitmentPercent", "id", "role", "self"} <= set(m)
+                                                and {"id", "name", "self"} <= set(m["role"]) for m in members))
+    check("to is the day after inclusiveTo", all(
+        datetime.fromisoformat(m["to"]).toordinal() == datetime.fromisoformat(m["inclusiveTo"]).toordinal() + 1
+        for m in members if "to" in m))
+    authors = {r["author"]["accountId"] for r in rows}
+    check("every worklog author is a member", authors <= {m["member"]["accountId"] for m in members})
+    got = post("/4/team-memberships/search", {"teamIds": [5], "accountIds": [members[0]["member"]["accountId"]]})
+    check("membership search filters", [m["team"]["id"] for m in got.json()["results"]] == [5], got.body[:200])
+    check("memberships of a team", get("/4/team-memberships/team/5").json()["metadata"]["count"] == 4)
+    check("unknown team 404", get("/4/team-memberships/team/99").status == 404)
+    accounts = get("/4/accounts").json()["results"]
+    check("GET accounts: OPEN and CLOSED", {a["status"] for a in accounts} == {"OPEN", "CLOSED"}, accounts)
+    every = post("/4/accounts/search", {"statuses": ["OPEN", "CLOSED", "ARCHIVED"]}).json()["results"]
+    check("search with statuses: archived too", len(every) == 6 and len(accounts) == 5)
+    check("Account required fields", all({"global", "id", "key", "lead", "links", "name", "self", "status"} <= set(a)
+                                         for a in every))
+    keys = {v["value"] for r in rows for v in (r.get("attributes") or {}).get("values", [])
+            if v["key"] == "_Account_"}
+    check("every _Account_ value is an account", keys and keys <= {a["key"] for a in every}, keys)
+    check("search by keys", [a["id"] for a in post("/4/accounts/search", {"keys": ["ACME-OPS"]}).json()["results"]] == [2])
+    check("bad statuses 400", post("/4/accounts/search", {"statuses": ["GONE"]}).status == 400)
+    attrs, _p = tempo_walk("/4/work-attributes?limit=3")
+    check("WorkAttribute required fields", len(attrs) == 4 and all(
+        {"key", "name", "required", "self", "type"} <= set(a) for a in attrs))
+    per = get("/4/periods?from=2024-02-10&to=2024-04-01").json()
+    check("periods overlap from..to", per == {"periods": [{"from": "2024-02-01", "to": "2024-02-29"},
+                                                          {"from": "2024-03-01", "to": "2024-03-31"},
+                                                          {"from": "2024-04-01", "to": "2024-04-30"}]}, per)
+    check("periods need to", get("/4/periods?from=2024-02-10").status == 400)
+    appr = get("/4/timesheet-approvals/team/1?from=2024-03-01&to=2024-03-31").json()
+    check("approvals: one per member", appr["metadata"]["count"] == 10 == len(appr["results"]))
+    check("TimesheetApproval required fields", all({"actions", "period", "requiredSeconds", "self", "timeSpentSeconds",
+                                                    "user", "worklogs"} <= set(a) for a in appr["results"]))
+    acc = appr["results"][1]["user"]["accountId"]
+    spent = sum(r["timeSpentSeconds"] for r in rows if r["author"]["accountId"] == acc
+                and "2024-03-01" <= r["startDate"] <= "2024-03-31")
+    check("approval time == worklogs", appr["results"][1]["timeSpentSeconds"] == spent, (spent, appr["results"][1]))
+    check("approvals need from", get("/4/timesheet-approvals/team/1").status == 400)
+    check("approvals of an unknown team 404", get("/4/timesheet-approvals/team/99?from=2024-03-01").status == 404)
+    check("waiting: IN_REVIEW", {a["status"]["key"] for a in get("/4/timesheet-approvals/waiting").json()["results"]}
+          == {"IN_REVIEW"})
+    check("no scope: 403 on teams only", get("/@fault=403,fault_on=teams/4/teams").status == 403
+          and get("/@fault=403,fault_on=teams/4/accounts").status == 200)
+    check("/_dims accounts", len(json.loads(get("/_dims?kind=accounts").body)) == 6)
+
 
 def main():
     global PORT
@@ -545,7 +602,8 @@ def main():
         check("health", get("/_health").body == b"ok")
         rows = test_tempo_paging()
         for test in (lambda: test_filters(rows), test_gzip_and_auth, test_faults, test_request_log,
-                     lambda: test_jira(rows), lambda: test_schedule(rows), test_mutate_papertrail,
+                     lambda: test_jira(rows), lambda: test_schedule(rows), lambda: test_dims(rows),
+                     test_mutate_papertrail,
                      test_datasets, test_process):
             try:
                 test()
