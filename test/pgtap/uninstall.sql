@@ -98,7 +98,8 @@ CREATE USER MAPPING FOR PUBLIC SERVER un_srv OPTIONS (token 'tempo-test-token');
 -- 1. the superuser's synchronised accounts in alice's schema
 -- ---------------------------------------------------------------------
 CREATE SCHEMA un_a AUTHORIZATION un_alice;
-IMPORT FOREIGN SCHEMA tempo FROM SERVER un_srv INTO un_a;
+IMPORT FOREIGN SCHEMA tempo LIMIT TO (jira_worklogs, user_schedules, worklog_deletions, worklogs)
+  FROM SERVER un_srv INTO un_a;
 SELECT tempo_fdw.create_time_accounts('un_a', '2024-11-01', '2024-12-31', mode => 'sync', populate => false) IS NOT NULL AS made \gset
 CALL tempo_fdw.sync('un_a');
 SELECT count(*) AS stored FROM un_a.worklog_store \gset
@@ -205,7 +206,8 @@ GRANT SELECT ON tempo_fdw.time_account_contracts TO un_bob;
 GRANT USAGE ON SCHEMA cron TO un_bob;
 CREATE SCHEMA un_b AUTHORIZATION un_bob;
 SET ROLE un_bob;
-IMPORT FOREIGN SCHEMA tempo FROM SERVER un_srv INTO un_b;
+IMPORT FOREIGN SCHEMA tempo LIMIT TO (jira_worklogs, user_schedules, worklog_deletions, worklogs)
+  FROM SERVER un_srv INTO un_b;
 SELECT tempo_fdw.create_time_accounts('un_b', '2024-11-01', '2024-12-31', mode => 'sync', populate => false) IS NOT NULL AS made \gset
 SELECT cron.schedule('un-b-bob', '0 3 1 1 *', $$CALL tempo_fdw.sync('un_b')$$) AS jb \gset
 RESET ROLE;
