@@ -192,6 +192,13 @@ SELECT source, ok, http_status, problem FROM tempo_fdw.check_connection('dims_40
 \set t :sim '/@tag=dims,fault=403,fault_on=accounts/4'
 ALTER SERVER dims_403 OPTIONS (SET tempo_url :'t');
 SELECT dims_h.outcome('SELECT * FROM dims.accounts_403');
+-- a host that does not answer: the scopes' probes are not sent (each would
+-- wait as long again), they take the first probe's outcome
+\set t :sim '/@tag=dimshang,fault=hang,slow_ms=3000/4'
+ALTER SERVER dims_403 OPTIONS (SET tempo_url :'t', ADD timeout_ms '500');
+SELECT source, ok, problem FROM tempo_fdw.check_connection('dims_403');
+\set log `curl -s "$TEMPO_SIM_URL/_log?tag=dimshang"`
+SELECT e ->> 'path' AS path FROM jsonb_array_elements(:'log'::jsonb) e ORDER BY (e ->> 'seq')::int;
 
 -- ============================================================
 -- never short: a failure of a later page is an ERROR; 429 and 5xx retried

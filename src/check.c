@@ -12,7 +12,8 @@
  * teams and memberships (GET /teams?limit=1, "View teams"), accounts (GET
  * /accounts?limit=1, "View accounts"), periods (GET /periods for today,
  * "View periods") and approvals (GET /timesheet-approvals/waiting, "View
- * approvals").  Each gives one
+ * approvals"); these four are not sent when the first could not reach
+ * Tempo's host at all (its outcome stands for them).  Each gives one
  * row: ok, the HTTP status, the problem in a few words and a hint.  This is
  * the alert a DBA can schedule; the old tool had none.  Also the small
  * functions refresh and sync ask about their run: requests_made and
@@ -47,10 +48,26 @@ typedef struct CheckDef
 	const char *scope;			/* the Tempo scope it needs, or NULL */
 } CheckDef;
 
-/* Send one request and describe its outcome in a result row. */
+/* Did a request fail to reach its host at all (connect, timeout, TLS)? */
+static bool
+host_unreachable(const TempoHttpResponse *resp)
+{
+	return resp->outcome == TEMPO_HTTP_CONNECT || resp->outcome == TEMPO_HTTP_TIMEOUT ||
+		resp->outcome == TEMPO_HTTP_TLS;
+}
+
+/*
+ * run_check
+ *		Send one request and describe its outcome in a result row.  With
+ *		same_host, a Tempo request whose host could not be reached: its
+ *		outcome stands for this check too, which is not sent (the scopes'
+ *		probes would each wait as long again); with record, the Tempo
+ *		outcome is kept there.
+ */
 static void
 run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
-		  TempoFdwOptions *opts, const CheckDef *check, const char *path)
+		  TempoFdwOptions *opts, const CheckDef *check, const char *path,
+		  TempoHttpResponse *same_host, bool record)
 {
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
@@ -81,6 +98,11 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		resp.outcome = TEMPO_HTTP_NO_CREDENTIALS;
 		tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
 	}
+	else if (same_host != NULL && !record && host_unreachable(same_host))
+	{
+		resp = *same_host;
+		tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
+	}
 	else
 	{
 		req.method = "GET";
@@ -98,6 +120,8 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		}
 		else
 			tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
+		if (record)
+			*same_host = resp;
 	}
 
 	values[0] = CStringGetTextDatum(check->name);
@@ -144,6 +168,7 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 	TempoConn  *conn;
 	AclResult	aclresult;
 	char	   *today;
+	TempoHttpResponse tempo_first;	/* the worklogs probe's outcome */
 
 	aclresult = TEMPO_SERVER_ACLCHECK(server->serverid, GetUserId(), ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
@@ -167,21 +192,22 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 		today = psprintf("%04d-%02d-%02d", y, m, d);
 	}
 
+	memset(&tempo_first, 0, sizeof(tempo_first));
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[0],
-			  "/worklogs?limit=1");
+			  "/worklogs?limit=1", &tempo_first, true);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[1],
-			  psprintf("/user-schedule?from=%s&to=%s", today, today));
+			  psprintf("/user-schedule?from=%s&to=%s", today, today), NULL, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[2],
-			  "/rest/api/3/myself");
+			  "/rest/api/3/myself", NULL, false);
 	/* the scopes of the Tempo dimension tables, after the first three */
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[3],
-			  "/teams?limit=1");
+			  "/teams?limit=1", &tempo_first, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[4],
-			  "/accounts?limit=1");
+			  "/accounts?limit=1", &tempo_first, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[5],
-			  psprintf("/periods?from=%s&to=%s", today, today));
+			  psprintf("/periods?from=%s&to=%s", today, today), &tempo_first, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[6],
-			  "/timesheet-approvals/waiting");
+			  "/timesheet-approvals/waiting", &tempo_first, false);
 	return (Datum) 0;
 }
 
