@@ -11,7 +11,7 @@ DO $$
 DECLARE
   r text;
 BEGIN
-  FOREACH r IN ARRAY ARRAY['hro_r1', 'hro_r2', 'hro_bi'] LOOP
+  FOREACH r IN ARRAY ARRAY['hro_r1', 'hro_r2', 'hro_bi', 'hro Odd'] LOOP
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('DROP OWNED BY %I CASCADE', r);
       EXECUTE format('DROP ROLE %I', r);
@@ -19,7 +19,7 @@ BEGIN
   END LOOP;
 END $$;
 CREATE EXTENSION tempo_fdw;
-SELECT plan(29);
+SELECT plan(33);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hro" >/dev/null
 
 CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
@@ -213,9 +213,26 @@ SELECT is(pg_temp.error_of($$SELECT tempo_fdw.grant_time_accounts('hro_bi')$$),
           'only the extension''s owner grants the use of the accounts');
 RESET ROLE;
 
+-- tempo_fdw.activity_phase shows a run of refresh or sync in the view
+-- activity: only roles that run them may call it, else any role could show
+-- a run that is not one
+SET ROLE hro_bi;
+SELECT is(pg_temp.error_of($$SELECT tempo_fdw.activity_phase('refresh', 'hro_1', 1, 'worklogs')$$),
+          '42501 | permission denied for function activity_phase', 'a BI role cannot show a run in activity');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM tempo_fdw.activity WHERE run_schema = 'hro_1')::int, 0, 'and no run shows');
+SELECT ok(has_function_privilege('hro_r1', 'tempo_fdw.activity_phase(text, name, bigint, text)', 'EXECUTE'),
+          'a role given the use of time accounts may (its refresh and sync do)');
+-- grant_time_accounts names the role with %I: a name that needs quotes
+CREATE ROLE "hro Odd";
+SELECT tempo_fdw.grant_time_accounts('"hro Odd"') IS NULL AS granted \gset
+SELECT ok(has_table_privilege('hro Odd', 'tempo_fdw.time_account_people', 'INSERT')
+          AND has_function_privilege('hro Odd', 'tempo_fdw.activity_phase(text, name, bigint, text)', 'EXECUTE'),
+          'grant_time_accounts grants to a role whose name needs quotes');
+
 SELECT * FROM finish();
 DROP EXTENSION tempo_fdw CASCADE;
 DROP SCHEMA hro_1, hro_2 CASCADE;
-DROP OWNED BY hro_r1, hro_r2, hro_bi CASCADE;
-DROP ROLE hro_r1, hro_r2, hro_bi;
+DROP OWNED BY hro_r1, hro_r2, hro_bi, "hro Odd" CASCADE;
+DROP ROLE hro_r1, hro_r2, hro_bi, "hro Odd";
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hro" >/dev/null

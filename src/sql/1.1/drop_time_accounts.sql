@@ -49,20 +49,21 @@ RETURNS SETOF record
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  cron_job   text;   -- cron.job and cron.unschedule(bigint), if they are pg_cron's
-  cron_unsch text;
-  cron_nsp   name;
+  cron_nsp   name;   -- the schema of cron.job and cron.unschedule(bigint), if they are pg_cron's
+  cron_job   name;
+  cron_unsch name;
+  unsch_nsp  name;
   j          jsonb;
   target     name;
 BEGIN
-  SELECT format('%I.%I', n.nspname, c.relname), n.nspname INTO cron_job, cron_nsp
+  SELECT c.relname, n.nspname INTO cron_job, cron_nsp
     FROM pg_extension e
     JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e'
                     AND d.classid = 'pg_class'::regclass
     JOIN pg_class c ON c.oid = d.objid AND c.relname = 'job' AND c.relkind = 'r'
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE e.extname = 'pg_cron';
-  SELECT format('%I.%I', n.nspname, p.proname) INTO cron_unsch
+  SELECT p.proname, n.nspname INTO cron_unsch, unsch_nsp
     FROM pg_extension e
     JOIN pg_depend d ON d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND d.deptype = 'e'
                     AND d.classid = 'pg_proc'::regclass
@@ -75,8 +76,8 @@ BEGIN
                'made for it live in the database of cron.database_name: cron.unschedule them there)';
     RETURN NEXT;
     RETURN;
-  ELSIF NOT has_schema_privilege(cron_nsp, 'USAGE') OR NOT has_table_privilege(cron_job::regclass, 'SELECT')
-        OR NOT has_function_privilege(format('%s(bigint)', cron_unsch)::regprocedure, 'EXECUTE') THEN
+  ELSIF NOT has_schema_privilege(cron_nsp, 'USAGE') OR NOT has_table_privilege(format('%I.%I', cron_nsp, cron_job)::regclass, 'SELECT')
+        OR NOT has_function_privilege(format('%I.%I(bigint)', unsch_nsp, cron_unsch)::regprocedure, 'EXECUTE') THEN
     outcome := 'not looked at: this role may not use pg_cron (USAGE on its schema), so it has no jobs to remove';
     RETURN NEXT;
     RETURN;
@@ -86,12 +87,13 @@ BEGIN
                'but to a superuser; jobs of other roles for this schema stay';
     RETURN NEXT;
   END IF;
-  FOR j IN EXECUTE format('SELECT to_jsonb(x) FROM %s x WHERE x.database = current_database() ORDER BY x.jobid', cron_job) LOOP
+  FOR j IN EXECUTE format('SELECT to_jsonb(x) FROM %I.%I x WHERE x.database = current_database() ORDER BY x.jobid',
+                          cron_nsp, cron_job) LOOP
     object := format('pg_cron job %s%s of %s: %s', j ->> 'jobid', coalesce(' ' || quote_ident(j ->> 'jobname'), ''),
                      quote_ident(j ->> 'username'), j ->> 'command');
     target := @extschema@.cron_command_schema(j ->> 'command');
     IF target = schema THEN
-      EXECUTE format('SELECT %s(%L::bigint)', cron_unsch, j ->> 'jobid');
+      EXECUTE format('SELECT %I.%I($1)', unsch_nsp, cron_unsch) USING (j ->> 'jobid')::bigint;
       outcome := 'unscheduled';
       RETURN NEXT;
     ELSIF target IS NULL AND strpos(j ->> 'command', schema) > 0 AND (j ->> 'command') ~* '(refresh|sync)' THEN
@@ -162,7 +164,11 @@ BEGIN
       outcome := 'already gone';
     ELSE
       BEGIN
-        EXECUTE format('DROP %s %s', upper(o.kind), rel);
+        -- (checked_relation locked it: the names still mean it)
+        EXECUTE format(CASE o.kind WHEN 'table' THEN 'DROP TABLE %I.%I'
+                                   WHEN 'view' THEN 'DROP VIEW %I.%I'
+                                   ELSE 'DROP MATERIALIZED VIEW %I.%I' END,
+                       schema, o.object_name);
       EXCEPTION WHEN dependent_objects_still_exist THEN
         GET STACKED DIAGNOSTICS det = PG_EXCEPTION_DETAIL;
         RAISE EXCEPTION 'cannot drop %: other objects depend on it', object

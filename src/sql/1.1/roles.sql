@@ -79,7 +79,7 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-  r text := role::text;
+  r name := (SELECT a.rolname FROM pg_roles a WHERE a.oid = role);
 BEGIN
   IF NOT pg_has_role(current_user, (SELECT e.extowner FROM pg_extension e WHERE e.extname = 'tempo_fdw'), 'MEMBER') THEN
     RAISE EXCEPTION 'only the owner of tempo_fdw (or a superuser) grants the use of time accounts'
@@ -88,12 +88,13 @@ BEGIN
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.time_accounts, @extschema@.time_account_objects, '
                  '@extschema@.sync_state, @extschema@.refresh_log, @extschema@.time_account_people, '
                  '@extschema@.time_account_contracts, @extschema@.time_account_absences, '
-                 '@extschema@.time_account_adjustments TO %s', r);
+                 '@extschema@.time_account_adjustments TO %I', r);
   EXECUTE format('GRANT SELECT ON @extschema@.holiday_calendars, @extschema@.holidays, '
-                 '@extschema@.time_account_absence_kinds TO %s', r);
-  EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.time_account_contract_lock(name, text) TO %s', r);
+                 '@extschema@.time_account_absence_kinds TO %I', r);
+  EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.time_account_contract_lock(name, text), '
+                 '@extschema@.activity_phase(text, name, bigint, text) TO %I', r);
   EXECUTE format('GRANT USAGE ON SEQUENCE @extschema@.refresh_log_run_id_seq, @extschema@.time_account_contracts_contract_id_seq, '
-                 '@extschema@.time_account_absences_absence_id_seq, @extschema@.time_account_adjustments_adjustment_id_seq TO %s', r);
+                 '@extschema@.time_account_absences_absence_id_seq, @extschema@.time_account_adjustments_adjustment_id_seq TO %I', r);
 END $fn$;
 COMMENT ON FUNCTION grant_time_accounts(regrole) IS
   'Lets a role keep time accounts of its own: privileges on the shared tables, whose rows row-level security confines to the schemas it owns';

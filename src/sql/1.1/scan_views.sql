@@ -79,6 +79,9 @@ CREATE FUNCTION activity_phase(run text, run_schema name, run_id bigint, phase t
 RETURNS void
 AS 'MODULE_PATHNAME', 'tempo_fdw_activity_phase'
 LANGUAGE C VOLATILE;
+-- (only roles that run refresh or sync: the owner, superusers and the roles
+-- of grant_time_accounts; anyone else could show a run that is not one)
+REVOKE ALL ON FUNCTION activity_phase(text, name, bigint, text) FROM PUBLIC;
 COMMENT ON FUNCTION activity_phase(text, name, bigint, text) IS
   'Shows this backend''s refresh or sync and its phase in the view activity (phase NULL: the run ended); used by refresh and sync';
 

@@ -117,7 +117,7 @@ BEGIN
     IF EXISTS (SELECT 1 FROM pg_prepared_statements p WHERE p.name = 'tempo_fdw_lock') THEN
       DEALLOCATE tempo_fdw_lock;
     END IF;
-    EXECUTE format('PREPARE tempo_fdw_lock AS SELECT FROM %s', qname);
+    EXECUTE format('PREPARE tempo_fdw_lock AS SELECT FROM %I.%I', schema, relname);
     DEALLOCATE tempo_fdw_lock;
     rel := to_regclass(qname);   -- locked now: the name keeps meaning this relation
   END IF;
