@@ -111,7 +111,7 @@ BEGIN
 
   -- who may read the views (SELECT on daily, monthly or balance): given
   -- SELECT on the status, and on a weekly view an earlier call did not make
-  SELECT coalesce(array_agg(DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END), '{}')
+  SELECT coalesce(array_agg(DISTINCT coalesce(r.rolname, 'public')), '{}')
     INTO readers
     FROM @extschema@.time_account_objects o
     JOIN pg_class c ON c.oid = to_regclass(format('%I.%I', o.schema_name, o.object_name))
@@ -157,15 +157,18 @@ BEGIN
     IF rel IS NOT NULL THEN
       existed := existed || obj.name;
       -- its grants (a BI role's SELECT) are given again to what replaces it
-      SELECT grants || coalesce(array_agg(format('GRANT %s ON %s TO %s%s', a.privilege_type, rel,
-                                                 CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END,
+      SELECT grants || coalesce(array_agg(format('GRANT %s ON %I.%I TO %I%s', a.privilege_type, schema, obj.name,
+                                                 coalesce(r.rolname, 'public'),
                                                  CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)), '{}')
         INTO grants
         FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
         LEFT JOIN pg_roles r ON r.oid = a.grantee
        WHERE c.oid = to_regclass(rel) AND a.grantee <> c.relowner;
-      EXECUTE format('DROP %s %s', (SELECT o.kind FROM @extschema@.time_account_objects o
-                                     WHERE o.schema_name = schema AND o.object_name = obj.name), rel);
+      -- (checked_relation locked it: the names still mean it)
+      EXECUTE format(CASE (SELECT o.kind FROM @extschema@.time_account_objects o
+                            WHERE o.schema_name = schema AND o.object_name = obj.name)
+                       WHEN 'table' THEN 'DROP TABLE %I.%I' WHEN 'view' THEN 'DROP VIEW %I.%I'
+                       ELSE 'DROP MATERIALIZED VIEW %I.%I' END, schema, obj.name);
     END IF;
     DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = obj.name;
   END LOOP;
@@ -179,14 +182,14 @@ BEGIN
     IF @extschema@.checked_relation(schema, 'worklog_twins', me, NULL, true) IS NULL THEN
       DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = 'worklog_twins';
       EXECUTE format($q$
-        CREATE TABLE %1$s.worklog_twins (
+        CREATE TABLE %1$I.worklog_twins (
           jira_worklog_id bigint PRIMARY KEY, worklog_id bigint NOT NULL,
-          account_id text NOT NULL, billable_seconds integer)$q$, s);
-      EXECUTE format($c$COMMENT ON TABLE %s.worklog_twins IS 'The Jira twin of each worklog of the last tempo_fdw.refresh that read Tempo, with its worker and billable time: what a refresh from the Jira fallback attributes rows with'$c$, s);
+          account_id text NOT NULL, billable_seconds integer)$q$, schema);
+      EXECUTE format($c$COMMENT ON TABLE %I.worklog_twins IS 'The Jira twin of each worklog of the last tempo_fdw.refresh that read Tempo, with its worker and billable time: what a refresh from the Jira fallback attributes rows with'$c$, schema);
       INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind) VALUES (schema, 'worklog_twins', 'table');
     END IF;
     EXECUTE format($q$
-      CREATE MATERIALIZED VIEW %1$s.worklog_snapshot AS
+      CREATE MATERIALIZED VIEW %1$I.worklog_snapshot AS
       SELECT coalesce(t.worklog_id, w.worklog_id) AS worklog_id, w.source, w.issue_id,
              CASE WHEN w.source OPERATOR(pg_catalog.=) 'tempo' THEN w.author_account_id ELSE t.account_id END AS account_id,
              w.start_date, w.time_spent_seconds,
@@ -194,21 +197,21 @@ BEGIN
              w.updated_at, %6$s AS jira_worklog_id,
              CASE WHEN w.source OPERATOR(pg_catalog.=) 'tempo' THEN 'tempo'
                   WHEN t.worklog_id IS NOT NULL THEN 'jira_mapped' ELSE 'unattributed' END AS attribution
-        FROM %1$s.worklogs w
-        LEFT JOIN %1$s.worklog_twins t
+        FROM %1$I.worklogs w
+        LEFT JOIN %1$I.worklog_twins t
                ON w.source OPERATOR(pg_catalog.<>) 'tempo' AND t.jira_worklog_id OPERATOR(pg_catalog.=) %6$s
        WHERE w.start_date >= %2$L::date AND w.start_date <= %3$s %4$s
          AND (w.source OPERATOR(pg_catalog.=) 'tempo' OR @extschema@.snapshot_fallback_guard(%5$L, w.source))
-      WITH NO DATA$q$, s, since, upto,
+      WITH NO DATA$q$, schema, since, upto,
       CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND w.issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END, schema, twin);
-    EXECUTE format('CREATE UNIQUE INDEX ON %s.worklog_snapshot (attribution, worklog_id)', s);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.worklog_snapshot (attribution, worklog_id)', schema);
   ELSE
     -- the store keeps its rows when the accounts are made again; a store
     -- create_time_accounts did not make is never taken over
     IF @extschema@.checked_relation(schema, 'worklog_store', me, NULL, true) IS NULL THEN
       DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = 'worklog_store';
       EXECUTE format($q$
-        CREATE TABLE %1$s.worklog_store (
+        CREATE TABLE %1$I.worklog_store (
           worklog_id bigint PRIMARY KEY, source text NOT NULL, issue_id bigint NOT NULL,
           author_account_id text, start_date date NOT NULL, start_time time,
           started_at timestamptz, time_spent_seconds integer NOT NULL, billable_seconds integer,
@@ -216,9 +219,9 @@ BEGIN
           attributes jsonb, last_seen_at timestamptz NOT NULL, deleted_at timestamptz,
           jira_worklog_id bigint, attribution text NOT NULL DEFAULT 'tempo'
             CHECK (attribution IN ('tempo', 'jira_mapped', 'unattributed')),
-          CHECK (author_account_id IS NOT NULL OR attribution = 'unattributed'))$q$, s);
-      EXECUTE format('CREATE INDEX worklog_store_start_date ON %s.worklog_store (start_date)', s);
-      EXECUTE format($c$COMMENT ON TABLE %s.worklog_store IS 'Tempo worklogs kept in step by tempo_fdw.sync: changes since the watermark, deletions from the audit log or a trailing window'$c$, s);
+          CHECK (author_account_id IS NOT NULL OR attribution = 'unattributed'))$q$, schema);
+      EXECUTE format('CREATE INDEX worklog_store_start_date ON %I.worklog_store (start_date)', schema);
+      EXECUTE format($c$COMMENT ON TABLE %I.worklog_store IS 'Tempo worklogs kept in step by tempo_fdw.sync: changes since the watermark, deletions from the audit log or a trailing window'$c$, schema);
       INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind) VALUES (schema, 'worklog_store', 'table');
     ELSIF prev_since IS NOT NULL AND since < prev_since THEN
       -- an earlier start: the next sync reads everything since "since" again
@@ -226,56 +229,56 @@ BEGIN
       UPDATE @extschema@.sync_state x SET watermark = NULL WHERE x.schema_name = schema;
     END IF;
     IF NOT @extschema@.relation_has_column(format('%I.worklog_store', schema), 'attribution') THEN
-      EXECUTE format('ALTER TABLE %s.worklog_store ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
+      EXECUTE format('ALTER TABLE %I.worklog_store ADD COLUMN jira_worklog_id bigint, ADD COLUMN attribution text NOT NULL DEFAULT %L '
                      'CHECK (attribution IN (''tempo'', ''jira_mapped'', ''unattributed'')), '
                      'ALTER COLUMN author_account_id DROP NOT NULL, '
-                     'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', s, 'tempo');
+                     'ADD CHECK (author_account_id IS NOT NULL OR attribution = ''unattributed'')', schema, 'tempo');
     END IF;
     EXECUTE format($q$
-      CREATE VIEW %1$s.worklog_snapshot AS
+      CREATE VIEW %1$I.worklog_snapshot AS
       SELECT CASE WHEN attribution OPERATOR(pg_catalog.=) 'unattributed' THEN jira_worklog_id ELSE worklog_id END AS worklog_id,
              source, issue_id,
              CASE WHEN attribution OPERATOR(pg_catalog.=) 'unattributed' THEN NULL ELSE author_account_id END AS account_id,
              start_date, time_spent_seconds, billable_seconds, updated_at, jira_worklog_id, attribution
-        FROM %1$s.worklog_store
-       WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, s, since, upto,
+        FROM %1$I.worklog_store
+       WHERE deleted_at IS NULL AND start_date >= %2$L::date AND start_date <= %3$s %4$s$q$, schema, since, upto,
       CASE WHEN issue_ids IS NULL THEN '' ELSE format('AND issue_id = ANY (%L::bigint[])', issue_ids || absence_issue_ids) END);
   END IF;
   -- Tempo's schedules of the people with accounts, fetched incrementally
   -- (refresh_schedules; empty with schedules => 'local', never read)
   EXECUTE format($q$
-    CREATE TABLE %1$s.schedule_snapshot (
+    CREATE TABLE %1$I.schedule_snapshot (
       account_id text NOT NULL, date date NOT NULL, required_seconds integer, day_type text,
       holiday_name text, holiday_seconds integer, PRIMARY KEY (account_id, date));
-    CREATE TABLE %1$s.schedule_fetched (
+    CREATE TABLE %1$I.schedule_fetched (
       account_id text PRIMARY KEY, first_day date NOT NULL, last_day date NOT NULL,
-      fetched_at timestamptz NOT NULL)$q$, s);
+      fetched_at timestamptz NOT NULL)$q$, schema);
 
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
   PERFORM @extschema@.time_account_status_view(schema, asof, mode, schedules);
 
   -- fallback rows of no known worker: counted for nobody, shown here
   EXECUTE format($q$
-    CREATE VIEW %1$s.time_account_unattributed AS
+    CREATE VIEW %1$I.time_account_unattributed AS
     SELECT start_date AS date, issue_id, sum(time_spent_seconds)::bigint AS seconds
-      FROM %1$s.worklog_snapshot
+      FROM %1$I.worklog_snapshot
      WHERE attribution OPERATOR(pg_catalog.=) 'unattributed'
-     GROUP BY 1, 2$q$, s);
+     GROUP BY 1, 2$q$, schema);
 
   -- what BI tools show
   EXECUTE format($c$
-    COMMENT ON %3$s %1$s.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
-    COMMENT ON TABLE %1$s.schedule_snapshot IS %4$L;
-    COMMENT ON TABLE %1$s.schedule_fetched IS 'Per person, the days of Tempo''s schedule in schedule_snapshot (first_day to last_day) and when they were last fetched';
-    COMMENT ON COLUMN %1$s.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
-    COMMENT ON COLUMN %1$s.time_account_balance.as_of IS %5$L;
-    COMMENT ON COLUMN %1$s.worklog_snapshot.jira_worklog_id IS 'Id of the worklog''s twin in Jira';
-    COMMENT ON COLUMN %1$s.worklog_snapshot.attribution IS 'tempo: from Tempo; jira_mapped: from the Jira fallback, worker and billable time from the last good Tempo data; unattributed: from the Jira fallback with no known worker (account_id NULL)';
-    COMMENT ON VIEW %1$s.time_account_unattributed IS 'Time from the Jira fallback that no worker is known for (made while Tempo could not be read): counted in no account until the next refresh from Tempo';
-    COMMENT ON COLUMN %1$s.time_account_unattributed.date IS 'Day of the work (Jira''s started, in its offset)';
-    COMMENT ON COLUMN %1$s.time_account_unattributed.issue_id IS 'Jira issue id';
-    COMMENT ON COLUMN %1$s.time_account_unattributed.seconds IS 'Logged time in seconds'
-  $c$, s, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
+    COMMENT ON %3$s %1$I.worklog_snapshot IS 'Tempo worklogs the time accounts count, as of the last tempo_fdw.refresh';
+    COMMENT ON TABLE %1$I.schedule_snapshot IS %4$L;
+    COMMENT ON TABLE %1$I.schedule_fetched IS 'Per person, the days of Tempo''s schedule in schedule_snapshot (first_day to last_day) and when they were last fetched';
+    COMMENT ON COLUMN %1$I.time_account_daily.logged_seconds IS 'Logged time (%2$s) of worklogs on the day';
+    COMMENT ON COLUMN %1$I.time_account_balance.as_of IS %5$L;
+    COMMENT ON COLUMN %1$I.worklog_snapshot.jira_worklog_id IS 'Id of the worklog''s twin in Jira';
+    COMMENT ON COLUMN %1$I.worklog_snapshot.attribution IS 'tempo: from Tempo; jira_mapped: from the Jira fallback, worker and billable time from the last good Tempo data; unattributed: from the Jira fallback with no known worker (account_id NULL)';
+    COMMENT ON VIEW %1$I.time_account_unattributed IS 'Time from the Jira fallback that no worker is known for (made while Tempo could not be read): counted in no account until the next refresh from Tempo';
+    COMMENT ON COLUMN %1$I.time_account_unattributed.date IS 'Day of the work (Jira''s started, in its offset)';
+    COMMENT ON COLUMN %1$I.time_account_unattributed.issue_id IS 'Jira issue id';
+    COMMENT ON COLUMN %1$I.time_account_unattributed.seconds IS 'Logged time in seconds'
+  $c$, schema, CASE logged WHEN 'billable' THEN 'billable seconds' ELSE 'time spent' END,
      CASE mode WHEN 'sync' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END,
      CASE schedules WHEN 'tempo' THEN 'Tempo user schedules of the people with accounts, fetched incrementally by tempo_fdw.refresh and sync (see schedule_fetched)'
           ELSE 'Empty: these accounts take required time from contracts and local holiday calendars (schedules => local)' END,
@@ -287,9 +290,9 @@ BEGIN
   END LOOP;
   FOREACH g IN ARRAY readers LOOP
     IF NOT 'time_account_weekly' = ANY (existed) THEN
-      EXECUTE format('GRANT SELECT ON %s.time_account_weekly TO %s', s, g);
+      EXECUTE format('GRANT SELECT ON %I.time_account_weekly TO %I', schema, g);
     END IF;
-    EXECUTE format('GRANT SELECT ON %s.time_account_status TO %s', s, g);
+    EXECUTE format('GRANT SELECT ON %I.time_account_status TO %I', schema, g);
   END LOOP;
 
   INSERT INTO @extschema@.time_account_objects (schema_name, object_name, kind)
@@ -313,8 +316,8 @@ BEGIN
   IF populate AND mode = 'sync' THEN
     PERFORM @extschema@.sync_run(schema);
   ELSIF populate THEN
-    EXECUTE format('REFRESH MATERIALIZED VIEW %s.worklog_snapshot', s);
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s.worklog_snapshot WHERE source = ''jira'')', s) INTO fallback;
+    EXECUTE format('REFRESH MATERIALIZED VIEW %I.worklog_snapshot', schema);
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I.worklog_snapshot WHERE source = ''jira'')', schema) INTO fallback;
     IF fallback THEN
       RAISE EXCEPTION 'the worklogs of "%" came from the Jira fallback', schema
         USING ERRCODE = 'fdw_error',
