@@ -54,6 +54,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -424,6 +425,33 @@ tempo_page_ids(TempoPage *page, const char *key)
 }
 
 /*
+ * tempo_page_values
+ *		The values at a dotted path of the elements of the page's array, as
+ *		text: integers and strings (join keys); others are left out.
+ */
+List *
+tempo_page_values(TempoPage *page, const char *path)
+{
+	const char *keys[MAX_PATH_KEYS];
+	int			nkeys = split_path(path, keys);
+	List	   *out = NIL;
+	cJSON	   *item;
+
+	cJSON_ArrayForEach(item, page->rows)
+	{
+		cJSON	   *v = tempo_json_follow(item, nkeys, keys);
+		int64_t		n;
+
+		if (tempo_json_is(v, cJSON_String))
+			out = lappend(out, pstrdup(v->valuestring));
+		else if (tempo_json_is(v, cJSON_Number) &&
+				 tempo_json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+			out = lappend(out, psprintf(INT64_FORMAT, (int64) n));
+	}
+	return out;
+}
+
+/*
  * tempo_page_ints
  *		The integers at key of the elements of the page's array that have
  *		one, into out (room for tempo_page_nrows); returns how many.  The
@@ -608,7 +636,7 @@ tempo_row_plan_uses_text(TempoRowPlan *plan)
 				break;
 			case TEMPO_COL_PATH:
 				if (!col->natural || col->def->type == TEXTOID ||
-					col->def->type == JSONBOID)
+					col->def->type == JSONBOID || col->def->type == TEXTARRAYOID)
 					return true;
 				break;
 			default:
@@ -706,6 +734,25 @@ server_quote(TempoRowPlan *plan, const char *s)
 	return quote_literal_cstr(tempo_server_text(plan->cur_opts, NULL, s, strlen(s)));
 }
 
+/* What a row of the plan's resource is, for messages. */
+static const char *
+row_noun(TempoRowPlan *plan)
+{
+	switch (plan->resource->resource)
+	{
+		case TEMPO_RES_USER_SCHEDULES:
+			return "day";
+		case TEMPO_RES_JIRA_USERS:
+			return "user";
+		case TEMPO_RES_JIRA_PROJECTS:
+			return "project";
+		case TEMPO_RES_JIRA_ISSUES:
+			return "issue";
+		default:
+			return "worklog";
+	}
+}
+
 /* Error context: which column of which row was being converted. */
 static void
 conversion_error_callback(void *arg)
@@ -715,7 +762,7 @@ conversion_error_callback(void *arg)
 	if (plan->cur_column && plan->cur_row)
 		errcontext("column \"%s\" of foreign table \"%s\", %s %s",
 				   plan->cur_column, plan->relname,
-				   plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
+				   row_noun(plan),
 				   row_id(plan, plan->cur_row));
 }
 
@@ -825,7 +872,7 @@ bad_value(TempoRowPlan *plan, cJSON *row, const char *expected, const char *got)
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("invalid value for column \"%s\" in %s %s",
 					plan->cur_column,
-					plan->resource->resource == TEMPO_RES_USER_SCHEDULES ? "day" : "worklog",
+					row_noun(plan),
 					row_id(plan, row)),
 			 errdetail("Expected %s, got %s.", expected, got)));
 }
@@ -1119,6 +1166,29 @@ convert_is_app(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
 	return text_form(plan, col, app ? "true" : "false");
 }
 
+/* TEMPO_COL_EPIC_KEY: the key of the issue at path if it is an epic, or NULL */
+static Datum
+convert_epic_key(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				 bool *isnull)
+{
+	static const char *level_path[] = {"fields", "issuetype", "hierarchyLevel"};
+	cJSON	   *level;
+	cJSON	   *key;
+	int64		n;
+
+	if (!tempo_json_is(v, cJSON_Object))
+		bad_value(plan, row, "an issue object", tempo_json_type_name(v));
+	level = tempo_json_follow(v, 3, level_path);
+	key = cJSON_GetObjectItemCaseSensitive(v, "key");
+	if (level == NULL || !json_integer(level, PG_INT32_MIN, PG_INT32_MAX, &n) || n != 1 ||
+		!tempo_json_is(key, cJSON_String))
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return text_form(plan, col, key->valuestring);
+}
+
 /* TEMPO_COL_LOCAL_TIME: the time of a local timestamp */
 static Datum
 convert_local_time(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
@@ -1197,6 +1267,40 @@ convert_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
 	return CStringGetTextDatum(row_string(plan, v->valuestring));
 }
 
+/* TEMPO_COL_PATH as boolean */
+static Datum
+convert_bool(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+			 bool *isnull)
+{
+	if (!tempo_json_is(v, cJSON_True) && !tempo_json_is(v, cJSON_False))
+		bad_value(plan, row, "true or false", tempo_json_type_name(v));
+	return BoolGetDatum(tempo_json_is(v, cJSON_True));
+}
+
+/* TEMPO_COL_PATH as text[]: an array of strings */
+static Datum
+convert_text_array(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				   bool *isnull)
+{
+	int			n;
+	Datum	   *elems;
+	cJSON	   *e;
+	int			i = 0;
+
+	if (!tempo_json_is(v, cJSON_Array))
+		bad_value(plan, row, "an array of strings", tempo_json_type_name(v));
+	n = cJSON_GetArraySize(v);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!tempo_json_is(e, cJSON_String))
+			bad_value(plan, row, "an array of strings",
+					  psprintf("an array holding %s", tempo_json_type_name(e)));
+		elems[i++] = CStringGetTextDatum(row_string(plan, e->valuestring));
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /* TEMPO_COL_PATH as date */
 static Datum
 convert_date(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
@@ -1266,6 +1370,8 @@ choose_body_converter(const TempoColumnPlan *col)
 			return convert_local_time;
 		case TEMPO_COL_LOCAL_DATE:
 			return convert_local_date;
+		case TEMPO_COL_EPIC_KEY:
+			return convert_epic_key;
 		default:
 			break;				/* TEMPO_COL_PATH */
 	}
@@ -1287,6 +1393,10 @@ choose_body_converter(const TempoColumnPlan *col)
 			return convert_timestamptz;
 		case JSONBOID:
 			return convert_jsonb;
+		case BOOLOID:
+			return convert_bool;
+		case TEXTARRAYOID:
+			return convert_text_array;
 	}
 	elog(ERROR, "unexpected natural type %u", col->def->type);
 	return NULL;				/* keep compiler quiet */
