@@ -5,12 +5,12 @@
  *		  pushed to the API and the plan's private list.
  *
  * Files: tempo_fdw.c (module entry), pushdown.c, pushdown_jira.c,
- * keybatch.c, plan.c, scan.c, import.c, analyze.c.  check.c (check_connection) sits beside it and
- * needs none of it.  The layers below, each including only
- * those under it: options.h (options and catalog), shared.h
- * (shared-memory features), transport.h (connections, HTTP; failure.h),
- * rows.h (pages and rows), pager.h (streams and paging).  No file below
- * this layer includes this header.
+ * keybatch.c, plan.c, scan.c, import.c, analyze.c. check.c
+ * (check_connection) sits beside it and needs none of it. The layers below,
+ * each including only those under it: options.h (options and catalog),
+ * shared.h (shared-memory features), transport.h (connections, HTTP;
+ * failure.h), rows.h (pages and rows), pager.h (streams and paging). No
+ * file below this layer includes this header.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
