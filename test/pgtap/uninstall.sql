@@ -147,7 +147,9 @@ SELECT results_eq($$SELECT jobname::text COLLATE "default" FROM cron.job WHERE c
                   '(1) pg_cron keeps the jobs of another schema, of more than one call, and of another database');
 SELECT results_eq($$SELECT c.relname::text COLLATE "default", c.relkind::text, c.relowner::regrole::text FROM pg_class c
                      WHERE c.relnamespace = 'un_a'::regnamespace AND c.relkind <> 'i' ORDER BY 1$$,
-                  $$VALUES ('jira_worklogs', 'f', 'postgres'), ('time_account_balance', 'v', 'un_alice'),
+                  $$VALUES ('jira_issues', 'f', 'postgres'), ('jira_projects', 'f', 'postgres'),
+                           ('jira_users', 'f', 'postgres'),
+                           ('jira_worklogs', 'f', 'postgres'), ('time_account_balance', 'v', 'un_alice'),
                            ('user_schedules', 'f', 'postgres'), ('worklog_deletions', 'f', 'postgres'),
                            ('worklog_store', 'r', 'postgres'), ('worklogs', 'f', 'postgres')$$,
                   '(1) what remains in un_a: the imported foreign tables, alice''s view and the kept store');
@@ -224,7 +226,8 @@ SELECT results_eq($$SELECT object, outcome FROM res_b$$,
                   ('pg_cron job %s "un-b-bob" of un_bob: CALL tempo_fdw.sync(''un_b'')', 'unscheduled')$$, :jb),
   '(4) the owner drops his accounts and, when asked, the store; and his own job');
 SELECT results_eq($$SELECT c.relname::text COLLATE "default" FROM pg_class c WHERE c.relnamespace = 'un_b'::regnamespace ORDER BY 1$$,
-                  $$VALUES ('jira_worklogs'), ('user_schedules'), ('worklog_deletions'), ('worklogs')$$,
+                  $$VALUES ('jira_issues'), ('jira_projects'), ('jira_users'), ('jira_worklogs'),
+                           ('user_schedules'), ('worklog_deletions'), ('worklogs')$$,
                   '(4) only his imported foreign tables remain in un_b');
 SELECT results_eq($$SELECT jobid FROM cron.job WHERE command LIKE '%un\_b%'$$, format('VALUES (%s::bigint)', :jp),
                   '(4) the superuser''s job for un_b stays: bob cannot see it');
