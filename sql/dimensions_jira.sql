@@ -17,6 +17,7 @@ CREATE USER MAPPING FOR PUBLIC SERVER dims_srv
 CREATE SCHEMA dims;
 \set helpers dims
 \ir sql/include/outcome.sql
+\ir sql/include/plan.sql
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs, jira_users, jira_projects, jira_issues)
   FROM SERVER dims_srv INTO dims;
 \d dims.jira_users
@@ -163,7 +164,8 @@ EXPLAIN (VERBOSE, COSTS OFF) SELECT key FROM dims.jira_issues WHERE id IN (10000
 EXPLAIN (VERBOSE, COSTS OFF) SELECT key FROM dims.jira_issues WHERE key = 'ACME-1';
 EXPLAIN (VERBOSE, COSTS OFF)
   SELECT key FROM dims.jira_issues WHERE project_key = 'OPS' AND updated_at >= '2024-03-01 00:30+00';
-EXPLAIN (VERBOSE, COSTS OFF) SELECT key FROM dims.jira_issues WHERE key IN ('A"B', 'C\D', 'E''F');
+EXPLAIN (VERBOSE, COSTS OFF)
+  SELECT key FROM dims.jira_issues WHERE key IN ('A"B', 'C\D', 'E''F') AND project_key = 'ACME';
 SELECT dims.same_issues($$id IN (10000, 10036, 7)$$);
 SELECT dims.same_issues($$id = 10036 AND id IN (10036, 10037)$$);
 SELECT dims.same_issues($$key IN ('ACME-1', 'OPS-4', 'NOPE-1')$$);
@@ -171,11 +173,14 @@ SELECT dims.same_issues($$project_key = 'OPS' AND updated_at >= '2024-03-01 00:3
 SELECT dims.same_issues($$updated_at > '2024-05-01'$$);
 SELECT dims.same_issues($$updated_at >= '2024-06-09 12:24+00' AND updated_at < '2024-06-09 12:25+00'$$);
 -- quotes and backslashes in a key: escaped in the JQL, read back by the
--- simulator's JQL parser exactly (no such issue: no rows, no error)
+-- simulator's JQL parser exactly (no such issue: no rows, no error); keys
+-- alone go to issue/bulkfetch as JSON strings
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
+SELECT count(*) FROM dims.jira_issues WHERE key IN ('A"B', 'C\D', 'E''F', 'ACME-1') AND project_key IN ('ACME', 'OPS');
 SELECT count(*) FROM dims.jira_issues WHERE key IN ('A"B', 'C\D', 'E''F', 'ACME-1');
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
-SELECT jql FROM dims.requests(:'log');
+SELECT e ->> 'path' AS path, coalesce((e ->> 'body')::jsonb ->> 'jql', (e ->> 'body')::jsonb ->> 'issueIdsOrKeys') AS asked
+  FROM jsonb_array_elements(:'log'::jsonb) e;
 -- a NULL or an empty list: no request
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
 SELECT count(*) FROM dims.jira_issues WHERE key = NULL;
@@ -183,11 +188,17 @@ SELECT count(*) FROM dims.jira_issues WHERE id = ANY ('{}');
 SELECT count(*) FROM dims.jira_issues WHERE id IN (10000) AND id IN (10001);
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
 SELECT count(*) AS requests FROM dims.requests(:'log');
--- more ids than one search takes (100): a search per 100
+-- more ids than one request takes (100): a request per 100, in a search
+-- (with another condition) or in issue/bulkfetch (ids alone)
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
+SELECT count(*) FROM dims.jira_issues
+ WHERE id = ANY (ARRAY(SELECT g FROM generate_series(9950, 10149) g)) AND updated_at >= '2000-01-01';
 SELECT count(*) FROM dims.jira_issues WHERE id = ANY (ARRAY(SELECT g FROM generate_series(9950, 10149) g));
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
-SELECT method, path, left(jql, 30) AS jql_start, right(jql, 30) AS jql_end FROM dims.requests(:'log');
+SELECT e ->> 'method' AS method, e ->> 'path' AS path,
+       left(coalesce((e ->> 'body')::jsonb ->> 'jql', (e ->> 'body')::jsonb ->> 'issueIdsOrKeys'), 30) AS asked_start,
+       right(coalesce((e ->> 'body')::jsonb ->> 'jql', (e ->> 'body')::jsonb ->> 'issueIdsOrKeys'), 30) AS asked_end
+  FROM jsonb_array_elements(:'log'::jsonb) e;
 
 -- ============================================================ errors
 -- 401, 403, 404 and 500 (after a retry), 429 with Retry-After then success,
@@ -213,6 +224,26 @@ SELECT s AS scenario, t AS tbl,
   FROM unnest(ARRAY['fault=500,fault_at=1', 'fault=badjson,fault_at=1', 'fault=reset,fault_at=1']) s,
        unnest(ARRAY['jira_users', 'jira_projects', 'jira_issues']) t ORDER BY 1, 2;
 ALTER SERVER dims_srv OPTIONS (DROP page_size);
+-- paging that would end short or never: a total the pages do not reach, a
+-- nextPageToken that comes back, an issue bulkfetch could not return (the
+-- error's detail says which)
+CREATE FUNCTION dims.fault_detail(scenario text, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; d text;
+BEGIN
+  EXECUTE format('ALTER SERVER dims_srv OPTIONS (SET jira_url %L)',
+                 current_setting('dims.sim') || '/@tag=dims_fault,' || scenario);
+  BEGIN
+    EXECUTE q;
+    st := 'ok';
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, d = PG_EXCEPTION_DETAIL;
+  END;
+  EXECUTE format('ALTER SERVER dims_srv OPTIONS (SET jira_url %L)', current_setting('dims.sim') || '/@tag=dims');
+  RETURN st || coalesce(': ' || d, '');
+END $$;
+SELECT dims.fault_detail('fault=countmismatch', 'SELECT count(*) FROM dims.jira_projects') AS outcome;
+SELECT dims.fault_detail('fault=nextloop', $$SELECT count(*) FROM dims.jira_issues WHERE project_key = 'ACME'$$) AS outcome;
+SELECT dims.fault_detail('fault=countmismatch', 'SELECT count(*) FROM dims.jira_issues WHERE id IN (10000, 10036)') AS outcome;
 -- no Jira credentials: a clear error, no request
 CREATE SERVER dims_nocred FOREIGN DATA WRAPPER tempo_fdw OPTIONS (jira_url :'jurl');
 CREATE USER MAPPING FOR PUBLIC SERVER dims_nocred OPTIONS (token 'tempo-test-token');
@@ -225,8 +256,8 @@ SELECT dims.outcome('SELECT * FROM dims.users_nojira');
 -- ============================================================ joins
 -- worklogs joined to their issues: jira_issues is the inner side of a nested
 -- loop parameterized by issue_id, and each rescan with a key not read yet
--- asks for all the keys of the worklogs page that holds it: one search per
--- page of worklogs (pages of 50 here), not one per row
+-- asks for all the keys of the worklogs page that holds it: one
+-- issue/bulkfetch per page of worklogs (pages of 50 here), not one per row
 ALTER SERVER dims_srv OPTIONS (ADD page_size '50');
 EXPLAIN (COSTS OFF)
   SELECT i.project_key, sum(w.time_spent_seconds) FROM dims.worklogs w
@@ -238,12 +269,15 @@ SELECT i.project_key, i.issue_type, count(*), sum(w.time_spent_seconds) FROM dim
  WHERE w.start_date BETWEEN '2024-03-04' AND '2024-03-08' GROUP BY 1, 2 ORDER BY 1, 2;
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
 SELECT method, path, count(*) AS requests FROM dims.requests(:'log') GROUP BY 1, 2 ORDER BY 1 DESC, 2;
--- each search asks for the distinct issues of one page of worklogs
-SELECT count(*) AS searches, max(jsonb_array_length(to_jsonb(regexp_split_to_array(
-         substring(jql FROM 'id in \(([^)]*)\)'), ', ')))) AS most_ids,
-       sum(jsonb_array_length(to_jsonb(regexp_split_to_array(
-         substring(jql FROM 'id in \(([^)]*)\)'), ', ')))) AS ids_asked
-  FROM dims.requests(:'log') WHERE path = '/rest/api/3/search/jql';
+-- EXPLAIN ANALYZE: the inner scan ran for every worklog, and read 10 batches
+SELECT p FROM dims.plan($$EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF)
+  SELECT count(*) FROM dims.worklogs w JOIN dims.jira_issues i ON i.id = w.issue_id
+   WHERE w.start_date BETWEEN '2024-03-04' AND '2024-03-08'$$) p
+ WHERE p ~ 'Foreign Scan|Key batches|Requests:|Pages:';
+-- each request asks for the distinct issues of one page of worklogs
+SELECT count(*) AS requests, max(jsonb_array_length((e ->> 'body')::jsonb -> 'issueIdsOrKeys')) AS most_ids,
+       sum(jsonb_array_length((e ->> 'body')::jsonb -> 'issueIdsOrKeys')) AS ids_asked
+  FROM jsonb_array_elements(:'log'::jsonb) e WHERE e ->> 'path' = '/rest/api/3/issue/bulkfetch';
 -- the same figures from the simulator's issues, joined locally
 SELECT s.project_key, s.issue_type, count(*), sum(w.time_spent_seconds)
   FROM (SELECT * FROM dims.worklogs WHERE start_date BETWEEN '2024-03-04' AND '2024-03-08') w
@@ -253,31 +287,37 @@ SELECT coalesce(i.epic_key, i.key) AS epic_or_issue, count(*) AS worklogs
   FROM dims.worklogs w JOIN dims.jira_issues i ON i.id = w.issue_id
  WHERE w.start_date BETWEEN '2024-03-04' AND '2024-03-05' AND i.project_key = 'OPS'
  GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5;
--- users: a hash join over users/search (one page), or, with the nested loop
--- forced, user/bulk for each page's authors
+-- users: the planner's choice here is the nested loop, with user/bulk for
+-- each page's authors (the second page's authors were all in the first's);
+-- without nested loops, a hash join over users/search (a page, and the
+-- empty page that ends the list)
+EXPLAIN (COSTS OFF)
+  SELECT u.display_name, count(*) FROM dims.worklogs w
+    JOIN dims.jira_users u ON u.account_id = w.author_account_id
+   WHERE w.start_date = '2024-03-04' GROUP BY 1;
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
 SELECT u.display_name, count(*) FROM dims.worklogs w
   JOIN dims.jira_users u ON u.account_id = w.author_account_id
  WHERE w.start_date = '2024-03-04' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3;
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
 SELECT method, path, count(*) AS requests FROM dims.requests(:'log') GROUP BY 1, 2 ORDER BY 1 DESC, 2;
-SET enable_hashjoin = off;
-SET enable_mergejoin = off;
+SET enable_nestloop = off;
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
 SELECT u.display_name, count(*) FROM dims.worklogs w
   JOIN dims.jira_users u ON u.account_id = w.author_account_id
  WHERE w.start_date = '2024-03-04' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3;
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
 SELECT method, path, count(*) AS requests FROM dims.requests(:'log') GROUP BY 1, 2 ORDER BY 1 DESC, 2;
-RESET enable_hashjoin;
-RESET enable_mergejoin;
--- keys from a local table: no worklogs page holds them, so one search per key
+RESET enable_nestloop;
+-- keys from a local table: no worklogs page holds them, so one request per key
+-- (424242 does not exist: issue/bulkfetch leaves it out, no error)
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=dims" >/dev/null
 SELECT v.id, i.key FROM (VALUES (10000::bigint), (10036), (10036), (424242)) v(id)
   LEFT JOIN dims.jira_issues i ON i.id = v.id ORDER BY 1, 2;
 \set log `curl -s "$TEMPO_SIM_URL/_log?tag=dims"`
-SELECT method, path, jql FROM dims.requests(:'log');
--- a failure of a later batch (the fourth search): an ERROR, not fewer rows
+SELECT e ->> 'path' AS path, (e ->> 'body')::jsonb -> 'issueIdsOrKeys' AS asked
+  FROM jsonb_array_elements(:'log'::jsonb) e;
+-- a failure of a later batch (the fourth request): an ERROR, not fewer rows
 SELECT dims.with_fault('fault=500,src=jira,fault_skip=3',
   $$SELECT count(*) FROM dims.worklogs w JOIN dims.jira_issues i ON i.id = w.issue_id
      WHERE w.start_date BETWEEN '2024-03-04' AND '2024-03-08'$$) AS outcome;

@@ -424,6 +424,15 @@ tempo_page_ids(TempoPage *page, const char *key)
 	return ids;
 }
 
+/* The size of the array at a top-level key of the page, or -1. */
+int
+tempo_page_array_size(TempoPage *page, const char *key)
+{
+	cJSON	   *v = cJSON_GetObjectItemCaseSensitive(page->root, key);
+
+	return tempo_json_is(v, cJSON_Array) ? cJSON_GetArraySize(v) : -1;
+}
+
 /*
  * tempo_page_values
  *		The values at a dotted path of the elements of the page's array, as

@@ -6,7 +6,10 @@
  *
  * The stream's body is the search ({"jql", "fields", "maxResults"}); the
  * next page's request is that body with "nextPageToken" added.  The last
- * page has no nextPageToken (or says isLast).  A token seen before, or an
+ * page has no nextPageToken (or says isLast).  POST issue/bulkfetch pages
+ * the same way (its one page has no token); the issues it lists in
+ * "issueErrors" (a retriable error, a payload limit) would be missing from
+ * the answer: an ERROR.  A token seen before, or an
  * empty page that is not the last, is an ERROR: the server's paging loops
  * and the answer would never end, or be short.
  *
@@ -57,6 +60,10 @@ take_token(TempoPager *p, TempoPage *page, const char *what)
 	const char *token = tempo_page_string(page, "nextPageToken");
 	MemoryContext oldcxt;
 	ListCell   *lc;
+
+	if (tempo_page_array_size(page, "issueErrors") > 0)
+		tempo_pager_bad_paging(p, what,
+							   "Jira could not return some of the issues asked for (\"issueErrors\" is not empty).");
 
 	if (token == NULL || tempo_page_bool(page, "isLast", false))
 	{

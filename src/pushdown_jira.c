@@ -9,7 +9,10 @@
  *	  GET users/search.
  *	- jira_projects: id (or else key) = / IN: GET project/search with up
  *	  to 50 id (keys) parameters per stream; otherwise every project.
- *	- jira_issues: POST search/jql with a JQL of the pushed conditions,
+ *	- jira_issues: ids alone or keys alone (= / IN / a join key): POST
+ *	  issue/bulkfetch, 100 a request, which leaves out issues that do not
+ *	  exist or may not be seen (a JQL naming one is refused as a whole);
+ *	  otherwise POST search/jql with a JQL of the pushed conditions,
  *	  AND-ed: id in (...) (100 ids per stream), key in (...), project in
  *	  (...), updated >= "date" (the UTC date a day before the bound: JQL
  *	  compares in the Jira user's time zone, to the minute, so the bound is
@@ -300,6 +303,42 @@ jql_day_before(TimestampTz ts)
 	return psprintf("\"%04d-%02d-%02d\"", tm.tm_year, tm.tm_mon, tm.tm_mday);
 }
 
+/*
+ * bulkfetch_streams
+ *		POST issue/bulkfetch for ids (or keys) alone, 100 a request: issues
+ *		that do not exist or may not be seen are left out of its answer,
+ *		where a JQL naming them would be refused (400) as a whole.
+ */
+static List *
+bulkfetch_streams(KeySet *ks)
+{
+	List	   *streams = NIL;
+
+	for (int n = 0;; n += KEYS_PER_SEARCH)
+	{
+		List	   *vals = chunk(ks, n, KEYS_PER_SEARCH);
+		StringInfoData body;
+		TempoStream *s;
+		ListCell   *lc;
+
+		if (vals == NIL)
+			break;
+		initStringInfo(&body);
+		appendStringInfoString(&body, "{\"issueIdsOrKeys\":[");
+		foreach(lc, vals)
+		{
+			if (foreach_current_index(lc) > 0)
+				appendStringInfoChar(&body, ',');
+			escape_json(&body, lfirst(lc));
+		}
+		appendStringInfo(&body, "],\"fields\":%s}", ISSUE_FIELDS);
+		s = dim_stream(TEMPO_PAGING_JQL, pstrdup("/rest/api/3/issue/bulkfetch"), "issues");
+		s->body = body.data;
+		streams = lappend(streams, s);
+	}
+	return streams;
+}
+
 /* The search/jql streams of jira_issues (see the file's comment). */
 static List *
 issue_streams(DimFilters *d, int limit)
@@ -313,6 +352,8 @@ issue_streams(DimFilters *d, int limit)
 				 errmsg("a scan of jira_issues needs a condition on id, key, project_key or updated_at"),
 				 errdetail("Jira searches issues with a bounded JQL only: POST /rest/api/3/search/jql."),
 				 errhint("Filter on id or key (=, IN, or a join such as worklogs.issue_id = jira_issues.id), project_key (=, IN) or updated_at (>=), for example: SELECT * FROM jira_issues WHERE project_key = 'ACME'")));
+	if (d->ids.have != d->keys.have && !d->projects.have && !d->have_updated)
+		return bulkfetch_streams(by);
 
 	for (int n = 0;; n += KEYS_PER_SEARCH)
 	{

@@ -442,6 +442,11 @@ def test_jira_dims(rows):
     check("jql: unbounded is 400", post("/rest/api/3/search/jql", {"jql": "ORDER BY id"}).status == 400)
     r = post("/rest/api/3/search/jql", {"jql": 'key in ("A\\"B", "ACME-1")', "fields": ["summary"]}).json()
     check("jql: escaped key", [i["key"] for i in r["issues"]] == ["ACME-1"])
+    r = post("/rest/api/3/issue/bulkfetch", {"issueIdsOrKeys": ["10000", "OPS-3", "424242", "NOPE-1"],
+                                             "fields": ["summary"]}).json()
+    check("bulkfetch: found only", [i["key"] for i in r["issues"]] == ["ACME-1", "OPS-3"] and r["issueErrors"] == [])
+    check("bulkfetch: at most 100", post("/rest/api/3/issue/bulkfetch",
+                                         {"issueIdsOrKeys": [str(i) for i in range(101)]}).status == 400)
 
 
 def test_schedule(rows):

@@ -161,6 +161,7 @@ Jira (Authorization: Basic base64(email:token), else 401 JSON), under /rest/api/
   GET|POST search/jql   (/3 only: a JQL subset of id, key, project with = or in,
        updated >=, AND, ORDER BY; nextPageToken paging; unbounded JQL is a 400; every
        issue a worklog names is an issue: 3 projects, the lowest issue of each its epic)
+  POST issue/bulkfetch   (/3 only: up to 100 ids or keys; missing ones left out)
   Jira's "last minute is not returned" lag of worklog/updated and /deleted is NOT simulated.
   issue/{id}/worklog: startedAfter is inclusive, startedBefore exclusive; ordered by created.
 

@@ -7,6 +7,8 @@ Follows the Jira Cloud platform OpenAPI (test/reference, ../shared/reference):
   of values with startAt, maxResults (capped at 200), total, isLast.
 - GET /rest/api/3/project/search: a PageBean, maxResults capped at 100, id
   and keys filters (at most 50 each), orderBy key, expand=lead.
+- POST /rest/api/3/issue/bulkfetch: up to 100 ids or keys, the issues that do not
+  exist or may not be seen left out (test/reference/jira-issue-bulkfetch.md).
 - GET and POST /rest/api/3/search/jql: a JQL subset (id, key, project with
   = or in, updated >=, AND, ORDER BY id|key), nextPageToken paging,
   maxResults capped at 100 (5000 when only id/key are asked), the fields
@@ -50,12 +52,15 @@ def _page_params(ctx, default, cap):
 def _page_bean(ctx, items, start, max_results):
     chunk = items[start:start + max_results]
     last = start + max_results >= len(items)
-    obj = {"self": ctx.url(query=ctx.query), "maxResults": max_results, "startAt": start,
-           "total": len(items), "isLast": last, "values": chunk}
-    if not last:
-        obj["nextPage"] = ctx.url(query=ctx.with_query(startAt=start + max_results))
-    return Resp(200, CT_JIRA, jdump(obj).encode("ascii"),
-                page=(start // max_results, last))
+
+    def build(kind=None):       # countmismatch: a total one more than the items
+        obj = {"self": ctx.url(query=ctx.query), "maxResults": max_results, "startAt": start,
+               "total": len(items) + (1 if kind == "countmismatch" else 0), "isLast": last, "values": chunk}
+        if not last:
+            obj["nextPage"] = ctx.url(query=ctx.with_query(startAt=start + max_results))
+        return jdump(obj).encode("ascii")
+
+    return Resp(200, CT_JIRA, build(), page=(start // max_results, last), variant=build)
 
 
 # -- users ---------------------------------------------------------------------------
@@ -334,10 +339,14 @@ def _search(ctx, jql, token, max_raw, fields):
         if sel:
             obj["fields"] = sel
         issues.append(obj)
-    body = {"issues": issues, "isLast": last}
-    if not last:
-        body["nextPageToken"] = base64.b64encode(("page:%d" % (start + max_results)).encode("ascii")).decode("ascii")
-    return Resp(200, CT_JIRA, jdump(body).encode("ascii"), page=(start // max_results, last))
+    def build(kind=None):       # nextloop: the token of this same page
+        body = {"issues": issues, "isLast": last and kind != "nextloop"}
+        if not last or kind == "nextloop":
+            nxt = start if kind == "nextloop" else start + max_results
+            body["nextPageToken"] = base64.b64encode(("page:%d" % nxt).encode("ascii")).decode("ascii")
+        return jdump(body).encode("ascii")
+
+    return Resp(200, CT_JIRA, build(), page=(start // max_results, last), variant=build)
 
 
 def h_search_jql_get(ctx, _m):
@@ -359,6 +368,41 @@ def h_search_jql_post(ctx, _m):
     return _search(ctx, body.get("jql"), body.get("nextPageToken"), body.get("maxResults"), fields)
 
 
+def h_issue_bulkfetch(ctx, _m):
+    """POST issue/bulkfetch: up to 100 ids or keys; the issues that do not exist (or
+    may not be seen) are left out, issueErrors is empty."""
+    body = ctx.json_body()
+    wanted = body.get("issueIdsOrKeys") if isinstance(body, dict) else None
+    if not isinstance(wanted, list) or not wanted or len(wanted) > 100 or \
+            not all(isinstance(w, str) for w in wanted):
+        raise jira_fail(400, "issueIdsOrKeys must list 1 to 100 issue IDs or keys.")
+    fields = body.get("fields") or ["*navigable"]
+    if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+        raise jira_fail(400, "fields must be a list of strings.")
+    issues = all_issues(ctx.dataset())
+    by_key = {v[0]: i for i, v in issues.items()}
+    want_all = "*all" in fields or "*navigable" in fields
+    out, seen = [], set()
+    for w in wanted:
+        i = int(w) if w.isdigit() else by_key.get(w)
+        if i is None or i not in issues or i in seen:
+            continue
+        seen.add(i)
+        key, f = issues[i][0], issues[i][1]
+        obj = {"expand": "", "id": str(i), "self": "%s/rest/api/3/issue/%d" % (JIRA_SITE, i), "key": key}
+        sel = {k: v for k, v in f.items() if want_all or k in fields}
+        if sel:
+            obj["fields"] = sel
+        out.append(obj)
+    def build(kind=None):       # countmismatch: the first issue in issueErrors instead
+        if kind == "countmismatch" and out:
+            return jdump({"issues": out[1:], "issueErrors": [
+                {"id": out[0]["id"], "errorMessage": "Retry the request (simulated)."}]}).encode("ascii")
+        return jdump({"issues": out, "issueErrors": []}).encode("ascii")
+
+    return Resp(200, CT_JIRA, build(), page=(0, True), variant=build)
+
+
 def dump(ds, what):
     """For tests (GET /_jira?what=users|projects|issues): the rows as plain JSON,
     computed from the directory, not through the API's paging."""
@@ -375,4 +419,4 @@ def dump(ds, what):
 
 
 __all__ = ["h_users_search", "h_user_bulk", "h_project_search", "h_search_jql_get",
-           "h_search_jql_post", "dump", "issue_id_from_key", "TEMPO_APP_USER"]
+           "h_search_jql_post", "h_issue_bulkfetch", "dump", "issue_id_from_key", "TEMPO_APP_USER"]
