@@ -2,7 +2,7 @@
 
 MODULE_big = tempo_fdw
 OBJS = tempo_fdw.o src/option.o src/catalog.o src/url.o src/credentials.o src/connection.o src/http.o \
-	src/json.o src/jsonpage.o src/pushdown.o src/pager.o src/pager_request.o src/pager_tempo.o src/pager_jira.o src/pager_ahead.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
+	src/json.o src/jsonpage.o src/pushdown.o src/pushdown_jira.o src/pager.o src/pager_request.o src/pager_tempo.o src/pager_jira.o src/pager_jira_list.o src/pager_jql.o src/pager_ahead.o src/keybatch.o src/plan.o src/scan.o src/import.o src/check.o src/ratelimit.o src/jsonb.o src/hosts.o src/redact.o \
 	src/fallback.o src/failure.o src/estimate.o src/analyze.o src/stats.o src/activity.o src/shmem.o src/twins.o
 # Tempo dimension tables
 OBJS += src/pushdown_dims.o

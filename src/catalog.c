@@ -112,6 +112,53 @@ static const TempoColumnDef deletion_columns[] = {
 	{"worker_account_id", TEXTOID, "text", TEMPO_COL_PATH, "worker", false},
 };
 
+/* Jira dimension tables */
+
+/* Jira users: GET /rest/api/3/users/search, GET /rest/api/3/user/bulk */
+static const TempoColumnDef jira_user_columns[] = {
+	{"account_id", TEXTOID, "text", TEMPO_COL_PATH, "accountId", true},
+	{"display_name", TEXTOID, "text", TEMPO_COL_PATH, "displayName", false},
+	{"email", TEXTOID, "text", TEMPO_COL_PATH, "emailAddress", false},
+	{"active", BOOLOID, "boolean", TEMPO_COL_PATH, "active", false},
+	{"account_type", TEXTOID, "text", TEMPO_COL_PATH, "accountType", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/* Jira projects: GET /rest/api/3/project/search?expand=lead */
+static const TempoColumnDef jira_project_columns[] = {
+	{"id", INT8OID, "bigint", TEMPO_COL_PATH, "id", true},
+	{"key", TEXTOID, "text", TEMPO_COL_PATH, "key", true},
+	{"name", TEXTOID, "text", TEMPO_COL_PATH, "name", false},
+	{"project_type", TEXTOID, "text", TEMPO_COL_PATH, "projectTypeKey", false},
+	{"category_id", INT8OID, "bigint", TEMPO_COL_PATH, "projectCategory.id", false},
+	{"category_name", TEXTOID, "text", TEMPO_COL_PATH, "projectCategory.name", false},
+	{"lead_account_id", TEXTOID, "text", TEMPO_COL_PATH, "lead.accountId", false},
+	{"lead_display_name", TEXTOID, "text", TEMPO_COL_PATH, "lead.displayName", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
+/* Jira issues: POST /rest/api/3/search/jql */
+static const TempoColumnDef jira_issue_columns[] = {
+	{"id", INT8OID, "bigint", TEMPO_COL_PATH, "id", true},
+	{"key", TEXTOID, "text", TEMPO_COL_PATH, "key", true},
+	{"summary", TEXTOID, "text", TEMPO_COL_PATH, "fields.summary", false},
+	{"project_id", INT8OID, "bigint", TEMPO_COL_PATH, "fields.project.id", false},
+	{"project_key", TEXTOID, "text", TEMPO_COL_PATH, "fields.project.key", false},
+	{"issue_type", TEXTOID, "text", TEMPO_COL_PATH, "fields.issuetype.name", false},
+	{"status", TEXTOID, "text", TEMPO_COL_PATH, "fields.status.name", false},
+	{"status_category", TEXTOID, "text", TEMPO_COL_PATH,
+	"fields.status.statusCategory.key", false},
+	{"parent_id", INT8OID, "bigint", TEMPO_COL_PATH, "fields.parent.id", false},
+	{"parent_key", TEXTOID, "text", TEMPO_COL_PATH, "fields.parent.key", false},
+	{"epic_key", TEXTOID, "text", TEMPO_COL_EPIC_KEY, "fields.parent", false},
+	{"created_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "fields.created", false},
+	{"updated_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH, "fields.updated", false},
+	{"resolved_at", TIMESTAMPTZOID, "timestamptz", TEMPO_COL_PATH,
+	"fields.resolutiondate", false},
+	{"labels", TEXTARRAYOID, "text[]", TEMPO_COL_PATH, "fields.labels", false},
+	{"raw", JSONBOID, "jsonb", TEMPO_COL_RAW, NULL, false},
+};
+
 /* Tempo dimension tables: columns */
 
 /* Tempo teams: GET /4/teams ("View teams") */
@@ -201,6 +248,13 @@ static const TempoResourceDef resources[] = {
 	lengthof(schedule_columns), schedule_columns},
 	{TEMPO_RES_WORKLOG_DELETIONS, "worklog_deletions", "entityId",
 	lengthof(deletion_columns), deletion_columns},
+	/* Jira dimension tables */
+	{TEMPO_RES_JIRA_USERS, "jira_users", "accountId",
+	lengthof(jira_user_columns), jira_user_columns},
+	{TEMPO_RES_JIRA_PROJECTS, "jira_projects", "id",
+	lengthof(jira_project_columns), jira_project_columns},
+	{TEMPO_RES_JIRA_ISSUES, "jira_issues", "id",
+	lengthof(jira_issue_columns), jira_issue_columns},
 	/* Tempo dimension tables */
 	{TEMPO_RES_TEMPO_TEAMS, "tempo_teams", "id",
 	lengthof(team_columns), team_columns},

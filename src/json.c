@@ -54,6 +54,7 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
@@ -423,6 +424,42 @@ tempo_page_ids(TempoPage *page, const char *key)
 	return ids;
 }
 
+/* The size of the array at a top-level key of the page, or -1. */
+int
+tempo_page_array_size(TempoPage *page, const char *key)
+{
+	cJSON	   *v = cJSON_GetObjectItemCaseSensitive(page->root, key);
+
+	return tempo_json_is(v, cJSON_Array) ? cJSON_GetArraySize(v) : -1;
+}
+
+/*
+ * tempo_page_values
+ *		The values at a dotted path of the elements of the page's array, as
+ *		text: integers and strings (join keys); others are left out.
+ */
+List *
+tempo_page_values(TempoPage *page, const char *path)
+{
+	const char *keys[MAX_PATH_KEYS];
+	int			nkeys = split_path(path, keys);
+	List	   *out = NIL;
+	cJSON	   *item;
+
+	cJSON_ArrayForEach(item, page->rows)
+	{
+		cJSON	   *v = tempo_json_follow(item, nkeys, keys);
+		int64_t		n;
+
+		if (tempo_json_is(v, cJSON_String))
+			out = lappend(out, pstrdup(v->valuestring));
+		else if (tempo_json_is(v, cJSON_Number) &&
+				 tempo_json_integer(v, PG_INT64_MIN, PG_INT64_MAX, &n))
+			out = lappend(out, psprintf(INT64_FORMAT, (int64) n));
+	}
+	return out;
+}
+
 /*
  * tempo_page_ints
  *		The integers at key of the elements of the page's array that have
@@ -608,7 +645,7 @@ tempo_row_plan_uses_text(TempoRowPlan *plan)
 				break;
 			case TEMPO_COL_PATH:
 				if (!col->natural || col->def->type == TEXTOID ||
-					col->def->type == JSONBOID)
+					col->def->type == JSONBOID || col->def->type == TEXTARRAYOID)
 					return true;
 				break;
 			default:
@@ -706,7 +743,7 @@ server_quote(TempoRowPlan *plan, const char *s)
 	return quote_literal_cstr(tempo_server_text(plan->cur_opts, NULL, s, strlen(s)));
 }
 
-/* What a row of the resource is, for messages: a day, a worklog, a row. */
+/* What a row of the resource is, for messages: a day, a worklog, a user... */
 static const char *
 row_noun(TempoRowPlan *plan)
 {
@@ -718,6 +755,12 @@ row_noun(TempoRowPlan *plan)
 		case TEMPO_RES_JIRA_WORKLOGS:
 		case TEMPO_RES_WORKLOG_DELETIONS:
 			return "worklog";
+		case TEMPO_RES_JIRA_USERS:
+			return "user";
+		case TEMPO_RES_JIRA_PROJECTS:
+			return "project";
+		case TEMPO_RES_JIRA_ISSUES:
+			return "issue";
 		default:
 			return "row";
 	}
@@ -1135,6 +1178,29 @@ convert_is_app(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
 	return text_form(plan, col, app ? "true" : "false");
 }
 
+/* TEMPO_COL_EPIC_KEY: the key of the issue at path if it is an epic, or NULL */
+static Datum
+convert_epic_key(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				 bool *isnull)
+{
+	static const char *level_path[] = {"fields", "issuetype", "hierarchyLevel"};
+	cJSON	   *level;
+	cJSON	   *key;
+	int64		n;
+
+	if (!tempo_json_is(v, cJSON_Object))
+		bad_value(plan, row, "an issue object", tempo_json_type_name(v));
+	level = tempo_json_follow(v, 3, level_path);
+	key = cJSON_GetObjectItemCaseSensitive(v, "key");
+	if (level == NULL || !json_integer(level, PG_INT32_MIN, PG_INT32_MAX, &n) || n != 1 ||
+		!tempo_json_is(key, cJSON_String))
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	return text_form(plan, col, key->valuestring);
+}
+
 /* TEMPO_COL_LOCAL_TIME: the time of a local timestamp */
 static Datum
 convert_local_time(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
@@ -1223,6 +1289,30 @@ convert_text(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
 	return CStringGetTextDatum(row_string(plan, v->valuestring));
 }
 
+/* TEMPO_COL_PATH as text[]: an array of strings */
+static Datum
+convert_text_array(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
+				   bool *isnull)
+{
+	int			n;
+	Datum	   *elems;
+	cJSON	   *e;
+	int			i = 0;
+
+	if (!tempo_json_is(v, cJSON_Array))
+		bad_value(plan, row, "an array of strings", tempo_json_type_name(v));
+	n = cJSON_GetArraySize(v);
+	elems = palloc(sizeof(Datum) * Max(n, 1));
+	cJSON_ArrayForEach(e, v)
+	{
+		if (!tempo_json_is(e, cJSON_String))
+			bad_value(plan, row, "an array of strings",
+					  psprintf("an array holding %s", tempo_json_type_name(e)));
+		elems[i++] = CStringGetTextDatum(row_string(plan, e->valuestring));
+	}
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 /* TEMPO_COL_PATH as date */
 static Datum
 convert_date(TempoRowPlan *plan, TempoColumnPlan *col, cJSON *row, cJSON *v,
@@ -1292,6 +1382,8 @@ choose_body_converter(const TempoColumnPlan *col)
 			return convert_local_time;
 		case TEMPO_COL_LOCAL_DATE:
 			return convert_local_date;
+		case TEMPO_COL_EPIC_KEY:
+			return convert_epic_key;
 		default:
 			break;				/* TEMPO_COL_PATH */
 	}
@@ -1315,6 +1407,8 @@ choose_body_converter(const TempoColumnPlan *col)
 			return convert_timestamptz;
 		case JSONBOID:
 			return convert_jsonb;
+		case TEXTARRAYOID:
+			return convert_text_array;
 	}
 	elog(ERROR, "unexpected natural type %u", col->def->type);
 	return NULL;				/* keep compiler quiet */

@@ -44,6 +44,9 @@ typedef enum TempoResource
 	TEMPO_RES_JIRA_WORKLOGS,	/* Jira /rest/api/3/worklog... */
 	TEMPO_RES_USER_SCHEDULES,	/* Tempo /user-schedule/{accountId} */
 	TEMPO_RES_WORKLOG_DELETIONS,	/* Tempo POST /papertrail/search, Deleted */
+	TEMPO_RES_JIRA_USERS,		/* Jira /rest/api/3/users/search, user/bulk */
+	TEMPO_RES_JIRA_PROJECTS,	/* Jira /rest/api/3/project/search */
+	TEMPO_RES_JIRA_ISSUES,		/* Jira POST /rest/api/3/search/jql */
 	/* Tempo dimension tables */
 	TEMPO_RES_TEMPO_TEAMS,		/* Tempo GET /teams */
 	TEMPO_RES_TEMPO_TEAM_MEMBERSHIPS,	/* Tempo POST /team-memberships/search */
@@ -103,7 +106,8 @@ typedef enum TempoColumnKind
 	TEMPO_COL_REQUEST_KEY,		/* the key the request asked for (account id) */
 	TEMPO_COL_LOCAL_TIME,		/* time part of an offset timestamp at path */
 	TEMPO_COL_NULL,				/* always NULL (not in this source) */
-	TEMPO_COL_JIRA_TWIN			/* the Jira twin of the Tempo id at path */
+	TEMPO_COL_JIRA_TWIN,		/* the Jira twin of the Tempo id at path */
+	TEMPO_COL_EPIC_KEY			/* key of the issue at path if it is an epic */
 } TempoColumnKind;
 
 /* One column a resource offers */

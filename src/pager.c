@@ -185,6 +185,10 @@ step(TempoPager *p, MemoryContext page_cxt, TempoHttpResponse *failure, bool *fa
 			return tempo_pager_start_at_page(p, page_cxt);
 		case TEMPO_PAGING_JIRA_UPDATED:
 			return tempo_pager_updated_page(p, page_cxt);
+		case TEMPO_PAGING_JIRA_LIST:
+			return tempo_pager_jira_list_page(p, page_cxt);
+		case TEMPO_PAGING_JQL:
+			return tempo_pager_jql_page(p, page_cxt);
 		default:
 			elog(ERROR, "unknown paging %d", (int) p->cur->paging);
 	}

@@ -4,7 +4,8 @@
  *		  Layer 5, pager: request streams read page by page, each the way
  *		  its API pages, and the Jira twins of Tempo worklogs.
  *
- * Files: pager.c with pager_tempo.c, pager_jira.c, pager_ahead.c and
+ * Files: pager.c with pager_tempo.c, pager_jira.c, pager_jira_list.c,
+ * pager_jql.c, pager_ahead.c and
  * pager_request.c (their shared state: pager_int.h, for them only),
  * twins.c.  Included by the
  * scan, pushdown.c (which makes the streams) and estimate.c's ANALYZE;
@@ -29,7 +30,11 @@ typedef enum TempoPaging
 	TEMPO_PAGING_NEXT_LINK,		/* Tempo: follow metadata.next */
 	TEMPO_PAGING_START_AT,		/* Jira issue worklogs: startAt / total */
 	TEMPO_PAGING_JIRA_UPDATED,	/* Jira: worklog/updated ids, worklog/list */
-	TEMPO_PAGING_TOKEN			/* Tempo audit: POST again with nextPageToken */
+	TEMPO_PAGING_TOKEN,			/* Tempo audit: POST again with nextPageToken */
+	/* Jira dimension tables */
+	TEMPO_PAGING_JIRA_LIST,		/* Jira lists by startAt: isLast, else empty */
+	TEMPO_PAGING_JQL			/* Jira search/jql: POST again with
+								 * nextPageToken */
 } TempoPaging;
 
 /* One request stream: a first request and the pages that follow it */
@@ -41,8 +46,9 @@ typedef struct TempoStream
 	char	   *key;			/* account id of a user-schedule stream */
 	char	   *body;			/* JSON body of a POST stream, or NULL; a
 								 * NEXT_LINK stream posts it to each link */
-	const char *array_key;		/* a Tempo page's array of rows, if not
-								 * "results" (a static string) */
+	const char *array_key;		/* the page's array of rows (a static
+								 * string); NULL: "results" (NEXT_LINK), a
+								 * bare array (JIRA_LIST, JQL) */
 	bool		missing_is_empty;	/* a 404 of its first page: the key (user,
 									 * issue) does not exist, so no rows */
 } TempoStream;

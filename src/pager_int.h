@@ -2,8 +2,9 @@
  *
  * pager_int.h
  *		  The pager's state, shared by pager.c, the files of its paging
- *		  mechanisms (pager_tempo.c, pager_jira.c, pager_ahead.c) and what
- *		  they share (pager_request.c); no other file includes it.
+ *		  mechanisms (pager_tempo.c, pager_jira.c, pager_jira_list.c,
+ *		  pager_jql.c, pager_ahead.c) and what they share
+ *		  (pager_request.c); no other file includes it.
  *
  * Calls go one way: pager.c calls the mechanisms, pager_ahead.c also
  * pager_tempo.c's checks, and all of them pager_request.c.
@@ -53,6 +54,8 @@ typedef struct PagerJira
 	int64		until;			/* JIRA_UPDATED: "until" of the last id page */
 	int64	   *seen;			/* ... the ids read at or after it, sorted */
 	int			nseen;
+	char	   *token;			/* JQL: nextPageToken of the next page */
+	List	   *tokens;			/* JQL: the tokens followed */
 } PagerJira;
 
 struct TempoPager
@@ -105,6 +108,10 @@ extern void tempo_pager_check_origin(TempoPager *p, const char *link, const char
 /* in pager_jira.c: Jira's paging */
 extern TempoPage *tempo_pager_start_at_page(TempoPager *p, MemoryContext page_cxt);
 extern TempoPage *tempo_pager_updated_page(TempoPager *p, MemoryContext page_cxt);
+
+/* in pager_jira_list.c and pager_jql.c: the Jira dimension tables' paging */
+extern TempoPage *tempo_pager_jira_list_page(TempoPager *p, MemoryContext page_cxt);
+extern TempoPage *tempo_pager_jql_page(TempoPager *p, MemoryContext page_cxt);
 
 /* in pager_ahead.c: Tempo pages read ahead by offset */
 extern void tempo_pager_ahead_begin(TempoPager *p);

@@ -66,14 +66,23 @@ typedef struct TempoFdwPlanState
 /* Rows a Tempo dimension table (teams, accounts, ...) is assumed to hold */
 #define DIMENSION_ROWS 100.0
 
+/* Does the resource read Jira (jira_url, the Jira credentials)? */
+static bool
+is_jira_resource(TempoResource resource)
+{
+	return resource == TEMPO_RES_JIRA_WORKLOGS || resource == TEMPO_RES_JIRA_USERS ||
+		resource == TEMPO_RES_JIRA_PROJECTS || resource == TEMPO_RES_JIRA_ISSUES;
+}
+
 /* Fail early when the server lacks what the resource needs. */
 static void
 check_resource(TempoFdwOptions *opts)
 {
-	if (opts->resource == TEMPO_RES_JIRA_WORKLOGS && opts->jira_url == NULL)
+	if (is_jira_resource(opts->resource) && opts->jira_url == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
-				 errmsg("resource \"jira_worklogs\" needs the server option \"jira_url\""),
+				 errmsg("resource \"%s\" needs the server option \"jira_url\"",
+						tempo_resource_def(opts->resource)->name),
 				 errhint("Use ALTER SERVER ... OPTIONS (ADD jira_url 'https://<site>.atlassian.net').")));
 }
 
@@ -175,6 +184,22 @@ has_filter(List *filters, int kind)
 	return false;
 }
 
+/*
+ * needs_key
+ *		Can the API not list the whole table with these filters?  Schedules
+ *		need an account, approvals a team, Jira issues a condition of a
+ *		bounded JQL.
+ */
+static bool
+needs_key(TempoResource resource, List *filters)
+{
+	if (resource == TEMPO_RES_USER_SCHEDULES)
+		return !has_filter(filters, TEMPO_FILTER_AUTHOR);
+	if (resource == TEMPO_RES_TEMPO_TIMESHEET_APPROVALS)
+		return !has_filter(filters, TEMPO_FILTER_ISSUE);
+	return resource == TEMPO_RES_JIRA_ISSUES && filters == NIL;
+}
+
 /* generate_implied_equalities_for_column callback: is em our column? */
 static bool
 is_key_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
@@ -200,7 +225,8 @@ add_param_path(PlannerInfo *root, RelOptInfo *baserel, Oid relid,
 
 	if (!join_clause_is_movable_to(ri, baserel) ||
 		!tempo_classify(baserel, relid, ps->opts->resource, ri->clause, &f) ||
-		(f.kind != TEMPO_FILTER_ISSUE && f.kind != TEMPO_FILTER_AUTHOR))
+		(f.kind != TEMPO_FILTER_ISSUE && f.kind != TEMPO_FILTER_AUTHOR &&
+		 f.kind != TEMPO_FILTER_ID))
 		return;
 	required_outer = bms_difference(ri->clause_relids, baserel->relids);
 	if (bms_is_empty(required_outer) || list_member(*done, required_outer))
@@ -310,12 +336,9 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 
 	scan_cost(baserel->rows, ps->opts->page_size, 1, &startup, &total);
-	if ((ps->opts->resource == TEMPO_RES_USER_SCHEDULES &&
-		 !has_filter(ps->filters, TEMPO_FILTER_AUTHOR)) ||
-		(ps->opts->resource == TEMPO_RES_TEMPO_TIMESHEET_APPROVALS &&
-		 !has_filter(ps->filters, TEMPO_FILTER_ISSUE)))
+	if (needs_key(ps->opts->resource, ps->filters))
 	{
-		/* the API cannot list everyone: prefer a path with a join key */
+		/* the API cannot list everything: prefer a path with a join key */
 		startup += disable_cost;
 		total += disable_cost;
 	}
@@ -336,7 +359,8 @@ tempoGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		List	   *clauses;
 
 		if (strcmp(name, "issue_id") != 0 && strcmp(name, "author_account_id") != 0 &&
-			strcmp(name, "account_id") != 0 && strcmp(name, "team_id") != 0)
+			strcmp(name, "account_id") != 0 && strcmp(name, "team_id") != 0 &&
+			!(strcmp(name, "id") == 0 && ps->opts->resource == TEMPO_RES_JIRA_ISSUES))
 			continue;
 		attno = get_attnum(foreigntableid, name);
 		if (attno == InvalidAttrNumber)
@@ -449,11 +473,13 @@ tempoGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	}
 
 	/*
-	 * user_schedules, approvals, periods: without what the API needs, say so
-	 * now
+	 * user_schedules, jira_issues, approvals, periods: without what the API
+	 * needs, say so now
 	 */
 	if (ps->opts->resource == TEMPO_RES_USER_SCHEDULES)
 		(void) tempo_build_requests(TEMPO_TARGET_SCHEDULES, filters, limit, TEMPO_ORDER_NONE);
+	else if (ps->opts->resource == TEMPO_RES_JIRA_ISSUES)
+		(void) tempo_build_requests(TEMPO_TARGET_JIRA_ISSUES, filters, limit, TEMPO_ORDER_NONE);
 	else if (tempo_dims_needs_conditions(ps->opts->resource))
 	{
 		TempoTarget target;

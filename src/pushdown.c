@@ -132,6 +132,37 @@ commute(CmpOp op)
 }
 
 /*
+ * jira_dim_filter_kind
+ *		The filters of the Jira dimension tables: account_id of users; id
+ *		and key of projects and issues; project_key and updated_at (a lower
+ *		bound, sent as a date a day earlier: JQL compares in the Jira user's
+ *		time zone, to the minute) of issues.
+ */
+static int
+jira_dim_filter_kind(TempoResource resource, const char *column, Oid coltype,
+					 CmpOp op, bool *exact)
+{
+	if (resource == TEMPO_RES_JIRA_USERS)
+		return strcmp(column, "account_id") == 0 && coltype == TEXTOID && op == CMP_EQ
+			? TEMPO_FILTER_AUTHOR : -1;
+	if (strcmp(column, "id") == 0 && coltype == INT8OID && op == CMP_EQ)
+		return TEMPO_FILTER_ID;
+	if (strcmp(column, "key") == 0 && coltype == TEXTOID && op == CMP_EQ)
+		return TEMPO_FILTER_KEY;
+	if (resource != TEMPO_RES_JIRA_ISSUES)
+		return -1;
+	if (strcmp(column, "project_key") == 0 && coltype == TEXTOID && op == CMP_EQ)
+		return TEMPO_FILTER_PROJECT;
+	if (strcmp(column, "updated_at") == 0 && coltype == TIMESTAMPTZOID &&
+		op != CMP_LT && op != CMP_LE)
+	{
+		*exact = false;
+		return TEMPO_FILTER_UPDATED_LOWER;
+	}
+	return -1;
+}
+
+/*
  * filter_kind
  *		The kind of filter a comparison on a column makes, or -1; *exact
  *		tells whether the API applies it exactly as SQL would.
@@ -182,6 +213,12 @@ filter_kind(TempoResource resource, const char *column, Oid coltype, CmpOp op,
 			if (strcmp(column, "account_id") == 0 && coltype == TEXTOID && op == CMP_EQ)
 				return TEMPO_FILTER_AUTHOR;
 			return -1;
+			/* Jira dimension tables */
+		case TEMPO_RES_JIRA_USERS:
+		case TEMPO_RES_JIRA_PROJECTS:
+		case TEMPO_RES_JIRA_ISSUES:
+			return jira_dim_filter_kind(resource, column, coltype, op, exact);
+			/* Tempo dimension tables */
 		default:
 			return tempo_dims_filter_kind(resource, column, coltype, op == CMP_EQ,
 										  is_date ? date_kind : -1, exact);
@@ -320,7 +357,9 @@ tempo_classify(RelOptInfo *baserel, Oid relid, TempoResource resource,
 	 * = ANY of dates or instants fetches the range from the least to the
 	 * greatest value: more than the list, checked locally
 	 */
-	if (f->array && f->kind != TEMPO_FILTER_ISSUE && f->kind != TEMPO_FILTER_AUTHOR)
+	if (f->array && f->kind != TEMPO_FILTER_ISSUE && f->kind != TEMPO_FILTER_AUTHOR &&
+		f->kind != TEMPO_FILTER_ID && f->kind != TEMPO_FILTER_KEY &&
+		f->kind != TEMPO_FILTER_PROJECT)
 		f->exact = false;
 	f->text = filter_text(column, op, f->array, value);
 	f->strict = (op == CMP_LT || op == CMP_GT);
@@ -357,8 +396,8 @@ format_instant(TimestampTz ts)
 }
 
 /* The values of a filter: one Datum, or an array's non-null elements. */
-static List *
-filter_values(TempoFilter *f, Oid *elemtype)
+List *
+tempo_filter_values(TempoFilter *f, Oid *elemtype)
 {
 	List	   *result = NIL;
 
@@ -517,6 +556,10 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 	bool		have_authors = false;
 	ListCell   *lc;
 
+	if (target == TEMPO_TARGET_JIRA_USERS || target == TEMPO_TARGET_JIRA_PROJECTS ||
+		target == TEMPO_TARGET_JIRA_ISSUES)
+		return tempo_jira_dim_requests(target, filters, limit);
+
 	foreach(lc, filters)
 	{
 		TempoFilter *f = (TempoFilter *) lfirst(lc);
@@ -556,7 +599,7 @@ tempo_build_requests(TempoTarget target, List *filters, int limit, TempoOrder or
 		if (f->isnull)
 			return NIL;			/* a comparison with NULL is never true */
 
-		vals = filter_values(f, &type);
+		vals = tempo_filter_values(f, &type);
 		if (f->array && vals == NIL)
 			return NIL;			/* = ANY of an empty or all-NULL array */
 

@@ -51,6 +51,8 @@ extern TempoRowPlan *tempo_make_row_plan(Relation rel,
 										 Bitmapset *attrs_used);
 extern bool tempo_row_plan_uses_text(TempoRowPlan *plan);
 extern List *tempo_page_ids(TempoPage *page, const char *key);
+extern List *tempo_page_values(TempoPage *page, const char *path);
+extern int	tempo_page_array_size(TempoPage *page, const char *key);
 extern void tempo_row_plan_set(TempoRowPlan *plan, const char *source,
 							   const char *request_key);
 extern bool tempo_row_plan_uses_twins(TempoRowPlan *plan);

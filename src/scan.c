@@ -39,6 +39,11 @@
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "access/htup_details.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -79,6 +84,13 @@ typedef struct TempoFdwScanState
 	TempoPage  *page;			/* the current page, or NULL */
 	TempoParser *twin_parser;	/* parses the pages of Jira twins */
 	TempoScanStats stats;		/* for EXPLAIN ANALYZE */
+	TempoKeySource keysrc;		/* worklogs: the page's keys (keybatch.c) */
+	TempoKeyCache *keycache;	/* a join key read in batches, or NULL */
+	int			key_filter;		/* ... its filter's position */
+	AttrNumber	key_attno;		/* ... the column of a row's key */
+	List	   *cached_rows;	/* ... the rows of the key still to return */
+	int64		key_batches;	/* ... batches read */
+	char	   *batch_request;	/* ... the last batch's first request */
 } TempoFdwScanState;
 
 /* What a table's scan reads, before any fallback. */
@@ -93,6 +105,12 @@ scan_target(TempoResource resource, bool fell_back)
 		return TEMPO_TARGET_SCHEDULES;
 	if (resource == TEMPO_RES_WORKLOG_DELETIONS)
 		return TEMPO_TARGET_DELETIONS;
+	if (resource == TEMPO_RES_JIRA_USERS)
+		return TEMPO_TARGET_JIRA_USERS;
+	if (resource == TEMPO_RES_JIRA_PROJECTS)
+		return TEMPO_TARGET_JIRA_PROJECTS;
+	if (resource == TEMPO_RES_JIRA_ISSUES)
+		return TEMPO_TARGET_JIRA_ISSUES;
 	if (resource == TEMPO_RES_JIRA_WORKLOGS || fell_back)
 		return TEMPO_TARGET_JIRA_WORKLOGS;
 	return TEMPO_TARGET_TEMPO_WORKLOGS;
@@ -138,6 +156,67 @@ add_stats(void *arg)
 					st->fell_back, !st->ended,
 					st->ended ? TEMPO_ERR_OTHER : tempo_failure_take_class());
 	tempo_activity_end();
+}
+
+/* The JSON path of a column of a resource, or NULL. */
+static const char *
+column_path(const TempoResourceDef *def, const char *name)
+{
+	for (int i = 0; i < def->ncolumns; i++)
+		if (strcmp(def->columns[i].name, name) == 0)
+			return def->columns[i].path;
+	return NULL;
+}
+
+/*
+ * setup_key_batches
+ *		A worklogs scan offers its pages' issue and author ids to the scans
+ *		of its query; a scan of jira_issues or jira_users whose only
+ *		non-constant filter is a join key (id or account_id = outer column)
+ *		reads that key in batches (keybatch.c).
+ */
+static void
+setup_key_batches(ForeignScanState *node, TempoFdwScanState *st, List *exprs)
+{
+	TempoResource res = st->opts->resource;
+	int			kind = res == TEMPO_RES_JIRA_ISSUES ? TEMPO_FILTER_ID : TEMPO_FILTER_AUTHOR;
+	ListCell   *lc1,
+			   *lc2;
+
+	st->key_filter = -1;
+	if (res == TEMPO_RES_WORKLOGS || res == TEMPO_RES_JIRA_WORKLOGS)
+	{
+		st->keysrc.estate = node->ss.ps.state;
+		st->keysrc.issue_path = column_path(tempo_resource_def(res), "issue_id");
+		st->keysrc.account_path = column_path(tempo_resource_def(res), "author_account_id");
+		tempo_keys_register(&st->keysrc, st->scan_cxt);
+		return;
+	}
+	if (res != TEMPO_RES_JIRA_ISSUES && res != TEMPO_RES_JIRA_USERS)
+		return;
+	forboth(lc1, st->filter_codes, lc2, exprs)
+	{
+		TempoFilter f;
+		Expr	   *e = lfirst(lc2);
+
+		TEMPO_FILTER_DECODE(&f, lfirst_int(lc1));
+		if (IsA(e, Const))
+			continue;
+		if (f.kind != kind || f.array || st->key_filter >= 0 || !IsA(e, Param) ||
+			((Param *) e)->paramkind != PARAM_EXEC)
+			return;				/* not a join key alone */
+		st->key_filter = foreach_current_index(lc1);
+	}
+	if (st->key_filter < 0)
+		return;
+	st->key_attno = get_attnum(RelationGetRelid(node->ss.ss_currentRelation),
+							   res == TEMPO_RES_JIRA_ISSUES ? "id" : "account_id");
+	if (st->key_attno == InvalidAttrNumber)
+	{
+		st->key_filter = -1;
+		return;
+	}
+	st->keycache = tempo_key_cache_create(st->scan_cxt);
 }
 
 /*
@@ -190,7 +269,114 @@ tempoBeginForeignScan(ForeignScanState *node, int eflags)
 								   tempo_get_connection(table->serverid, userid),
 								   &st->stats, tempo_row_plan_uses_text(st->rowplan),
 								   st->scan_cxt);
+	setup_key_batches(node, st, fsplan->fdw_exprs);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+static void start_streams(TempoFdwScanState *st, List *streams);
+static void learn_rows(ForeignScanState *node, TempoFdwScanState *st);
+
+/* A join key's value as text (an id or an account id). */
+static char *
+key_text(Datum d, Oid type)
+{
+	if (type == TEXTOID)
+		return TextDatumGetCString(d);
+	return psprintf(INT64_FORMAT, type == INT4OID ? (int64) DatumGetInt32(d) :
+					type == INT2OID ? (int64) DatumGetInt16(d) : DatumGetInt64(d));
+}
+
+/* The batch's keys as the array of an = ANY filter in place of f's value. */
+static void
+batch_filter(TempoFilter *f, List *keys, bool ids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(keys));
+	ListCell   *lc;
+
+	foreach(lc, keys)
+	{
+		if (ids)
+			elems[foreach_current_index(lc)] = Int64GetDatum(strtoll(lfirst(lc), NULL, 10));
+		else
+			elems[foreach_current_index(lc)] = CStringGetTextDatum(lfirst(lc));
+	}
+	f->datum = PointerGetDatum(ids ?
+							   construct_array(elems, list_length(keys), INT8OID, 8,
+											   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE) :
+							   construct_array(elems, list_length(keys), TEXTOID, -1,
+											   false, TYPALIGN_INT));
+	f->array = true;
+}
+
+/* Read every page of the streams into the key cache, by each row's key. */
+static void
+fill_key_cache(ForeignScanState *node, TempoFdwScanState *st)
+{
+	TupleDesc	desc = RelationGetDescr(node->ss.ss_currentRelation);
+	Datum	   *values = palloc(sizeof(Datum) * desc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * desc->natts);
+	Oid			keytype = TupleDescAttr(desc, st->key_attno - 1)->atttypid;
+	bool		failed;
+
+	for (;;)
+	{
+		MemoryContext oldcxt;
+
+		MemoryContextReset(st->page_cxt);
+		st->page = tempo_pager_next(st->pager, st->page_cxt, NULL, &failed);
+		if (st->page == NULL)
+			break;
+		oldcxt = MemoryContextSwitchTo(st->page_cxt);
+		while (tempo_page_next_row(st->page, st->rowplan, values, nulls))
+		{
+			if (nulls[st->key_attno - 1])
+				continue;		/* no key: joins nothing */
+			tempo_key_cache_add(st->keycache, key_text(values[st->key_attno - 1], keytype),
+								desc, values, nulls);
+			st->pass_rows += 1;
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
+	MemoryContextReset(st->page_cxt);
+	st->page = NULL;
+}
+
+/*
+ * read_key_batch
+ *		A rescan with a join key: its rows from the batch read last, or a
+ *		new batch of the keys of the outer worklogs page that holds it
+ *		(keybatch.c).  In the pass context.
+ */
+static void
+read_key_batch(ForeignScanState *node, TempoFdwScanState *st, List *filters,
+			   TempoTarget target)
+{
+	TempoFilter *f = list_nth(filters, st->key_filter);
+	bool		ids = (target == TEMPO_TARGET_JIRA_ISSUES);
+	char	   *key;
+	List	   *keys;
+
+	st->filters = filters;
+	st->started = true;
+	st->done = true;
+	st->cached_rows = NIL;
+	if (f->isnull)
+		return;					/* a NULL key joins nothing */
+	key = key_text(f->datum, exprType((Node *) f->value));
+	if (!tempo_key_cache_has(st->keycache, key))
+	{
+		keys = tempo_keys_batch(node->ss.ps.state, !ids, key);
+		tempo_key_cache_start(st->keycache, keys);
+		batch_filter(f, keys, ids);
+		start_streams(st, tempo_build_requests(target, filters, st->limit, st->order));
+		fill_key_cache(node, st);
+		st->key_batches++;
+		/* EXPLAIN shows the last batch's request: keep it beyond this pass */
+		st->batch_request = st->first_request ?
+			MemoryContextStrdup(st->scan_cxt, st->first_request) : NULL;
+	}
+	st->first_request = st->batch_request;
+	st->cached_rows = tempo_key_cache_rows(st->keycache, key);
 }
 
 /*
@@ -202,11 +388,9 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	TempoTarget target = scan_target(st->opts->resource, st->fell_back);
-	TempoTarget dims_target;
 	List	   *filters;
 	List	   *streams;
-	ListCell   *lc,
-			   *lc1,
+	ListCell   *lc1,
 			   *lc2;
 	MemoryContext oldcxt;
 
@@ -223,8 +407,28 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 		f->known = true;
 		filters = lappend(filters, f);
 	}
+	if (st->keycache != NULL)
+	{
+		read_key_batch(node, st, filters, target);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
 	streams = tempo_build_requests(target, filters, st->limit, st->order);
 	st->filters = filters;
+	start_streams(st, streams);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * start_streams
+ *		Start a pass of the pager over the streams.
+ */
+static void
+start_streams(TempoFdwScanState *st, List *streams)
+{
+	TempoTarget dims_target;
+	ListCell   *lc;
+
 	st->pass_rows = 0;
 	st->nstreams = list_length(streams);
 	st->first_request = NULL;
@@ -253,7 +457,6 @@ start_pass(ForeignScanState *node, TempoFdwScanState *st)
 					  st->limit);
 	st->started = true;
 	st->done = false;
-	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -278,6 +481,8 @@ fall_back(ForeignScanState *node, TempoFdwScanState *st,
 			 errhint("Check the connection with SELECT * FROM tempo_fdw.check_connection('%s'), or set the server option fallback 'off' to make this an error.",
 					 GetForeignServer(st->serverid)->servername)));
 	st->fell_back = true;
+	st->keysrc.issue_path = column_path(tempo_fallback_def(), "issue_id");
+	st->keysrc.account_path = column_path(tempo_fallback_def(), "author_account_id");
 	st->rowplan = tempo_make_row_plan(rel, tempo_fallback_def(), st->attrs_used);
 	tempo_row_plan_set(st->rowplan, "jira", NULL);
 	MemoryContextSwitchTo(oldcxt);
@@ -341,6 +546,17 @@ tempoIterateForeignScan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (!st->started)
 		start_pass(node, st);
+	if (st->cached_rows != NIL)
+	{
+		HeapTuple	tuple = linitial(st->cached_rows);
+
+		st->cached_rows = list_delete_first(st->cached_rows);
+		heap_deform_tuple(tuple, slot->tts_tupleDescriptor, slot->tts_values,
+						  slot->tts_isnull);
+		st->total_rows++;
+		ExecStoreVirtualTuple(slot);
+		return slot;
+	}
 	for (;;)
 	{
 		TempoHttpResponse failure;
@@ -364,6 +580,7 @@ tempoIterateForeignScan(ForeignScanState *node)
 		if (st->done)
 			return slot;
 
+		st->keysrc.page = NULL;
 		MemoryContextReset(st->page_cxt);
 		st->page = NULL;
 		if (st->fell_back)
@@ -388,6 +605,7 @@ tempoIterateForeignScan(ForeignScanState *node)
 		}
 		else
 		{
+			st->keysrc.page = st->page;
 			tempo_activity_progress(&st->stats, st->total_rows);
 			if (!st->fell_back)
 			{
@@ -409,10 +627,12 @@ tempoReScanForeignScan(ForeignScanState *node)
 {
 	TempoFdwScanState *st = node->fdw_state;
 
+	st->keysrc.page = NULL;
 	MemoryContextReset(st->page_cxt);
 	st->page = NULL;
 	st->started = false;
 	st->done = false;
+	st->cached_rows = NIL;
 }
 
 /*
@@ -518,6 +738,8 @@ tempoExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		if (st->fell_back)
 			ExplainPropertyText("Fallback", psprintf("jira (Tempo: %s)", st->fallback_cause), es);
 		ExplainPropertyInteger("Request streams", NULL, st->nstreams, es);
+		if (st->keycache != NULL)
+			ExplainPropertyInteger("Key batches", NULL, st->key_batches, es);
 		ExplainPropertyInteger("Pages", NULL, st->stats.pages, es);
 		ExplainPropertyInteger("Requests", NULL, st->stats.requests, es);
 		ExplainPropertyInteger("Retries", NULL, st->stats.retries, es);

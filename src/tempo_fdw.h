@@ -4,13 +4,13 @@
  *		  Layer 6, planner and executor: the FDW's callbacks, the conditions
  *		  pushed to the API and the plan's private list.
  *
- * Files: tempo_fdw.c (module entry), pushdown.c, plan.c, scan.c,
- * import.c, analyze.c.  check.c (check_connection) sits beside it and
- * needs none of it.  The layers below, each including only
- * those under it: options.h (options and catalog), shared.h
- * (shared-memory features), transport.h (connections, HTTP; failure.h),
- * rows.h (pages and rows), pager.h (streams and paging).  No file below
- * this layer includes this header.
+ * Files: tempo_fdw.c (module entry), pushdown.c, pushdown_jira.c,
+ * keybatch.c, plan.c, scan.c, import.c, analyze.c. check.c
+ * (check_connection) sits beside it and needs none of it. The layers below,
+ * each including only those under it: options.h (options and catalog),
+ * shared.h (shared-memory features), transport.h (connections, HTTP;
+ * failure.h), rows.h (pages and rows), pager.h (streams and paging). No
+ * file below this layer includes this header.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -35,7 +35,11 @@ typedef enum TempoFilterKind
 	TEMPO_FILTER_DATE_EQ,		/* start_date = value */
 	TEMPO_FILTER_UPDATED_LOWER, /* updated_at > / >= / = value */
 	TEMPO_FILTER_ISSUE,			/* issue_id = value or = ANY (array) */
-	TEMPO_FILTER_AUTHOR			/* author_account_id = value or = ANY */
+	TEMPO_FILTER_AUTHOR,		/* author_account_id = value or = ANY */
+	/* Jira dimension tables */
+	TEMPO_FILTER_ID,			/* id = value or = ANY (issues, projects) */
+	TEMPO_FILTER_KEY,			/* key = value or = ANY (issues, projects) */
+	TEMPO_FILTER_PROJECT		/* project_key = value or = ANY (issues) */
 } TempoFilterKind;
 
 /* One pushed condition */
@@ -60,6 +64,10 @@ typedef enum TempoTarget
 	TEMPO_TARGET_JIRA_WORKLOGS, /* Jira worklogs (table or fallback) */
 	TEMPO_TARGET_SCHEDULES,		/* Tempo /user-schedule */
 	TEMPO_TARGET_DELETIONS,		/* Tempo /papertrail/search */
+	/* Jira dimension tables */
+	TEMPO_TARGET_JIRA_USERS,	/* Jira users/search, user/bulk */
+	TEMPO_TARGET_JIRA_PROJECTS, /* Jira project/search */
+	TEMPO_TARGET_JIRA_ISSUES,	/* Jira search/jql */
 	/* Tempo dimension tables */
 	TEMPO_TARGET_TEAMS,			/* Tempo /teams */
 	TEMPO_TARGET_TEAM_MEMBERSHIPS,	/* Tempo /team-memberships/search */
@@ -117,8 +125,30 @@ extern bool tempo_classify(RelOptInfo *baserel, Oid relid,
 extern List *tempo_build_requests(TempoTarget target, List *filters, int limit,
 								  TempoOrder order);
 extern double tempo_date_range_days(List *filters);
+extern List *tempo_filter_values(TempoFilter *f, Oid *elemtype);
+
+/* in pushdown_jira.c: the Jira dimension tables' requests */
+extern List *tempo_jira_dim_requests(TempoTarget target, List *filters, int limit);
+extern char *tempo_jql_quote(const char *s);
 extern double tempo_filter_scan_days(List *filters);
 
+/* in keybatch.c: join keys in batches */
+typedef struct TempoKeySource
+{
+	struct EState *estate;		/* the query of the worklogs scan */
+	TempoPage  *page;			/* its current page, or NULL */
+	const char *issue_path;		/* JSON path of a row's issue id */
+	const char *account_path;	/* ... of its author's account id */
+} TempoKeySource;
+typedef struct TempoKeyCache TempoKeyCache;
+extern void tempo_keys_register(TempoKeySource *src, MemoryContext cxt);
+extern List *tempo_keys_batch(struct EState *estate, bool accounts, const char *key);
+extern TempoKeyCache *tempo_key_cache_create(MemoryContext parent);
+extern void tempo_key_cache_start(TempoKeyCache *c, List *keys);
+extern bool tempo_key_cache_has(TempoKeyCache *c, const char *key);
+extern void tempo_key_cache_add(TempoKeyCache *c, const char *key, TupleDesc desc,
+								Datum *values, bool *nulls);
+extern List *tempo_key_cache_rows(TempoKeyCache *c, const char *key);
 /* in pushdown_dims.c */
 extern int	tempo_dims_filter_kind(TempoResource resource, const char *column,
 								   Oid coltype, bool eq, int date_kind, bool *exact);

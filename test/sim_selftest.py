@@ -408,6 +408,48 @@ def test_jira(rows):
     check("user lookup", user["displayName"] == only[0]["author"]["displayName"])
 
 
+def test_jira_dims(rows):
+    """users/search, user/bulk, project/search and search/jql (jira_dims.py)."""
+    users, start = [], 0
+    while True:
+        page = get("/rest/api/3/users/search?maxResults=15&startAt=%d" % start).json()
+        if not page:
+            break
+        users.extend(page)
+        start += len(page)
+    authors = {r["author"]["accountId"] for r in rows}
+    check("users: every author", authors <= {u["accountId"] for u in users})
+    check("users: cap 1000", len(get("/rest/api/3/users/search?maxResults=5000").json()) == len(users))
+    bulk = get("/rest/api/3/user/bulk?accountId=%s&accountId=nobody&maxResults=1"
+               % quote(users[0]["accountId"])).json()
+    check("user/bulk: found only", bulk["total"] == 1 and bulk["isLast"] and len(bulk["values"]) == 1)
+    projects = get("/rest/api/3/project/search?expand=lead&maxResults=2").json()
+    check("project/search page", projects["total"] == 3 and not projects["isLast"] and "lead" in projects["values"][0])
+    check("project/search keys", [p["key"] for p in get("/rest/api/3/project/search?keys=OPS").json()["values"]] == ["OPS"])
+    issues, token, pages = [], None, 0
+    while True:
+        body = {"jql": 'project in ("ACME", "OPS", "INT") ORDER BY id', "fields": ["summary", "parent"], "maxResults": 7}
+        if token:
+            body["nextPageToken"] = token
+        doc = post("/rest/api/3/search/jql", body).json()
+        issues.extend(doc["issues"])
+        pages += 1
+        token = doc.get("nextPageToken")
+        if not token:
+            check("jql: isLast on the last page", doc["isLast"])
+            break
+    check("jql: every issue of the worklogs", {r["issue"]["id"] for r in rows} <= {int(i["id"]) for i in issues})
+    check("jql: pages of 7", pages == -(-len(issues) // 7), pages)
+    check("jql: unbounded is 400", post("/rest/api/3/search/jql", {"jql": "ORDER BY id"}).status == 400)
+    r = post("/rest/api/3/search/jql", {"jql": 'key in ("A\\"B", "ACME-1")', "fields": ["summary"]}).json()
+    check("jql: escaped key", [i["key"] for i in r["issues"]] == ["ACME-1"])
+    r = post("/rest/api/3/issue/bulkfetch", {"issueIdsOrKeys": ["10000", "OPS-3", "424242", "NOPE-1"],
+                                             "fields": ["summary"]}).json()
+    check("bulkfetch: found only", [i["key"] for i in r["issues"]] == ["ACME-1", "OPS-3"] and r["issueErrors"] == [])
+    check("bulkfetch: at most 100", post("/rest/api/3/issue/bulkfetch",
+                                         {"issueIdsOrKeys": [str(i) for i in range(101)]}).status == 400)
+
+
 def test_schedule(rows):
     users = get("/_data?kind=users").json()
     owner = users[0]["accountId"]
@@ -602,8 +644,8 @@ def main():
         check("health", get("/_health").body == b"ok")
         rows = test_tempo_paging()
         for test in (lambda: test_filters(rows), test_gzip_and_auth, test_faults, test_request_log,
-                     lambda: test_jira(rows), lambda: test_schedule(rows), lambda: test_dims(rows),
-                     test_mutate_papertrail,
+                     lambda: test_jira(rows), lambda: test_jira_dims(rows), lambda: test_schedule(rows),
+                     lambda: test_dims(rows), test_mutate_papertrail,
                      test_datasets, test_process):
             try:
                 test()

@@ -96,7 +96,7 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   fault_times; cleared by /_reset): fault_skip=1 fails the second read
   retry_after=V   add "Retry-After: V" to a fault response (verbatim)
   src=tempo|jira|both  which side the fault applies to (tempo = /4/..., jira = /rest/...)
-  fault_on=NAME   apply only to requests whose path starts with /4/NAME (e.g. user-schedule:
+  fault_on=NAME   apply only to requests whose path starts with /4/NAME or /rest/api/3/NAME (e.g. user-schedule:
                   a token without "View schemes", 403 on every schedule and nothing else)
   workload=N      /4/user-schedule answers as if every person with a schedule had workload
                   scheme N (1 full-time, 2 part-time 50%, 3 four-day week): Tempo's schedules
@@ -162,6 +162,12 @@ Jira (Authorization: Basic base64(email:token), else 401 JSON), under /rest/api/
   GET  worklog/updated?since  worklog/deleted?since  issue/{idOrKey}/worklog
        issue/{idOrKey}/worklog/{id}  myself  user?accountId
   POST worklog/list
+  GET  users/search  user/bulk?accountId  project/search   (the dimension tables,
+       tempo_sim/jira_dims.py: every worklog author is a user, the Tempo app user too)
+  GET|POST search/jql   (/3 only: a JQL subset of id, key, project with = or in,
+       updated >=, AND, ORDER BY; nextPageToken paging; unbounded JQL is a 400; every
+       issue a worklog names is an issue: 3 projects, the lowest issue of each its epic)
+  POST issue/bulkfetch   (/3 only: up to 100 ids or keys; missing ones left out)
   Jira's "last minute is not returned" lag of worklog/updated and /deleted is NOT simulated.
   issue/{id}/worklog: startedAfter is inclusive, startedBefore exclusive; ordered by created.
 
@@ -176,6 +182,8 @@ Control (no auth, never logged, never faulted):
   GET  /_data?ds=&n=&kind=tempo|jira|schedule|users[&from=&to=][&workload=N]
   GET  /_dims?kind=teams|memberships|accounts|work_attributes|periods|approvals
        [&from=&to=][&team=ID][&ds=]  -> the objects the dimension endpoints serve
+  GET  /_jira?ds=&n=&what=users|projects|issues   -> the Jira dimension rows, from the
+       directory (not through the API's paging)
   POST /_mutate?ds=NAME  {"upsert":[worklog..], "delete":[tempoWorklogId..], "actor":acc?}
        -> {"upserted":[id..], "deleted":[id..], "missing":[id..], "count":N}.  An upsert of a
        known tempoWorklogId merges its top-level fields; a new one needs issue, author,

@@ -55,6 +55,9 @@ def control(handler, path, query, body):
                    authors=tuple(sorted(params["author"])) if "author" in params else None,
                    issues=tuple(sorted(int(i) for i in params["issue"] if i.isdigit())) if "issue" in params else None)
         return 200, "application/json", jdump(stats(snap, select(snap, f))).encode("ascii")
+    if path == "/_jira":
+        from .jira_dims import dump
+        return 200, "application/json", jdump(dump(ds_from_params(), p("what", "issues"))).encode("ascii")
     if path == "/_data":
         return data_dump(ds_from_params(), p)
     if path == "/_dims":

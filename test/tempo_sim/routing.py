@@ -15,6 +15,9 @@ from .tempo_dims import ROUTES as DIMS_ROUTES
 from .jira_api import (
     h_jira_deleted, h_jira_issue_worklog_one, h_jira_issue_worklogs, h_jira_list,
     h_jira_myself, h_jira_updated, h_jira_user)
+from .jira_dims import (
+    h_issue_bulkfetch, h_project_search, h_search_jql_get, h_search_jql_post, h_user_bulk,
+    h_users_search)
 
 
 ROUTES = [(method, re.compile(pattern), fn) for method, pattern, fn in (
@@ -33,6 +36,13 @@ ROUTES = [(method, re.compile(pattern), fn) for method, pattern, fn in (
     ("GET", r"^/rest/api/([23])/issue/([^/]+)/worklog/([^/]+)$", h_jira_issue_worklog_one),
     ("GET", r"^/rest/api/([23])/myself$", h_jira_myself),
     ("GET", r"^/rest/api/([23])/user$", h_jira_user),
+    # Jira dimension tables
+    ("GET", r"^/rest/api/([23])/users/search$", h_users_search),
+    ("GET", r"^/rest/api/([23])/user/bulk$", h_user_bulk),
+    ("GET", r"^/rest/api/([23])/project/search$", h_project_search),
+    ("GET", r"^/rest/api/(3)/search/jql$", h_search_jql_get),
+    ("POST", r"^/rest/api/(3)/search/jql$", h_search_jql_post),
+    ("POST", r"^/rest/api/(3)/issue/bulkfetch$", h_issue_bulkfetch),
 ) + DIMS_ROUTES]
 
 TEMPO_HTML = {

@@ -154,7 +154,8 @@ class Handler(BaseHTTPRequestHandler):
         sc = ctx.sc
         if not sc.fault or ctx.src not in ("tempo", "jira") or sc.src not in ("both", ctx.src):
             return None
-        if sc.fault_on and not ctx.path.startswith("/4/" + sc.fault_on):
+        if sc.fault_on and not (ctx.path.startswith("/4/" + sc.fault_on) or
+                                ctx.path.startswith("/rest/api/3/" + sc.fault_on)):
             return None
         index, last = resp.page if resp.page else (ctx.ordinal, True)
         if sc.fault_at == "last" and not last:
