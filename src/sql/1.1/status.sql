@@ -18,8 +18,13 @@ BEGIN
            ok.finished_at AS last_good_refresh, ok.started_at AS data_as_of, ok.worklog_source AS source,
            %5$s AS counted_through,
            last.started_at AS last_run_at, last.kind AS last_run_kind, last.outcome AS last_outcome,
-           bad.finished_at AS last_error_at, bad.error AS last_error
+           bad.finished_at AS last_error_at, bad.error AS last_error,
+           fr.figures_at, fr.stale_since AS hr_changed_since,
+           CASE WHEN fr.figures_at IS NULL OR fr.stale_all OR NOT %5$s BETWEEN fr.figures_through AND fr.figures_horizon
+                THEN 'everyone'
+                ELSE nullif(array_to_string(fr.stale_accounts, ', '), '') END AS computed_live
       FROM (SELECT) one
+      LEFT JOIN @extschema@.time_account_freshness fr ON fr.schema_name = %2$L
       LEFT JOIN LATERAL (SELECT l.finished_at, l.started_at, l.worklog_source FROM @extschema@.refresh_log l
                           WHERE l.schema_name = %2$L AND l.outcome = 'ok' ORDER BY l.run_id DESC LIMIT 1) ok ON true
       LEFT JOIN LATERAL (SELECT l.started_at, l.kind, l.outcome FROM @extschema@.refresh_log l
@@ -39,7 +44,10 @@ BEGIN
     COMMENT ON COLUMN %1$s.time_account_status.last_run_kind IS 'refresh or sync';
     COMMENT ON COLUMN %1$s.time_account_status.last_outcome IS 'ok, failed, skipped or running';
     COMMENT ON COLUMN %1$s.time_account_status.last_error_at IS 'When the last run that failed ended';
-    COMMENT ON COLUMN %1$s.time_account_status.last_error IS 'Its error message'
+    COMMENT ON COLUMN %1$s.time_account_status.last_error IS 'Its error message';
+    COMMENT ON COLUMN %1$s.time_account_status.figures_at IS 'When the figures the monthly and balance views read were computed (the last good run; NULL: none)';
+    COMMENT ON COLUMN %1$s.time_account_status.hr_changed_since IS 'When HR data (people, absences, contracts, holidays) first changed after that';
+    COMMENT ON COLUMN %1$s.time_account_status.computed_live IS 'Whose figures the views compute live (slower, exact) until the next run: NULL nobody, everyone, or the account ids'
   $c$, s);
 END $fn$;
 COMMENT ON FUNCTION time_account_status_view(name, text, text, text) IS

@@ -5,16 +5,20 @@
 -- The views of a schema's time accounts (called by create_time_accounts,
 -- after it dropped the earlier ones): time_account_daily, _monthly,
 -- _balance and _unaccounted.  asof is the SQL of the last day counted.
+-- query_only: make nothing, return the daily view's query (what
+-- materialise_accounts computes the figures with, asof a later day).
 CREATE FUNCTION time_account_views(schema name, since date, asof text, col text,
-                                   schedules text, people text, calendar text, absence_issue_ids bigint[])
-RETURNS void
+                                   schedules text, people text, calendar text, absence_issue_ids bigint[],
+                                   query_only boolean DEFAULT false)
+RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   s text := quote_ident(schema);
+  daily text;
+  days text;
 BEGIN
-  EXECUTE format($q$
-    CREATE VIEW %1$s.time_account_daily AS
+  daily := format($q$
     WITH bounds AS (
       SELECT %3$s AS as_of
     ), listed AS (
@@ -122,9 +126,16 @@ BEGIN
          ELSE format('LEFT JOIN %s.schedule_snapshot sch ON sch.account_id = p.account_id AND sch.date = d.date
       LEFT JOIN (SELECT NULL::date AS date, NULL::text AS name, NULL::numeric AS fraction, NULL::numeric AS hours) h ON false', s) END,
     schedules, absence_issue_ids);
+  IF query_only THEN
+    RETURN daily;
+  END IF;
+  EXECUTE format('CREATE VIEW %s.time_account_daily AS %s', s, daily);
+  PERFORM @extschema@.time_account_live_function(schema);
+  days := @extschema@.time_account_figures_query(schema, since, asof);
 
   EXECUTE format($q$
     CREATE VIEW %1$s.time_account_monthly AS
+    %3$s
     SELECT m.account_id, m.month,
            round(m.req / 3600.0, 2) AS required_hours,
            round(m.log / 3600.0, 2) AS logged_hours,
@@ -136,16 +147,12 @@ BEGIN
            (m.cum + o.opening)::bigint AS cumulative_balance_seconds,
            round(m.adj / 3600.0, 2) AS adjustment_hours,
            m.adj::bigint AS adjustment_seconds
-      FROM (SELECT account_id, date_trunc('month', date)::date AS month, sum(required_seconds) AS req,
-                   sum(logged_seconds) AS log, sum(balance_seconds) AS bal, sum(adjustment_seconds) AS adj,
-                   sum(sum(balance_seconds + adjustment_seconds))
-                     OVER (PARTITION BY account_id ORDER BY date_trunc('month', date)::date) AS cum
-              FROM %1$s.time_account_daily
+      FROM (SELECT account_id, month, sum(req) AS req, sum(log) AS log, sum(log) - sum(req) AS bal, sum(adj) AS adj,
+                   sum(sum(log) - sum(req) + sum(adj)) OVER (PARTITION BY account_id ORDER BY month) AS cum
+              FROM days
              GROUP BY 1, 2) m
-     CROSS JOIN LATERAL (
-       SELECT coalesce((SELECT round(3600 * p.opening_balance_hours) FROM @extschema@.time_account_people p
-                         WHERE p.schema_name = %2$L AND p.account_id = m.account_id), 0) AS opening
-     ) o$q$, s, schema);
+      LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = m.account_id
+     CROSS JOIN LATERAL (SELECT coalesce(round(3600 * p.opening_balance_hours), 0) AS opening) o$q$, s, schema, days);
 
   -- ISO weeks (Monday to Sunday; the week of 1 January may belong to the
   -- year before)
@@ -176,13 +183,14 @@ BEGIN
 
   EXECUTE format($q$
     CREATE VIEW %1$s.time_account_balance AS
+    %4$s
     SELECT d.account_id, %3$s AS as_of,
-           round((sum(d.balance_seconds + d.adjustment_seconds) + coalesce(round(3600 * p.opening_balance_hours), 0)) / 3600.0, 2) AS balance_hours,
-           (sum(d.balance_seconds + d.adjustment_seconds) + coalesce(round(3600 * p.opening_balance_hours), 0))::bigint AS balance_seconds,
+           round((sum(d.log - d.req + d.adj) + coalesce(round(3600 * p.opening_balance_hours), 0)) / 3600.0, 2) AS balance_hours,
+           (sum(d.log - d.req + d.adj) + coalesce(round(3600 * p.opening_balance_hours), 0))::bigint AS balance_seconds,
            p.display_name, p.team
-      FROM %1$s.time_account_daily d
+      FROM days d
       LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = d.account_id
-     GROUP BY d.account_id, p.opening_balance_hours, p.display_name, p.team$q$, s, schema, asof);
+     GROUP BY d.account_id, p.opening_balance_hours, p.display_name, p.team$q$, s, schema, asof, days);
 
   EXECUTE format($q$
     CREATE VIEW %1$s.time_account_unaccounted AS
@@ -255,6 +263,7 @@ BEGIN
     COMMENT ON COLUMN %1$s.time_account_unaccounted.worklogs IS 'Number of worklogs';
     COMMENT ON COLUMN %1$s.time_account_unaccounted.logged_seconds IS 'Their logged time'
   $c$, s);
+  RETURN NULL;
 END $fn$;
-COMMENT ON FUNCTION time_account_views(name, date, text, text, text, text, text, bigint[]) IS
+COMMENT ON FUNCTION time_account_views(name, date, text, text, text, text, text, bigint[], boolean) IS
   'Creates the views of a schema''s time accounts (called by create_time_accounts)';
