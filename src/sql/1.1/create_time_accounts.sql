@@ -152,7 +152,7 @@ BEGIN
                                         (2, 'time_account_balance'), (3, 'time_account_monthly'),
                                         (4, 'time_account_daily'), (5, 'schedule_snapshot'),
                                         (6, 'schedule_fetched'), (7, 'worklog_snapshot'), (-1, 'time_account_status'),
-                                        (-2, 'time_account_weekly')) n(pos, name) ORDER BY n.pos LOOP
+                                        (-2, 'time_account_weekly'), (8, 'time_account_figures')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
       existed := existed || obj.name;
@@ -172,6 +172,7 @@ BEGIN
     END IF;
     DELETE FROM @extschema@.time_account_objects o WHERE o.schema_name = schema AND o.object_name = obj.name;
   END LOOP;
+  EXECUTE format('DROP FUNCTION IF EXISTS %I.time_account_live(text[])', schema);
 
   -- each worklog's Jira twin, when the foreign table has the column
   twin := CASE WHEN @extschema@.relation_has_column(format('%I.worklogs', schema), 'jira_worklog_id')
@@ -253,6 +254,11 @@ BEGIN
     CREATE TABLE %1$I.schedule_fetched (
       account_id text PRIMARY KEY, first_day date NOT NULL, last_day date NOT NULL,
       fetched_at timestamptz NOT NULL)$q$, schema);
+  -- what the monthly and balance views read (materialise_accounts)
+  EXECUTE format($q$
+    CREATE TABLE %1$I.time_account_figures (
+      account_id text NOT NULL, month date NOT NULL, last_day date NOT NULL,
+      required_seconds bigint NOT NULL, logged_seconds bigint NOT NULL, PRIMARY KEY (account_id, last_day))$q$, schema);
 
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
   PERFORM @extschema@.time_account_status_view(schema, asof, mode, schedules);
@@ -300,7 +306,8 @@ BEGIN
          (schema, 'schedule_snapshot', 'table'), (schema, 'schedule_fetched', 'table'), (schema, 'time_account_daily', 'view'),
          (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
          (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view'),
-         (schema, 'time_account_weekly', 'view'), (schema, 'time_account_status', 'view');
+         (schema, 'time_account_weekly', 'view'), (schema, 'time_account_status', 'view'),
+         (schema, 'time_account_figures', 'table');
   INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner,
                                               schedules, people, calendar, time_zone, count_today, absence_issue_ids)
   VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me,
@@ -312,6 +319,12 @@ BEGIN
         schedules = excluded.schedules, people = excluded.people, calendar = excluded.calendar,
         time_zone = excluded.time_zone, count_today = excluded.count_today,
         absence_issue_ids = excluded.absence_issue_ids;
+  -- no figures yet: the views count live until materialise_accounts
+  INSERT INTO @extschema@.time_account_freshness AS f (schema_name, params, stale_since)
+  SELECT schema, @extschema@.time_account_figures_params(t), now() FROM @extschema@.time_accounts t WHERE t.schema_name = schema
+  ON CONFLICT (schema_name) DO UPDATE
+    SET params = excluded.params, figures_through = NULL, figures_horizon = NULL, figures_at = NULL,
+        stale_all = true, stale_accounts = '{}', stale_since = excluded.stale_since;
 
   IF populate AND mode = 'sync' THEN
     PERFORM @extschema@.sync_run(schema);
@@ -337,6 +350,7 @@ BEGIN
       RAISE EXCEPTION 'the schedules of the time accounts in "%" could not be read: %', schema, g
         USING ERRCODE = 'fdw_table_not_found', DETAIL = rel, HINT = twin;
     END;
+    PERFORM @extschema@.materialise_accounts(schema);
   END IF;
   RETURN format('time accounts in schema %s from %s to %s%s', s, since, coalesce(until::text, 'today'),
                 CASE WHEN fell_back THEN ' (schedules => local: the token cannot read Tempo''s schedules)' ELSE '' END);

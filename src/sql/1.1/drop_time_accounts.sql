@@ -180,8 +180,15 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 
+  IF to_regprocedure(format('%I.time_account_live(text[])', schema)) IS NOT NULL THEN
+    object := format('function %I.time_account_live(text[])', schema);
+    EXECUTE format('DROP FUNCTION %I.time_account_live(text[])', schema);
+    outcome := 'dropped';
+    RETURN NEXT;
+  END IF;
   DELETE FROM @extschema@.time_account_objects x WHERE x.schema_name = schema;
   DELETE FROM @extschema@.sync_state x WHERE x.schema_name = schema;
+  DELETE FROM @extschema@.time_account_freshness x WHERE x.schema_name = schema;
   DELETE FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
   RETURN QUERY SELECT j.object, j.outcome FROM @extschema@.drop_time_accounts_jobs(schema) j;
 END $fn$;

@@ -86,7 +86,7 @@ BEGIN
       USING ERRCODE = 'insufficient_privilege';
   END IF;
   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.time_accounts, @extschema@.time_account_objects, '
-                 '@extschema@.sync_state, @extschema@.refresh_log, @extschema@.time_account_people, '
+                 '@extschema@.sync_state, @extschema@.refresh_log, @extschema@.time_account_people, @extschema@.time_account_freshness, '
                  '@extschema@.time_account_contracts, @extschema@.time_account_absences, '
                  '@extschema@.time_account_adjustments TO %I', r);
   EXECUTE format('GRANT SELECT ON @extschema@.holiday_calendars, @extschema@.holidays, '

@@ -221,6 +221,10 @@ BEGIN
       EXECUTE format('SELECT @extschema@.%I($1, $2, $3, $4)', kind || '_step_' || step)
         INTO done USING schema, cfg, args, done;
     END LOOP;
+    -- the figures of the monthly and balance views (figures.sql)
+    IF locked THEN
+      PERFORM @extschema@.materialise_accounts(schema);
+    END IF;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
                             err_detail = PG_EXCEPTION_DETAIL, err_hint = PG_EXCEPTION_HINT;
