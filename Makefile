@@ -82,7 +82,7 @@ EXTRA_CLEAN += $(OBJS:.o=.d)
 # is not kept in git: make makes it (and make clean removes it).
 SQL_1_1 = begin trust fallback_guard run sync schedules refresh \
 	create_time_accounts drop_time_accounts people holidays \
-	time_account_views contracts status roles scan_views figures
+	time_account_views contracts status roles scan_views figures lookups
 tempo_fdw--1.0--1.1.sql: $(SQL_1_1:%=src/sql/1.1/%.sql)
 	{ printf '%s\n\n' '/* $@: made by the Makefile from src/sql/1.1/ (SQL_1_1); edit those */'; \
 	  sep=''; for f in $^; do printf "$$sep"; cat $$f; sep='\n'; done; } > $@.tmp && mv $@.tmp $@

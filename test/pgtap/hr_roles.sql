@@ -180,7 +180,7 @@ SELECT results_eq($$SELECT count(*) FROM tempo_fdw.time_account_people WHERE sch
                     UNION ALL SELECT count(*) FROM tempo_fdw.time_account_adjustments WHERE schema_name = 'hro_1' AND hours = 1
                     UNION ALL SELECT count(*) FROM tempo_fdw.refresh_log WHERE schema_name = 'hro_1' AND outcome = 'ok'
                     UNION ALL SELECT count(*) FROM tempo_fdw.time_account_objects WHERE schema_name = 'hro_1'$$,
-                  $$VALUES (1::bigint), (1), (1), (12)$$, 'hro_1''s rows are as hro_r1 left them');
+                  $$VALUES (1::bigint), (1), (1), (15)$$, 'hro_1''s rows are as hro_r1 left them');
 
 -- ... and hro_r1 against hro_r2's (the same policies, the other way)
 SET ROLE hro_r1;

@@ -122,7 +122,7 @@ CREATE TEMP TABLE res_a AS SELECT * FROM tempo_fdw.drop_time_accounts('un_a');
 RESET search_path;
 SET client_min_messages = warning;
 SELECT results_eq($$SELECT object, outcome FROM res_a WHERE object NOT LIKE 'pg_cron%'$$,
-  $$VALUES ('view un_a.time_account_status', 'dropped'), ('view un_a.time_account_weekly', 'dropped'),
+  $$VALUES ('view un_a.time_account_status', 'dropped'), ('view un_a.time_account_weekly', 'dropped'), ('view un_a.time_account_team_monthly', 'dropped'),
            ('view un_a.time_account_unaccounted', 'dropped'),
            ('view un_a.time_account_unattributed', 'dropped'),
            ('view un_a.time_account_balance', 'left in place: un_a.time_account_balance is owned by un_alice, not by postgres, the owner of the time accounts'),
@@ -133,6 +133,7 @@ SELECT results_eq($$SELECT object, outcome FROM res_a WHERE object NOT LIKE 'pg_
            ('view un_a.worklog_snapshot', 'dropped'),
            ('table un_a.worklog_store', 'kept (drop_store => false): an ordinary table now, no longer used by tempo_fdw'),
            ('table un_a.time_account_figures', 'dropped'),
+           ('table un_a.person_name_snapshot', 'dropped'), ('table un_a.team_membership_snapshot', 'dropped'),
            ('function un_a.time_account_live(text[])', 'dropped')$$,
   '(1) our views are dropped, alice''s view of the same name is left and the call says so, the store is kept');
 SELECT results_eq($$SELECT object, outcome FROM res_a WHERE object LIKE 'pg_cron%'$$,
@@ -195,7 +196,7 @@ SELECT throws_ok($$SELECT * FROM tempo_fdw.drop_time_accounts('un_c')$$, '2BP01'
                  'cannot drop view un_c.time_account_daily: other objects depend on it',
                  '(3) a user''s view on ours stops the call');
 SELECT is((SELECT count(*) FROM tempo_fdw.time_account_objects o
-            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 12::bigint,
+            WHERE o.schema_name = 'un_c' AND to_regclass(format('un_c.%I', o.object_name)) IS NOT NULL), 15::bigint,
           '(3) and nothing was removed');
 DROP VIEW un_c.my_report;
 
@@ -219,13 +220,15 @@ SET ROLE un_bob;
 CREATE TEMP TABLE res_b AS SELECT * FROM tempo_fdw.drop_time_accounts('un_b', drop_store => true);
 RESET ROLE;
 SELECT results_eq($$SELECT object, outcome FROM res_b$$,
-  format($$VALUES ('view un_b.time_account_status', 'dropped'), ('view un_b.time_account_weekly', 'dropped'),
+  format($$VALUES ('view un_b.time_account_status', 'dropped'), ('view un_b.time_account_weekly', 'dropped'), ('view un_b.time_account_team_monthly', 'dropped'),
                   ('view un_b.time_account_unaccounted', 'dropped'), ('view un_b.time_account_unattributed', 'dropped'),
                   ('view un_b.time_account_balance', 'dropped'), ('view un_b.time_account_monthly', 'dropped'),
                   ('view un_b.time_account_daily', 'dropped'), ('table un_b.schedule_snapshot', 'dropped'),
                   ('table un_b.schedule_fetched', 'dropped'),
                   ('view un_b.worklog_snapshot', 'dropped'), ('table un_b.worklog_store', 'dropped'),
-                  ('table un_b.time_account_figures', 'dropped'), ('function un_b.time_account_live(text[])', 'dropped'),
+                  ('table un_b.time_account_figures', 'dropped'),
+                  ('table un_b.person_name_snapshot', 'dropped'), ('table un_b.team_membership_snapshot', 'dropped'),
+                  ('function un_b.time_account_live(text[])', 'dropped'),
                   ('pg_cron jobs', 'only this role''s jobs were looked at: pg_cron shows and unschedules no other role''s but to a superuser; jobs of other roles for this schema stay'),
                   ('pg_cron job %s "un-b-bob" of un_bob: CALL tempo_fdw.sync(''un_b'')', 'unscheduled')$$, :jb),
   '(4) the owner drops his accounts and, when asked, the store; and his own job');
@@ -248,7 +251,7 @@ SELECT is((SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_extension'::reg
 SELECT is(:'extnsp'::regnamespace::text, 'pg_catalog', '(5) which, as pg_cron, is installed in pg_catalog');
 SELECT results_eq($$SELECT outcome FROM tempo_fdw.drop_time_accounts('un_c')$$,
                   $$VALUES ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'),
-                           ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped')$$,
+                           ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped'), ('dropped')$$,
                   '(5) drop_time_accounts removes the last accounts (no jobs to remove)');
 DROP SERVER un_srv CASCADE;   -- with its user mappings and the foreign tables imported from it
 SELECT lives_ok($$DROP EXTENSION tempo_fdw$$, '(5) then DROP EXTENSION, without CASCADE, succeeds');
@@ -290,7 +293,8 @@ SELECT is((SELECT count(*) FROM pg_extension WHERE extname = 'tempo_fdw')
           '(6) DROP EXTENSION tempo_fdw CASCADE drops the extension, its schema, servers and user mappings');
 SELECT results_eq($$SELECT c.relname::text COLLATE "default", c.relkind::text FROM pg_class c
                      WHERE c.relnamespace = 'un_c'::regnamespace AND c.relkind <> 'i' ORDER BY 1$$,
-                  $$VALUES ('schedule_fetched', 'r'), ('schedule_snapshot', 'r'), ('time_account_figures', 'r'),
+                  $$VALUES ('person_name_snapshot', 'r'), ('schedule_fetched', 'r'), ('schedule_snapshot', 'r'),
+                           ('team_membership_snapshot', 'r'), ('time_account_figures', 'r'),
                            ('time_account_unattributed', 'v'),
                            ('worklog_snapshot', 'v'), ('worklog_store', 'r')$$,
                   '(6) what depends on nothing of tempo_fdw stays: the tables (store, schedules) and the views over them');

@@ -152,7 +152,9 @@ BEGIN
                                         (2, 'time_account_balance'), (3, 'time_account_monthly'),
                                         (4, 'time_account_daily'), (5, 'schedule_snapshot'),
                                         (6, 'schedule_fetched'), (7, 'worklog_snapshot'), (-1, 'time_account_status'),
-                                        (-2, 'time_account_weekly'), (8, 'time_account_figures')) n(pos, name) ORDER BY n.pos LOOP
+                                        (-2, 'time_account_weekly'), (8, 'time_account_figures'),
+                                        (-3, 'time_account_team_monthly'), (9, 'person_name_snapshot'),
+                                        (10, 'team_membership_snapshot')) n(pos, name) ORDER BY n.pos LOOP
     rel := @extschema@.checked_relation(schema, obj.name, me, NULL, true);
     IF rel IS NOT NULL THEN
       existed := existed || obj.name;
@@ -260,7 +262,11 @@ BEGIN
       account_id text NOT NULL, month date NOT NULL, last_day date NOT NULL,
       required_seconds bigint NOT NULL, logged_seconds bigint NOT NULL, PRIMARY KEY (account_id, last_day))$q$, schema);
 
+  -- the names and teams of the people (lookups.sql)
+  PERFORM @extschema@.lookup_caches(schema);
+
   PERFORM @extschema@.time_account_views(schema, since, asof, col, schedules, people, calendar, absence_issue_ids);
+  PERFORM @extschema@.time_account_team_view(schema);
   PERFORM @extschema@.time_account_status_view(schema, asof, mode, schedules);
 
   -- fallback rows of no known worker: counted for nobody, shown here
@@ -298,6 +304,9 @@ BEGIN
     IF NOT 'time_account_weekly' = ANY (existed) THEN
       EXECUTE format('GRANT SELECT ON %I.time_account_weekly TO %I', schema, g);
     END IF;
+    IF NOT 'time_account_team_monthly' = ANY (existed) THEN
+      EXECUTE format('GRANT SELECT ON %I.time_account_team_monthly TO %I', schema, g);
+    END IF;
     EXECUTE format('GRANT SELECT ON %I.time_account_status TO %I', schema, g);
   END LOOP;
 
@@ -307,7 +316,8 @@ BEGIN
          (schema, 'time_account_monthly', 'view'), (schema, 'time_account_balance', 'view'),
          (schema, 'time_account_unaccounted', 'view'), (schema, 'time_account_unattributed', 'view'),
          (schema, 'time_account_weekly', 'view'), (schema, 'time_account_status', 'view'),
-         (schema, 'time_account_figures', 'table');
+         (schema, 'time_account_figures', 'table'), (schema, 'time_account_team_monthly', 'view'),
+         (schema, 'person_name_snapshot', 'table'), (schema, 'team_membership_snapshot', 'table');
   INSERT INTO @extschema@.time_accounts AS t (schema_name, since, until, logged, issue_ids, mode, deletions, reconcile_days, owner,
                                               schedules, people, calendar, time_zone, count_today, absence_issue_ids)
   VALUES (schema, since, until, logged, issue_ids, mode, deletions, reconcile_days, me,
@@ -324,7 +334,8 @@ BEGIN
   SELECT schema, @extschema@.time_account_figures_params(t), now() FROM @extschema@.time_accounts t WHERE t.schema_name = schema
   ON CONFLICT (schema_name) DO UPDATE
     SET params = excluded.params, figures_through = NULL, figures_horizon = NULL, figures_at = NULL,
-        stale_all = true, stale_accounts = '{}', stale_since = excluded.stale_since;
+        stale_all = true, stale_accounts = '{}', stale_since = excluded.stale_since,
+        names_at = NULL, names_problem = NULL, teams_at = NULL, teams_problem = NULL;
 
   IF populate AND mode = 'sync' THEN
     PERFORM @extschema@.sync_run(schema);
@@ -351,6 +362,12 @@ BEGIN
         USING ERRCODE = 'fdw_table_not_found', DETAIL = rel, HINT = twin;
     END;
     PERFORM @extschema@.materialise_accounts(schema);
+    -- the names and teams: never a failure of the accounts
+    g := @extschema@.read_lookups(schema, me);
+    IF g IS NOT NULL THEN
+      RAISE WARNING 'time accounts in "%": %', schema, g
+        USING HINT = 'The accounts are made; see names_problem and teams_problem in time_account_status.';
+    END IF;
   END IF;
   RETURN format('time accounts in schema %s from %s to %s%s', s, since, coalesce(until::text, 'today'),
                 CASE WHEN fell_back THEN ' (schedules => local: the token cannot read Tempo''s schedules)' ELSE '' END);

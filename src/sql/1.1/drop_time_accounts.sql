@@ -137,10 +137,11 @@ BEGIN
 
   FOR o IN SELECT x.object_name, x.kind FROM @extschema@.time_account_objects x
             WHERE x.schema_name = schema
-            ORDER BY array_position(ARRAY['time_account_status', 'time_account_weekly',
+            ORDER BY array_position(ARRAY['time_account_status', 'time_account_weekly', 'time_account_team_monthly',
                                           'time_account_unaccounted', 'time_account_unattributed', 'time_account_balance',
                                           'time_account_monthly', 'time_account_daily', 'schedule_snapshot', 'schedule_fetched', 'worklog_snapshot',
-                                          'worklog_twins', 'worklog_store']::name[], x.object_name)
+                                          'worklog_twins', 'worklog_store', 'time_account_figures',
+                                          'person_name_snapshot', 'team_membership_snapshot']::name[], x.object_name)
   LOOP
     object := format('%s %I.%I', o.kind, schema, o.object_name);
     IF o.object_name = 'worklog_store' AND NOT drop_store THEN

@@ -40,6 +40,10 @@ CREATE TABLE time_account_freshness (
   stale_all       boolean NOT NULL DEFAULT true,
   stale_accounts  text[] NOT NULL DEFAULT '{}',
   stale_since     timestamptz,
+  names_at        timestamptz,
+  names_problem   text,
+  teams_at        timestamptz,
+  teams_problem   text,
   CHECK (figures_horizon >= figures_through)
 );
 COMMENT ON TABLE time_account_freshness IS
@@ -51,6 +55,10 @@ COMMENT ON COLUMN time_account_freshness.figures_at IS 'When the figures were co
 COMMENT ON COLUMN time_account_freshness.stale_all IS 'Whether every account is computed live (no figures yet, a holiday of the accounts'' calendar changed, too many people changed)';
 COMMENT ON COLUMN time_account_freshness.stale_accounts IS 'People whose HR data changed since the figures were computed: computed live';
 COMMENT ON COLUMN time_account_freshness.stale_since IS 'When the first of these changes was made';
+COMMENT ON COLUMN time_account_freshness.names_at IS 'When person_name_snapshot was last read from jira_users (lookups.sql)';
+COMMENT ON COLUMN time_account_freshness.names_problem IS 'Why the last read of the names failed (SQLSTATE: message), NULL when it did not';
+COMMENT ON COLUMN time_account_freshness.teams_at IS 'When team_membership_snapshot was last read from tempo_team_memberships';
+COMMENT ON COLUMN time_account_freshness.teams_problem IS 'Why the last read of the team memberships failed, NULL when it did not';
 ALTER TABLE time_account_freshness ENABLE ROW LEVEL SECURITY;
 CREATE POLICY keepers ON time_account_freshness USING (@extschema@.time_account_keeper(schema_name))
   WITH CHECK (@extschema@.time_account_keeper(schema_name));

@@ -41,7 +41,7 @@ AS $$
                   WHERE n.nspname OPERATOR(pg_catalog.=) schema AND c.relkind OPERATOR(pg_catalog.=) 'v'
                     AND c.relname OPERATOR(pg_catalog.=) ANY (ARRAY['time_account_daily', 'time_account_weekly',
                           'time_account_monthly', 'time_account_balance', 'time_account_unaccounted',
-                          'time_account_status']::name[])
+                          'time_account_status', 'time_account_team_monthly']::name[])
                     AND pg_catalog.pg_has_role(c.relowner, n.nspowner, 'MEMBER')
                     AND pg_catalog.has_table_privilege(c.oid, 'SELECT'))
 $$;

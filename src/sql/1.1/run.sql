@@ -151,13 +151,16 @@ COMMENT ON FUNCTION run_words(text) IS
 --    columns of refresh_log it sets (worklog_rows, worklog_source,
 --    mapped_rows, unattributed_rows, schedule_rows), a note, and what a
 --    later step needs.  A failure undoes the work; what the steps that
---    completed returned stays, for the log.
+--    completed returned stays, for the log.  Then, of locked accounts,
+--    the figures (materialise_accounts) and the names and teams
+--    (read_lookups, which never fails for want of them).
 -- 4. The row completed and committed: outcome ok or failed, error the
---    failure's message, else the note (a failed sync says so in sync_state
---    too).
+--    failure's message, else the note and that of the lookups (a failed
+--    sync says so in sync_state too).
 -- 5. The ERROR of a failure: "<what> in "<schema>" failed: <message>",
 --    with its SQLSTATE and detail, and a hint ending with what it left
---    unchanged; else the command's <kind>_step_warning.
+--    unchanged; else the command's <kind>_step_warning, and a WARNING
+--    when a lookup kept an earlier read.
 CREATE PROCEDURE run_time_accounts(schema name, kind text, args jsonb)
 LANGUAGE plpgsql
 AS $proc$
@@ -224,6 +227,8 @@ BEGIN
     -- the figures of the monthly and balance views (figures.sql)
     IF locked THEN
       PERFORM @extschema@.materialise_accounts(schema);
+      -- the names and teams (lookups.sql): never a failure of the run
+      done := done || jsonb_build_object('lookups', @extschema@.read_lookups(schema, cfg.owner));
     END IF;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
@@ -242,7 +247,7 @@ BEGIN
          worklog_source = logged.worklog_source, mapped_rows = logged.mapped_rows,
          unattributed_rows = logged.unattributed_rows,
          requests = @extschema@.requests_made() - requests0,
-         error = coalesce(err_msg, done->>'note')
+         error = coalesce(err_msg, nullif(concat_ws('; ', done->>'note', done->>'lookups'), ''))
    WHERE run_id = run;
   COMMIT;
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
@@ -259,6 +264,10 @@ BEGIN
       USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
   END IF;
   EXECUTE format('SELECT @extschema@.%I($1, $2)', kind || '_step_warning') USING schema, done;
+  IF done->>'lookups' IS NOT NULL THEN
+    RAISE WARNING '% in "%": %', words.what, schema, done->>'lookups'
+      USING HINT = 'The accounts are up to date; see names_problem and teams_problem in time_account_status.';
+  END IF;
 END $proc$;
 COMMENT ON PROCEDURE run_time_accounts(name, text, jsonb) IS
   'Used by refresh and sync: one run of either (lock, log row, their steps, the outcome), the steps they share written once';

@@ -20,7 +20,8 @@ BEGIN
            fr.figures_at, fr.stale_since AS hr_changed_since,
            CASE WHEN fr.figures_at IS NULL OR fr.stale_all OR NOT %5$s BETWEEN fr.figures_through AND fr.figures_horizon
                 THEN 'everyone'
-                ELSE nullif(array_to_string(fr.stale_accounts, ', '), '') END AS computed_live
+                ELSE nullif(array_to_string(fr.stale_accounts, ', '), '') END AS computed_live,
+           fr.names_at, fr.names_problem, fr.teams_at, fr.teams_problem
       FROM (SELECT) one
       LEFT JOIN @extschema@.time_account_freshness fr ON fr.schema_name = %2$L
       LEFT JOIN LATERAL (SELECT l.finished_at, l.started_at, l.worklog_source FROM @extschema@.refresh_log l
@@ -45,6 +46,10 @@ BEGIN
     COMMENT ON COLUMN %1$I.time_account_status.last_error IS 'Its error message';
     COMMENT ON COLUMN %1$I.time_account_status.figures_at IS 'When the figures the monthly and balance views read were computed (the last good run; NULL: none)';
     COMMENT ON COLUMN %1$I.time_account_status.hr_changed_since IS 'When HR data (people, absences, contracts, holidays) first changed after that';
+    COMMENT ON COLUMN %1$I.time_account_status.names_at IS 'When the names of the people were last read from jira_users (person_name_snapshot)';
+    COMMENT ON COLUMN %1$I.time_account_status.names_problem IS 'Why the last read of the names failed (SQLSTATE: message): refused or not set up, the names are NULL; else the last good read''s stay';
+    COMMENT ON COLUMN %1$I.time_account_status.teams_at IS 'When the team memberships were last read from tempo_team_memberships (team_membership_snapshot)';
+    COMMENT ON COLUMN %1$I.time_account_status.teams_problem IS 'Why the last read of the team memberships failed, as for names_problem';
     COMMENT ON COLUMN %1$I.time_account_status.computed_live IS 'Whose figures the views compute live (slower, exact) until the next run: NULL nobody, everyone, or the account ids'
   $c$, schema);
 END $fn$;

@@ -145,12 +145,14 @@ BEGIN
            m.bal::bigint AS balance_seconds,
            (m.cum + o.opening)::bigint AS cumulative_balance_seconds,
            round(m.adj / 3600.0, 2) AS adjustment_hours,
-           m.adj::bigint AS adjustment_seconds
+           m.adj::bigint AS adjustment_seconds,
+           coalesce(p.display_name, n.display_name) AS display_name
       FROM (SELECT account_id, month, sum(req) AS req, sum(log) AS log, sum(log) - sum(req) AS bal, sum(adj) AS adj,
                    sum(sum(log) - sum(req) + sum(adj)) OVER (PARTITION BY account_id ORDER BY month) AS cum
               FROM days
              GROUP BY 1, 2) m
       LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = m.account_id
+      LEFT JOIN %1$I.person_name_snapshot n ON n.account_id = m.account_id
      CROSS JOIN LATERAL (SELECT coalesce(round(3600 * p.opening_balance_hours), 0) AS opening) o$q$, schema, schema, days);
 
   -- ISO weeks (Monday to Sunday; the week of 1 January may belong to the
@@ -168,7 +170,10 @@ BEGIN
            w.bal::bigint AS balance_seconds,
            (w.cum + o.opening)::bigint AS cumulative_balance_seconds,
            round(w.adj / 3600.0, 2) AS adjustment_hours,
-           w.adj::bigint AS adjustment_seconds
+           w.adj::bigint AS adjustment_seconds,
+           coalesce((SELECT p.display_name FROM @extschema@.time_account_people p
+                      WHERE p.schema_name = %2$L AND p.account_id = w.account_id),
+                    (SELECT n.display_name FROM %1$I.person_name_snapshot n WHERE n.account_id = w.account_id)) AS display_name
       FROM (SELECT account_id, date_trunc('week', date)::date AS week, sum(required_seconds) AS req,
                    sum(logged_seconds) AS log, sum(balance_seconds) AS bal, sum(adjustment_seconds) AS adj,
                    sum(sum(balance_seconds + adjustment_seconds))
@@ -186,10 +191,11 @@ BEGIN
     SELECT d.account_id, %3$s AS as_of,
            round((sum(d.log - d.req + d.adj) + coalesce(round(3600 * p.opening_balance_hours), 0)) / 3600.0, 2) AS balance_hours,
            (sum(d.log - d.req + d.adj) + coalesce(round(3600 * p.opening_balance_hours), 0))::bigint AS balance_seconds,
-           p.display_name, p.team
+           coalesce(p.display_name, n.display_name) AS display_name, p.team
       FROM days d
       LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = d.account_id
-     GROUP BY d.account_id, p.opening_balance_hours, p.display_name, p.team$q$, schema, schema, asof, days);
+      LEFT JOIN %1$I.person_name_snapshot n ON n.account_id = d.account_id
+     GROUP BY d.account_id, p.opening_balance_hours, p.display_name, n.display_name, p.team$q$, schema, schema, asof, days);
 
   EXECUTE format($q$
     CREATE VIEW %1$I.time_account_unaccounted AS
@@ -199,12 +205,14 @@ BEGIN
                 ELSE 'not in time_account_people' END AS reason,
            p.account_id IS NULL AND %4$L = 'authors' AS counted,
            min(w.start_date) AS first_date, max(w.start_date) AS last_date,
-           count(*) AS worklogs, sum(%5$s)::bigint AS logged_seconds
+           count(*) AS worklogs, sum(%5$s)::bigint AS logged_seconds,
+           coalesce(p.display_name, n.display_name) AS display_name
       FROM %1$I.worklog_snapshot w
       LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = w.account_id
+      LEFT JOIN %1$I.person_name_snapshot n ON n.account_id = w.account_id
      WHERE w.start_date <= %3$s AND w.account_id IS NOT NULL
        AND (p.account_id IS NULL OR w.start_date < p.first_day OR w.start_date > p.last_day)
-     GROUP BY 1, 2, 3$q$, schema, schema, asof, people, col);
+     GROUP BY 1, 2, 3, p.display_name, n.display_name$q$, schema, schema, asof, people, col);
 
   EXECUTE format($c$
     COMMENT ON VIEW %1$I.time_account_daily IS 'Per person and day of the account: required time, logged time and their difference, in seconds';
@@ -251,7 +259,10 @@ BEGIN
     COMMENT ON COLUMN %1$I.time_account_balance.account_id IS 'Atlassian account id of the person';
     COMMENT ON COLUMN %1$I.time_account_balance.balance_hours IS 'Opening balance plus adjustments plus logged minus required hours';
     COMMENT ON COLUMN %1$I.time_account_balance.balance_seconds IS 'The same, exact in seconds';
-    COMMENT ON COLUMN %1$I.time_account_balance.display_name IS 'Name of the person (time_account_people)';
+    COMMENT ON COLUMN %1$I.time_account_balance.display_name IS 'Name of the person: time_account_people''s, else Jira''s (person_name_snapshot); NULL when neither is known';
+    COMMENT ON COLUMN %1$I.time_account_monthly.display_name IS 'Name of the person: time_account_people''s, else Jira''s (person_name_snapshot)';
+    COMMENT ON COLUMN %1$I.time_account_weekly.display_name IS 'Name of the person: time_account_people''s, else Jira''s (person_name_snapshot)';
+    COMMENT ON COLUMN %1$I.time_account_unaccounted.display_name IS 'Name of the author: time_account_people''s, else Jira''s (person_name_snapshot)';
     COMMENT ON COLUMN %1$I.time_account_balance.team IS 'Team of the person (time_account_people)';
     COMMENT ON VIEW %1$I.time_account_unaccounted IS 'Worklogs no listed account counts: authors not in time_account_people, days outside a person''s account';
     COMMENT ON COLUMN %1$I.time_account_unaccounted.account_id IS 'Atlassian account id of the author';
