@@ -37,6 +37,44 @@ SELECT source, problem ~ '127\.0\.0\.1' AS names_host, problem LIKE '%<host>%' A
 \set t :sim '/@tag=chk,fault=html,src=tempo/4'
 ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t');
 SELECT source, ok, http_status, problem FROM tempo_fdw.check_connection('chk_srv');
+-- the Jira permissions of jira_users, jira_projects and jira_issues, each
+-- taken away alone (the simulator's jira_deny): users/search answers 403,
+-- project/search and search/jql answer 200 with an empty list
+\set t :sim '/@tag=chk/4'
+\set j :sim '/@tag=chk,jira_deny=users'
+ALTER SERVER chk_srv OPTIONS (SET tempo_url :'t', SET jira_url :'j');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+\set j :sim '/@tag=chk,jira_deny=projects'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+\set j :sim '/@tag=chk,jira_deny=issues'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+-- a 403 to the issue search names the permission too
+\set j :sim '/@tag=chk,fault=403,src=jira,fault_on=search'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+-- JSON without the list: not Jira's answer
+\set j :sim '/@tag=chk,fault=wrongshape,src=jira,fault_on=project'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+-- Jira's host does not answer: myself waits once, the three permission
+-- probes are not sent and repeat its outcome (one request in the log)
+\! curl -s "$TEMPO_SIM_URL/_reset?tag=chkj" >/dev/null
+\set j :sim '/@tag=chkj,fault=hang,slow_ms=5000'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j', ADD timeout_ms '500');
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+\set logj `curl -s "$TEMPO_SIM_URL/_log?tag=chkj"`
+SELECT e ->> 'method' AS method, e ->> 'path' AS path FROM jsonb_array_elements(:'logj'::jsonb) e;
+-- a Jira host that refuses the connection: the same, without waiting
+ALTER SERVER chk_srv OPTIONS (SET jira_url 'http://127.0.0.1:1', DROP timeout_ms);
+SELECT source, ok, http_status, problem LIKE 'unreachable host:%' AS unreachable, hint
+  FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
+-- no Jira credentials
+\set j :sim '/@tag=chk'
+ALTER SERVER chk_srv OPTIONS (SET jira_url :'j');
+ALTER USER MAPPING FOR PUBLIC SERVER chk_srv OPTIONS (DROP jira_email);
+SELECT * FROM tempo_fdw.check_connection('chk_srv') WHERE source LIKE 'jira%';
 -- nothing configured
 ALTER SERVER chk_srv OPTIONS (DROP jira_url);
 ALTER USER MAPPING FOR PUBLIC SERVER chk_srv OPTIONS (DROP token);
@@ -47,6 +85,10 @@ SELECT * FROM tempo_fdw.check_connection('chk_srv');
 SELECT DISTINCT e ->> 'method' AS method, e ->> 'path' AS path,
        e ->> 'query' ~ '^from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d$' AS dated, split_part(e ->> 'auth', ' ', 1) AS auth
   FROM jsonb_array_elements(:'log'::jsonb) e ORDER BY 2;
+-- the Jira permission probes ask for one item each
+SELECT DISTINCT e ->> 'path' AS path, e ->> 'query' AS query
+  FROM jsonb_array_elements(:'log'::jsonb) e
+ WHERE e ->> 'path' LIKE '/rest/api/3/%search%' ORDER BY 1;
 -- a role without USAGE on the server may not probe it
 CREATE ROLE regress_tempo_nobody;
 SET ROLE regress_tempo_nobody;

@@ -13,11 +13,17 @@
  * /accounts?limit=1, "View accounts"), periods (GET /periods for today,
  * "View periods") and approvals (GET /timesheet-approvals/waiting, "View
  * approvals"); these four are not sent when the first could not reach
- * Tempo's host at all (its outcome stands for them).  Each gives one
- * row: ok, the HTTP status, the problem in a few words and a hint.  This is
- * the alert a DBA can schedule; the old tool had none.  Also the small
- * functions refresh and sync ask about their run: requests_made and
- * in_transaction_block.
+ * Tempo's host at all (its outcome stands for them).  Last the Jira
+ * permissions of the Jira dimension tables: users (GET users/search,
+ * "Browse users and groups"), projects (GET project/search, "Browse
+ * projects") and issues (GET search/jql with a bounded JQL, "Browse
+ * projects"), each with maxResults=1, not sent when myself could not reach
+ * Jira's host.  Jira answers those two searches with an empty list, not
+ * 403, when the account may browse nothing: an empty list fails the row
+ * too.  Each gives one row: ok, the HTTP status, the problem in a few
+ * words and a hint.  This is the alert a DBA can schedule; the old tool
+ * had none.  Also the small functions refresh and sync ask about their
+ * run: requests_made and in_transaction_block.
  *
  * Copyright (c) 2026, tempo_fdw developers
  *
@@ -39,13 +45,20 @@
 #include "utils/timestamp.h"
 
 #include "failure.h"
+#include "rows.h"
 
 /* One check: what it asks and how to explain a refusal */
 typedef struct CheckDef
 {
 	const char *name;			/* the "source" column */
 	bool		jira;			/* a Jira request */
-	const char *scope;			/* the Tempo scope it needs, or NULL */
+	const char *needs;			/* the Tempo scope or Jira permission it needs
+								 * (a 403 names it), or NULL */
+	bool		lists;			/* a Jira dimension probe: its answer lists
+								 * what the account may see */
+	const char *list_key;		/* ... in this member (NULL: the answer) */
+	const char *empty;			/* the problem when that list is empty */
+	const char *empty_hint;		/* ... and its hint */
 } CheckDef;
 
 /* Did a request fail to reach its host at all (connect, timeout, TLS)? */
@@ -57,12 +70,54 @@ host_unreachable(const TempoHttpResponse *resp)
 }
 
 /*
+ * judge_answer
+ *		The problem and hint of an answer that was received: a failure, a
+ *		body that is not the service's JSON, or (for a Jira dimension probe)
+ *		an empty list: Jira answers 200 with nothing in it when the account
+ *		may see nothing.  Both NULL when all is well.
+ */
+static void
+judge_answer(const TempoFdwOptions *opts, const CheckDef *check,
+			 const TempoHttpResponse *resp, const char *what,
+			 const char **problem, const char **hint)
+{
+	const char *bad_url = check->jira
+		? "Check \"jira_url\": it should be the site, e.g. https://acme.atlassian.net."
+		: "Check \"tempo_url\": it should end in /4, e.g. https://api.tempo.io/4.";
+	int			n;
+
+	*problem = NULL;
+	*hint = NULL;
+	if (resp->outcome != TEMPO_HTTP_OK)
+		tempo_failure_describe(resp, check->jira, check->needs, problem, hint);
+	else if (!check->lists)
+	{
+		if (resp->len == 0 || resp->body[0] != '{')
+		{
+			*problem = "unexpected answer (not JSON)";
+			*hint = bad_url;
+		}
+	}
+	else if ((n = tempo_body_list_size(opts, resp->body, resp->len, check->list_key,
+									   "Jira", what)) < 0)
+	{
+		*problem = "unexpected answer (not Jira's JSON list)";
+		*hint = bad_url;
+	}
+	else if (n == 0)
+	{
+		*problem = check->empty;
+		*hint = check->empty_hint;
+	}
+}
+
+/*
  * run_check
  *		Send one request and describe its outcome in a result row.  With
- *		same_host, a Tempo request whose host could not be reached: its
- *		outcome stands for this check too, which is not sent (the scopes'
- *		probes would each wait as long again); with record, the Tempo
- *		outcome is kept there.
+ *		same_host, the first request to the same host (Tempo's or Jira's)
+ *		could not reach it: its outcome stands for this check too, which is
+ *		not sent (each probe would wait as long again); with record, this
+ *		is that first request, whose outcome is kept there.
  */
 static void
 run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
@@ -91,17 +146,19 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 	if (base == NULL)
 	{
 		problem = "not configured";
-		hint = "Set the server option \"jira_url\" (e.g. 'https://acme.atlassian.net') to read Jira worklogs and to allow the fallback.";
+		hint = check->lists
+			? "Set the server option \"jira_url\" (e.g. 'https://acme.atlassian.net') to read jira_users, jira_projects and jira_issues."
+			: "Set the server option \"jira_url\" (e.g. 'https://acme.atlassian.net') to read Jira worklogs and to allow the fallback.";
 	}
 	else if (auth == NULL)
 	{
 		resp.outcome = TEMPO_HTTP_NO_CREDENTIALS;
-		tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
+		tempo_failure_describe(&resp, check->jira, check->needs, &problem, &hint);
 	}
 	else if (same_host != NULL && !record && host_unreachable(same_host))
 	{
 		resp = *same_host;
-		tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
+		tempo_failure_describe(&resp, check->jira, check->needs, &problem, &hint);
 	}
 	else
 	{
@@ -112,14 +169,7 @@ run_check(Tuplestorestate *store, TupleDesc desc, TempoConn *conn,
 		req.what = tempo_url_path(req.url);
 		req.service = check->jira ? "Jira" : "Tempo";
 		tempo_http_perform(conn, opts, &req, &resp, &stats);
-		if (resp.outcome == TEMPO_HTTP_OK && (resp.len == 0 || resp.body[0] != '{'))
-		{
-			problem = "unexpected answer (not JSON)";
-			hint = check->jira ? "Check \"jira_url\": it should be the site, e.g. https://acme.atlassian.net."
-				: "Check \"tempo_url\": it should end in /4, e.g. https://api.tempo.io/4.";
-		}
-		else
-			tempo_failure_describe(&resp, check->jira, check->scope, &problem, &hint);
+		judge_answer(opts, check, &resp, req.what, &problem, &hint);
 		if (record)
 			*same_host = resp;
 	}
@@ -154,13 +204,19 @@ Datum
 tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 {
 	static const CheckDef checks[] = {
-		{"tempo worklogs", false, "View worklogs"},
-		{"tempo schedules", false, "View schemes"},
-		{"jira", true, NULL},
-		{"tempo teams", false, "View teams"},
-		{"tempo accounts", false, "View accounts"},
-		{"tempo periods", false, "View periods"},
-		{"tempo approvals", false, "View approvals"},
+		{"tempo worklogs", false, "View worklogs", false, NULL, NULL, NULL},
+		{"tempo schedules", false, "View schemes", false, NULL, NULL, NULL},
+		{"jira", true, NULL, false, NULL, NULL, NULL},
+		{"tempo teams", false, "View teams", false, NULL, NULL, NULL},
+		{"tempo accounts", false, "View accounts", false, NULL, NULL, NULL},
+		{"tempo periods", false, "View periods", false, NULL, NULL, NULL},
+		{"tempo approvals", false, "View approvals", false, NULL, NULL, NULL},
+		{"jira users", true, "Browse users and groups", true, NULL, "no user visible",
+		"Grant the Jira account the global permission \"Browse users and groups\": jira_users lists the users it may see."},
+		{"jira projects", true, "Browse projects", true, "values", "no project visible",
+		"Grant the Jira account \"Browse projects\" in the permission scheme of the projects it should read: jira_projects and jira_issues show only those."},
+		{"jira issues", true, "Browse projects", true, "issues", "no issue visible",
+		"Grant the Jira account \"Browse projects\" of the projects whose issues it should read (and their issue security levels): jira_issues shows only the issues it may see."},
 	};
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	ForeignServer *server = GetForeignServerByName(NameStr(*PG_GETARG_NAME(0)), false);
@@ -169,6 +225,7 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 	AclResult	aclresult;
 	char	   *today;
 	TempoHttpResponse tempo_first;	/* the worklogs probe's outcome */
+	TempoHttpResponse jira_first;	/* the myself probe's outcome */
 
 	aclresult = TEMPO_SERVER_ACLCHECK(server->serverid, GetUserId(), ACL_USAGE);
 	if (aclresult != ACLCHECK_OK)
@@ -193,12 +250,13 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 	}
 
 	memset(&tempo_first, 0, sizeof(tempo_first));
+	memset(&jira_first, 0, sizeof(jira_first));
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[0],
 			  "/worklogs?limit=1", &tempo_first, true);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[1],
 			  psprintf("/user-schedule?from=%s&to=%s", today, today), NULL, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[2],
-			  "/rest/api/3/myself", NULL, false);
+			  "/rest/api/3/myself", &jira_first, true);
 	/* the scopes of the Tempo dimension tables, after the first three */
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[3],
 			  "/teams?limit=1", &tempo_first, false);
@@ -208,6 +266,14 @@ tempo_fdw_check_connection(PG_FUNCTION_ARGS)
 			  psprintf("/periods?from=%s&to=%s", today, today), &tempo_first, false);
 	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[6],
 			  "/timesheet-approvals/waiting", &tempo_first, false);
+	/* the permissions of the Jira dimension tables */
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[7],
+			  "/rest/api/3/users/search?maxResults=1", &jira_first, false);
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[8],
+			  "/rest/api/3/project/search?maxResults=1", &jira_first, false);
+	run_check(rsinfo->setResult, rsinfo->setDesc, conn, opts, &checks[9],
+			  "/rest/api/3/search/jql?jql=updated%20%3E%3D%20%221970-01-01%22&maxResults=1&fields=id",
+			  &jira_first, false);
 	return (Datum) 0;
 }
 

@@ -403,7 +403,7 @@ tempo_failure_report(const TempoFdwOptions *opts, const TempoHttpRequest *req,
  */
 static void
 describe_status(const TempoHttpResponse *resp, FailureKind kind, bool jira,
-				const char *scope, const char **problem, const char **hint)
+				const char *needs, const char **problem, const char **hint)
 {
 	const char *h = NULL;
 
@@ -417,12 +417,21 @@ describe_status(const TempoHttpResponse *resp, FailureKind kind, bool jira,
 				: "Create a new token in Tempo > Settings > API integration; if the tenant's data lives in one region, use https://api.tempo.io/4 or that region's host.";
 			break;
 		case FAIL_403:
-			*problem = scope
-				? psprintf("missing scope (HTTP 403): the token lacks \"%s\"", scope)
-				: pstrdup("no permission (HTTP 403)");
-			h = scope
-				? "Token scopes cannot be edited: create a token with the scope, and put it in the user mapping."
-				: "Grant the Jira account Browse projects and View all worklogs.";
+			if (needs == NULL)
+			{
+				*problem = pstrdup("no permission (HTTP 403)");
+				h = "Grant the Jira account Browse projects and View all worklogs.";
+			}
+			else if (jira)
+			{
+				*problem = psprintf("missing permission (HTTP 403): the Jira account lacks \"%s\"", needs);
+				h = "A Jira administrator grants it to the account of \"jira_email\" (or to a group of it): a global permission in Settings > System > Global permissions, a project permission in the projects' permission scheme.";
+			}
+			else
+			{
+				*problem = psprintf("missing scope (HTTP 403): the token lacks \"%s\"", needs);
+				h = "Token scopes cannot be edited: create a token with the scope, and put it in the user mapping.";
+			}
 			break;
 		case FAIL_404:
 			*problem = pstrdup("not found (HTTP 404): wrong URL, region, or missing permission");
@@ -449,12 +458,12 @@ describe_status(const TempoHttpResponse *resp, FailureKind kind, bool jira,
 /*
  * tempo_failure_describe
  *		The problem and hint of a check_connection row for a request to
- *		Tempo (scope: the token scope it needs, or NULL) or Jira; both NULL
- *		for a success.
+ *		Tempo or Jira (needs: the token scope, or the Jira permission, the
+ *		request needs, named by a 403; or NULL); both NULL for a success.
  */
 void
 tempo_failure_describe(const TempoHttpResponse *resp, bool jira,
-					   const char *scope, const char **problem, const char **hint)
+					   const char *needs, const char **problem, const char **hint)
 {
 	FailureKind kind;
 	const char *h = NULL;
@@ -494,7 +503,7 @@ tempo_failure_describe(const TempoHttpResponse *resp, bool jira,
 			h = "The connection broke; check proxies and TLS interception on the way.";
 			break;
 		default:
-			describe_status(resp, kind, jira, scope, problem, hint);
+			describe_status(resp, kind, jira, needs, problem, hint);
 			return;
 	}
 	*hint = h;

@@ -30,7 +30,7 @@ TEMPO_NORETURN extern void tempo_failure_report(const TempoFdwOptions *opts,
 												const TempoHttpRequest *req,
 												const TempoHttpResponse *resp);
 extern void tempo_failure_describe(const TempoHttpResponse *resp, bool jira,
-								   const char *scope, const char **problem,
+								   const char *needs, const char **problem,
 								   const char **hint);
 
 #endif							/* TEMPO_FAILURE_H */

@@ -338,6 +338,33 @@ tempo_parse_page(TempoParser *parser, char *body, size_t len,
 	return page;
 }
 
+/*
+ * tempo_body_list_size
+ *		The number of elements of the array at array_key of a body's top
+ *		object (of the top-level array when array_key is NULL), or -1 when
+ *		the body is not JSON or holds no such array: for check_connection,
+ *		which reports such an answer in a row rather than raising an ERROR
+ *		(a tree over the parser's limit, or a cancel, still raises one).
+ */
+int
+tempo_body_list_size(const TempoFdwOptions *opts, const char *body, size_t len,
+					 const char *array_key, const char *service, const char *what)
+{
+	TempoParser *parser = tempo_parser_create(CurrentMemoryContext, false, opts);
+	cJSON	   *root;
+	cJSON	   *list;
+	long		at;
+	int			n = -1;
+
+	root = parse_in_arena(body, len, parser, service, what, &at);
+	list = root == NULL ? NULL
+		: array_key ? cJSON_GetObjectItemCaseSensitive(root, array_key) : root;
+	if (tempo_json_is(list, cJSON_Array))
+		n = cJSON_GetArraySize(list);
+	tempo_json_arena_release(&parser->arena);
+	return n;
+}
+
 /* Number of rows of a page. */
 int
 tempo_page_nrows(TempoPage *page)

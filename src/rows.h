@@ -42,6 +42,9 @@ extern TempoPage *tempo_parse_page(TempoParser *parser, char *body, size_t len,
 								   const char *service, const char *what,
 								   MemoryContext cxt);
 extern int	tempo_page_nrows(TempoPage *page);
+extern int	tempo_body_list_size(const TempoFdwOptions *opts, const char *body,
+								 size_t len, const char *array_key,
+								 const char *service, const char *what);
 extern const char *tempo_page_string(TempoPage *page, const char *path);
 extern bool tempo_page_has_number(TempoPage *page, const char *path,
 								  double *value);

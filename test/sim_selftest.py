@@ -448,6 +448,19 @@ def test_jira_dims(rows):
     check("bulkfetch: found only", [i["key"] for i in r["issues"]] == ["ACME-1", "OPS-3"] and r["issueErrors"] == [])
     check("bulkfetch: at most 100", post("/rest/api/3/issue/bulkfetch",
                                          {"issueIdsOrKeys": [str(i) for i in range(101)]}).status == 400)
+    jql = "/rest/api/3/search/jql?jql=%s&maxResults=1" % quote('updated >= "1970-01-01"')
+    check("jql: GET, bounded by a date", len(get(jql).json()["issues"]) == 1)
+    check("deny users: 403", get("/@jira_deny=users/rest/api/3/users/search").status == 403)
+    check("deny users: user/bulk answers", get("/@jira_deny=users/rest/api/3/user/bulk?accountId=%s"
+                                               % quote(users[0]["accountId"])).json()["total"] == 1)
+    denied = get("/@jira_deny=projects/rest/api/3/project/search?maxResults=1").json()
+    check("deny projects: empty page", denied["total"] == 0 and denied["isLast"] and denied["values"] == [])
+    check("deny projects: issues stay", len(get("/@jira_deny=projects" + jql).json()["issues"]) == 1)
+    check("deny issues: none", get("/@jira_deny=issues" + jql).json()["issues"] == [] and
+          post("/@jira_deny=issues/rest/api/3/issue/bulkfetch", {"issueIdsOrKeys": ["10000"]}).json()["issues"] == [])
+    check("deny users: no credentials still 401",
+          get("/@jira_deny=users/rest/api/3/users/search", auth="none").status == 401)
+    check("jira_deny: unknown is 400", get("/@jira_deny=worklogs/rest/api/3/myself").status == 400)
 
 
 def test_schedule(rows):

@@ -112,6 +112,12 @@ answer 400 with a text/plain body starting "tempo_sim:".
                   OpenAPI's words, default) or as "from which" (inclusive)
   map_limit=N     POST /4/worklogs/tempo-to-jira and jira-to-tempo answer at most N pairs a page
                   whatever `limit` asks (metadata.limit says N; `next` continues at offset+N)
+  jira_deny=users|projects|issues  the Jira account lacks a permission, as Jira answers it:
+                  users: GET users/search answers 403 (no "Browse users and groups"; user/bulk,
+                  which needs only "Access Jira", still answers); projects: project/search
+                  answers an empty page; issues: search/jql and issue/bulkfetch find no issue.
+                  Each alone (Jira, without "Browse projects", would empty projects and issues
+                  together), so that a test can fail one check_connection row at a time
 
 Datasets (generated lazily from --seed, cached per (ds, n))
 -----------------------------------------------------------

@@ -15,6 +15,8 @@ Follows the Jira Cloud platform OpenAPI (test/reference, ../shared/reference):
   asked for; unbounded JQL is refused with 400, as Jira does.
 Every issue id the dataset's worklogs use is an issue, and every author an
 account; the data is derived from the issue id and the account (stable).
+The scenario item jira_deny takes a permission away: users/search answers
+403, project/search no project, search/jql and issue/bulkfetch no issue.
 """
 
 import base64
@@ -71,6 +73,8 @@ def all_users(ds, ver="3"):
 
 
 def h_users_search(ctx, m):
+    if ctx.sc.jira_deny == "users":
+        raise jira_fail(403, "You do not have the permission Browse users and groups (simulated).")
     start, max_results = _page_params(ctx, 50, 1000)
     users = all_users(ctx.dataset(), m.group(1))
     chunk = users[start:start + max_results]
@@ -124,7 +128,7 @@ def h_project_search(ctx, m):
     expand = (ctx.param("expand") or "").split(",")
     ds = ctx.dataset()
     rows = [(pid, key) for pid, key, _lo, _hi in PROJECTS
-            if (not ids or str(pid) in ids) and (not keys or key in keys)]
+            if (not ids or str(pid) in ids) and (not keys or key in keys) and ctx.sc.jira_deny != "projects"]
     rows.sort(key=lambda r: r[1])
     items = [project_json(ds, pid, key, "lead" in expand, m.group(1)) for pid, key in rows]
     return _page_bean(ctx, items, start, max_results)
@@ -326,7 +330,7 @@ def _search(ctx, jql, token, max_raw, fields):
         except (ValueError, IndexError, UnicodeError):
             raise jira_fail(400, "The nextPageToken is invalid or expired.") from None
     ds = ctx.dataset()
-    rows = select_issues(ds, clauses)
+    rows = select_issues(ds, clauses) if ctx.sc.jira_deny != "issues" else []
     if order == "key":
         rows.sort(key=lambda r: r[1])
     chunk = rows[start:start + max_results]
@@ -379,7 +383,7 @@ def h_issue_bulkfetch(ctx, _m):
     fields = body.get("fields") or ["*navigable"]
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise jira_fail(400, "fields must be a list of strings.")
-    issues = all_issues(ctx.dataset())
+    issues = all_issues(ctx.dataset()) if ctx.sc.jira_deny != "issues" else {}
     by_key = {v[0]: i for i, v in issues.items()}
     want_all = "*all" in fields or "*navigable" in fields
     out, seen = [], set()

@@ -57,7 +57,7 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 class Scenario:
     __slots__ = ("tag", "ds", "n", "fault", "fault_at", "fault_times", "fault_skip", "retry_after",
                  "src", "delay_ms", "slow_ms", "jira_page", "jira_ties", "jira_since", "bomb_mb", "pad",
-                 "fault_on", "map_limit", "workload")
+                 "fault_on", "map_limit", "workload", "jira_deny")
 
     def __init__(self, segment=""):
         self.tag, self.ds, self.n, self.fault, self.fault_at = "default", "company", 1000, None, None
@@ -65,7 +65,7 @@ class Scenario:
         self.fault_skip = 0
         self.slow_ms, self.jira_page, self.jira_ties, self.jira_since = 30000, 1000, 1, "after"
         self.bomb_mb, self.pad, self.fault_on, self.map_limit = 128, 0, None, MAX_LIMIT
-        self.workload = None
+        self.workload, self.jira_deny = None, None
         for item in filter(None, segment.split(",")):
             key, sep, value = item.partition("=")
             value = unquote(value)
@@ -83,6 +83,8 @@ class Scenario:
                 raise SimError(400, "tempo_sim: unknown fault %r" % value)
             elif key == "jira_since" and value not in ("after", "from"):
                 raise SimError(400, "tempo_sim: jira_since must be after or from")
+            elif key == "jira_deny" and value not in ("users", "projects", "issues"):
+                raise SimError(400, "tempo_sim: jira_deny must be users, projects or issues")
             elif key == "src" and value not in ("tempo", "jira", "both"):
                 raise SimError(400, "tempo_sim: src must be tempo, jira or both")
             elif key == "fault_on" and not TAG_RE.match(value):
