@@ -32,21 +32,7 @@ LANGUAGE sql AS $$
   SELECT e ->> 'method', e ->> 'path', e ->> 'query', (e ->> 'body')::jsonb ->> 'jql'
     FROM jsonb_array_elements(log) e
 $$;
--- the same query with and without pushdown
-CREATE FUNCTION dims.same(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  diff bigint; n bigint;
-BEGIN
-  SET LOCAL tempo_fdw.enable_pushdown = off;
-  EXECUTE 'CREATE TEMP TABLE push_off ON COMMIT DROP AS ' || q;
-  SET LOCAL tempo_fdw.enable_pushdown = on;
-  EXECUTE 'CREATE TEMP TABLE push_on ON COMMIT DROP AS ' || q;
-  SELECT count(*) INTO diff FROM ((TABLE push_off EXCEPT ALL TABLE push_on)
-                                  UNION ALL (TABLE push_on EXCEPT ALL TABLE push_off)) d;
-  SELECT count(*) INTO n FROM push_on;
-  DROP TABLE push_off, push_on;
-  RETURN CASE WHEN diff = 0 THEN 'same ' || n || ' rows' ELSE diff || ' rows differ' END;
-END $$;
+\ir sql/include/same.sql
 
 -- ============================================================ jira_users
 \set users `curl -s "$TEMPO_SIM_URL/_jira?what=users"`

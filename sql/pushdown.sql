@@ -14,21 +14,7 @@ CREATE SCHEMA push;
 IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER push_srv INTO push;
 SELECT set_config('push.sim', :'sim', false) IS NOT NULL AS sim_set;
 
--- the same query with and without pushdown: rows only in one of them, and the row count
-CREATE FUNCTION push.same(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  diff bigint; n bigint;
-BEGIN
-  SET LOCAL tempo_fdw.enable_pushdown = off;
-  EXECUTE 'CREATE TEMP TABLE push_off ON COMMIT DROP AS ' || q;
-  SET LOCAL tempo_fdw.enable_pushdown = on;
-  EXECUTE 'CREATE TEMP TABLE push_on ON COMMIT DROP AS ' || q;
-  SELECT count(*) INTO diff FROM ((TABLE push_off EXCEPT ALL TABLE push_on)
-                                  UNION ALL (TABLE push_on EXCEPT ALL TABLE push_off)) d;
-  SELECT count(*) INTO n FROM push_on;
-  DROP TABLE push_off, push_on;
-  RETURN CASE WHEN diff = 0 THEN 'same ' || n || ' rows' ELSE diff || ' rows differ' END;
-END $$;
+\ir sql/include/same.sql
 -- the requests a query made, as the simulator logged them
 CREATE FUNCTION push.requests_of(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN

@@ -16,21 +16,8 @@ CREATE USER MAPPING FOR PUBLIC SERVER edge_srv
 CREATE SCHEMA edge;
 IMPORT FOREIGN SCHEMA tempo FROM SERVER edge_srv INTO edge;
 
--- the same query with and without pushdown: rows only in one of them, and the row count
-CREATE FUNCTION edge.same(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  diff bigint; n bigint;
-BEGIN
-  SET LOCAL tempo_fdw.enable_pushdown = off;
-  EXECUTE 'CREATE TEMP TABLE edge_off ON COMMIT DROP AS ' || q;
-  SET LOCAL tempo_fdw.enable_pushdown = on;
-  EXECUTE 'CREATE TEMP TABLE edge_on ON COMMIT DROP AS ' || q;
-  SELECT count(*) INTO diff FROM ((TABLE edge_off EXCEPT ALL TABLE edge_on)
-                                  UNION ALL (TABLE edge_on EXCEPT ALL TABLE edge_off)) d;
-  SELECT count(*) INTO n FROM edge_on;
-  DROP TABLE edge_off, edge_on;
-  RETURN CASE WHEN diff = 0 THEN 'same ' || n || ' rows' ELSE diff || ' rows differ' END;
-END $$;
+\set helpers edge
+\ir sql/include/same.sql
 -- the requests a query made with pushdown on, from the simulator's log
 CREATE FUNCTION edge.requests(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE

@@ -16,18 +16,9 @@
 --   5. a role with only CONNECT tries to block refresh through the run lock.
 -- Not one transaction: the procedures commit.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hj, hjs, ev_a, ev_b, ev_c, tfa_evil CASCADE;
-DO $$
-DECLARE
-  r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['tfa_mallory', 'tfa_alice', 'tfa_connect'] LOOP
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('DROP OWNED BY %I CASCADE', r);
-      EXECUTE format('DROP ROLE %I', r);
-    END IF;
-  END LOOP;
-END $$;
+CALL pg_temp.drop_roles('tfa_mallory', 'tfa_alice', 'tfa_connect');
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT plan(29);
@@ -37,18 +28,9 @@ CREATE ROLE tfa_alice LOGIN;     -- owns the schemas ev_a and ev_b
 CREATE ROLE tfa_connect LOGIN;   -- nothing but CONNECT (PUBLIC's)
 CREATE SCHEMA tfa_evil AUTHORIZATION tfa_mallory;
 
--- an error as "SQLSTATE | message | hint" (for functions; a procedure that
--- commits cannot run inside one: psql's LAST_ERROR_* are read instead)
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text; hint text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-  RETURN pg_catalog.concat_ws(' | ', st, msg, hint);
-END $$;
+-- errors of functions are read with pg_temp.error_hint_of (include/helpers.sql);
+-- a procedure that commits cannot run inside one: psql's LAST_ERROR_* are
+-- read instead
 
 -- ---------------------------------------------------------------------
 -- 1. Mallory's hijacks; every one writes the witness
@@ -225,7 +207,7 @@ CALL tempo_fdw.sync('ev_a');
 SELECT is(:'LAST_ERROR_SQLSTATE' || ' ' || :'LAST_ERROR_MESSAGE',
           '42809 sync of the worklogs in "ev_a" failed: ev_a.worklogs is not a foreign table of tempo_fdw with resource ''worklogs''',
           '(a) sync refuses the view in place of the foreign table, naming it');
-SELECT is(pg_temp.error_of($$SELECT tempo_fdw.sync_run('ev_a')$$),
+SELECT is(pg_temp.error_hint_of($$SELECT tempo_fdw.sync_run('ev_a')$$),
           '42809 | ev_a.worklogs is not a foreign table of tempo_fdw with resource ''worklogs'' | '
           'Drop it and import it again: IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER <server> INTO ev_a;',
           '(a) with a hint');
@@ -277,7 +259,7 @@ CREATE VIEW ev_b.worklogs AS
          '2024-12-02'::date AS start_date, 60 AS time_spent_seconds, NULL::integer AS billable_seconds,
          '2030-01-01'::timestamptz AS updated_at;
 RESET ROLE;
-SELECT is(pg_temp.error_of($$SELECT tempo_fdw.create_time_accounts('ev_b', '2024-12-01', '2024-12-31')$$),
+SELECT is(pg_temp.error_hint_of($$SELECT tempo_fdw.create_time_accounts('ev_b', '2024-12-01', '2024-12-31')$$),
           '42809 | ev_b.worklogs is not a foreign table of tempo_fdw with resource ''worklogs'' | '
           'Drop it and import it again: IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs) FROM SERVER <server> INTO ev_b;',
           '(b) create_time_accounts refuses to build (and refresh) a materialized view over the view');
@@ -302,7 +284,7 @@ CREATE FUNCTION ev_c.steal() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM tfa_evil.witness_note('trigger on ev_c.worklog_store'); RETURN NEW; END $$;
 CREATE TRIGGER steal BEFORE INSERT ON ev_c.worklog_store FOR EACH ROW EXECUTE FUNCTION ev_c.steal();
 RESET ROLE;
-SELECT is(pg_temp.error_of($$SELECT tempo_fdw.create_time_accounts('ev_c', '2024-11-01', '2024-12-31', mode => 'sync')$$),
+SELECT is(pg_temp.error_hint_of($$SELECT tempo_fdw.create_time_accounts('ev_c', '2024-11-01', '2024-12-31', mode => 'sync')$$),
           '42P07 | ev_c.worklog_store was not made by tempo_fdw.create_time_accounts | '
           'Drop or rename it (after looking at what it does), then run tempo_fdw.create_time_accounts again.',
           '(c) create_time_accounts does not adopt the planted store, and names it');

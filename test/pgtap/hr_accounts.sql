@@ -5,6 +5,7 @@
 -- simulator's raw data), never by the SQL under test.
 -- Part 0 is not in the transaction: CALL tempo_fdw.refresh commits.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hr_r CASCADE;
 CREATE EXTENSION tempo_fdw;
 SELECT plan(57);
@@ -34,17 +35,6 @@ DROP SERVER hr0_srv CASCADE;
 
 BEGIN;
 SET LOCAL timezone = 'UTC';
-
--- the HINT (and DETAIL) of an error, to check what the user is told
-CREATE FUNCTION pg_temp.hint_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-  EXECUTE sql;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-  RETURN h;
-END $$;
 
 -- ---------------------------------------------------------------------
 -- 1. public holidays without network, against published lists

@@ -16,18 +16,9 @@
 --   4. close_time_account_year builds SQL from cap_hours: only a number.
 -- Not one transaction: refresh commits.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hra_l, hra_t, hra_a, hra_evil CASCADE;
-DO $$
-DECLARE
-  r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['hra_mallory', 'hra_alice'] LOOP
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('DROP OWNED BY %I CASCADE', r);
-      EXECUTE format('DROP ROLE %I', r);
-    END IF;
-  END LOOP;
-END $$;
+CALL pg_temp.drop_roles('hra_mallory', 'hra_alice');
 CREATE EXTENSION tempo_fdw;
 SELECT plan(16);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hra" >/dev/null
@@ -35,17 +26,6 @@ SELECT plan(16);
 CREATE ROLE hra_mallory LOGIN;   -- owns hra_evil (a schema on the superuser's path)
 CREATE ROLE hra_alice LOGIN;     -- owns the schema hra_a
 CREATE SCHEMA hra_evil AUTHORIZATION hra_mallory;
-
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN pg_catalog.concat_ws(' | ', st, msg);
-END $$;
 
 -- ---------------------------------------------------------------------
 -- 1. Mallory's operators and functions; every one writes the witness

@@ -23,31 +23,11 @@
 SET timezone = 'UTC';
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS tempo_fdw CASCADE;
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hf, hf_a, hf_evil CASCADE;
-DO $$
-DECLARE
-  r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['hf_mallory', 'hf_alice', 'hf_bi'] LOOP
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('DROP OWNED BY %I CASCADE', r);
-      EXECUTE format('DROP ROLE %I', r);
-    END IF;
-  END LOOP;
-END $$;
+CALL pg_temp.drop_roles('hf_mallory', 'hf_alice', 'hf_bi');
 CREATE EXTENSION tempo_fdw;
 SELECT plan(34);
-
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN concat_ws(' | ', st, msg);
-END $$;
 
 CREATE SERVER hf_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (tempo_url 'http://127.0.0.1:1/', max_retries '0');
 CREATE USER MAPPING FOR PUBLIC SERVER hf_srv OPTIONS (token 'tempo-test-token');

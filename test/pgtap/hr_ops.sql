@@ -11,29 +11,13 @@
 --   5. prune_refresh_log, with exact row counts.
 -- Not one transaction: refresh commits.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS ops_a, ops_b, ops_w, ops_x CASCADE;
-DO $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ops_bi') THEN
-    DROP OWNED BY ops_bi CASCADE;
-    DROP ROLE ops_bi;
-  END IF;
-END $$;
+CALL pg_temp.drop_roles('ops_bi');
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT plan(30);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=ops" >/dev/null
-
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN concat_ws(' | ', st, msg);
-END $$;
 
 \set t :sim '/@tag=ops/4'
 CREATE SERVER ops_srv FOREIGN DATA WRAPPER tempo_fdw OPTIONS (tempo_url :'t', max_requests_per_second '0', max_retries '0');

@@ -6,44 +6,12 @@
 -- A BI role granted SELECT on one view reads exact figures through it.
 -- Not one transaction: refresh commits.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hro_1, hro_2 CASCADE;
-DO $$
-DECLARE
-  r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['hro_r1', 'hro_r2', 'hro_bi', 'hro Odd'] LOOP
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('DROP OWNED BY %I CASCADE', r);
-      EXECUTE format('DROP ROLE %I', r);
-    END IF;
-  END LOOP;
-END $$;
+CALL pg_temp.drop_roles('hro_r1', 'hro_r2', 'hro_bi', 'hro Odd');
 CREATE EXTENSION tempo_fdw;
 SELECT plan(33);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hro" >/dev/null
-
-CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  st text; msg text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN concat_ws(' | ', st, msg);
-END $$;
--- rows a statement changed (or its error)
-CREATE FUNCTION pg_temp.rows_of(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint; st text; msg text;
-BEGIN
-  EXECUTE q;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  RETURN n || ' rows';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
-  RETURN concat_ws(' | ', st, msg);
-END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.error_of(text), pg_temp.rows_of(text) TO PUBLIC;
 
 \set t :sim '/@tag=hro/4'

@@ -12,6 +12,7 @@
 -- Expected figures come from the simulator's raw data (/_data), never
 -- from the SQL under test.  Not one transaction: sync and refresh commit.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS hs CASCADE;
 DROP SCHEMA IF EXISTS hs_snap CASCADE;
 DROP SCHEMA IF EXISTS hs_l CASCADE;
@@ -215,15 +216,6 @@ INSERT INTO tempo_fdw.time_account_people (schema_name, account_id, first_day) V
 INSERT INTO tempo_fdw.time_account_contracts (account_id, valid_from, monday_hours, tuesday_hours, wednesday_hours, thursday_hours, friday_hours)
 VALUES ('hs-anna', '2024-12-01', 8, 8, 8, 8, 8);
 
-CREATE FUNCTION pg_temp.hint_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE h text;
-BEGIN
-  EXECUTE sql;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT;
-  RETURN h;
-END $$;
 SELECT throws_ok($$SELECT tempo_fdw.create_time_accounts('hs_l', '2024-12-01', '2024-12-31', people => 'listed', calendar => 'HS-test')$$,
                  '42501', 'the Tempo token of schema "hs_l" cannot read user schedules',
                  'schedules => tempo (the default): the clear error stays');

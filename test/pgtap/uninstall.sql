@@ -16,18 +16,9 @@
 --      tempo_fdw is refused, the schema being the extension's.
 -- Not one transaction: sync commits.
 \ir include/setup.sql
+\ir include/helpers.sql
 DROP SCHEMA IF EXISTS un_a, un_b, un_c, un_evil CASCADE;
-DO $$
-DECLARE
-  r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY['un_mallory', 'un_alice', 'un_bob'] LOOP
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('DROP OWNED BY %I CASCADE', r);
-      EXECUTE format('DROP ROLE %I', r);
-    END IF;
-  END LOOP;
-END $$;
+CALL pg_temp.drop_roles('un_mallory', 'un_alice', 'un_bob');
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 DELETE FROM cron.job WHERE command LIKE '%un\_%';

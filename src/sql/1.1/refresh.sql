@@ -38,7 +38,7 @@ COMMENT ON FUNCTION keep_twins(name, regrole) IS
 -- counted.
 CREATE FUNCTION refresh_step_worklogs(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   allow_fallback boolean := (args->>'allow_fallback')::boolean;
@@ -50,7 +50,6 @@ DECLARE
   mapped    bigint;
   unattrib  bigint;
 BEGIN
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'worklogs');
   -- Jira rows only when allowed (local to this transaction)
   PERFORM pg_catalog.set_config('tempo_fdw.fallback', CASE WHEN allow_fallback THEN 'on' ELSE 'off' END, true);
@@ -93,7 +92,7 @@ COMMENT ON FUNCTION refresh_step_worklogs(name, time_accounts, jsonb, jsonb) IS
 -- stay as the last good run left them, and a note says so).
 CREATE FUNCTION refresh_step_schedules(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   fallback boolean := (done->>'fallback')::boolean;
@@ -103,7 +102,6 @@ DECLARE
   detail   text;
   hint     text;
 BEGIN
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   IF fallback AND NOT (done->>'attributed')::boolean THEN
     RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
       USING ERRCODE = 'fdw_error',

@@ -281,12 +281,11 @@ END $fn$;
 -- The worklogs: sync_run.
 CREATE FUNCTION sync_step_worklogs(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   r record;
 BEGIN
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   SELECT x.inserted, x.updated, x.mapped, x.unattributed INTO r
     FROM @extschema@.sync_run(schema, (args->>'full')::boolean, (args->>'force')::boolean,
                               (args->>'allow_fallback')::boolean) x;
@@ -301,13 +300,12 @@ COMMENT ON FUNCTION sync_step_worklogs(name, time_accounts, jsonb, jsonb) IS
 -- worklogs came from is logged only when this step completes.
 CREATE FUNCTION sync_step_schedules(schema name, cfg @extschema@.time_accounts, args jsonb, done jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   mapped bigint := (done->>'mapped')::bigint;
   srows  bigint;
 BEGIN
-  PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   IF mapped IS NULL THEN
     PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'schedules');
     SELECT r.schedule_rows INTO srows FROM @extschema@.refresh_schedules(schema, cfg.owner, (args->>'full')::boolean) r;
