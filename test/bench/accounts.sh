@@ -23,6 +23,9 @@
 #   - the same computed live (every person marked stale, as after a
 #     change of a holiday of the accounts' calendar): the views of before
 #     the figures;
+#   - time_account_team_monthly (12 teams, one person in ten changing
+#     team after a year), which sums the daily view (no target: it is
+#     computed when read);
 # with the session's settings (JIT as configured) and with jit = off, and
 # prints each time, its ratio to the baseline and whether it meets the
 # target (under 50 ms).  A MISS does not fail the run.  It also checks
@@ -85,6 +88,19 @@ SELECT row_number() OVER (), 'tempo', 10000 + (i + n) % 100, format('bench-%s', 
        NULL, d, d, now()
   FROM generate_series(1, :people) i, generate_series(:'since'::date, :'today'::date - 1, '1 day') d, generate_series(0, 1) n
  WHERE extract(isodow FROM d) <= 5;
+-- the names and teams a run reads (jira_users, tempo_team_memberships):
+-- 12 teams, one person in ten changing team after a year
+INSERT INTO ba.person_name_snapshot (account_id, display_name, active, account_type)
+SELECT format('bench-%s', i), format('Jira Person %s', i), true, 'atlassian' FROM generate_series(1, :people) i;
+INSERT INTO ba.team_membership_snapshot (membership_id, team_id, team_name, account_id, from_date, to_date)
+SELECT i, i % 12 + 1, format('Team %s', i % 12 + 1), format('bench-%s', i), :'since',
+       CASE WHEN i % 10 = 0 THEN :'since'::date + 364 END
+  FROM generate_series(1, :people) i
+UNION ALL
+SELECT 100000 + i, (i + 1) % 12 + 1, format('Team %s', (i + 1) % 12 + 1), format('bench-%s', i), :'since'::date + 365, NULL
+  FROM generate_series(1, :people) i WHERE i % 10 = 0;
+ANALYZE ba.person_name_snapshot;
+ANALYZE ba.team_membership_snapshot;
 ANALYZE ba.worklog_store;
 ANALYZE tempo_fdw.time_account_people;
 ANALYZE tempo_fdw.time_account_contracts;
@@ -133,7 +149,8 @@ BEGIN
 END $$;
 CREATE TEMP TABLE queries (pos int, name text);
 INSERT INTO queries VALUES (0, 'baseline: sum per author over the store'), (1, 'time_account_balance'), (2, 'time_account_monthly'),
-                           (3, 'time_account_balance, computed live'), (4, 'time_account_monthly, computed live');
+                           (3, 'time_account_balance, computed live'), (4, 'time_account_monthly, computed live'),
+                           (5, 'time_account_team_monthly (from the daily view)');
 CREATE FUNCTION pg_temp.live(on_ boolean) RETURNS void LANGUAGE sql AS
   $$UPDATE tempo_fdw.time_account_freshness SET stale_all = on_ WHERE schema_name = 'ba'$$;
 \echo '== measuring'
@@ -146,6 +163,7 @@ SELECT pg_temp.live(true);
 SELECT pg_temp.measure(3, 'SELECT * FROM ba.time_account_balance');
 SELECT pg_temp.measure(4, 'SELECT * FROM ba.time_account_monthly');
 SELECT pg_temp.live(false);
+SELECT pg_temp.measure(5, 'SELECT * FROM ba.time_account_team_monthly');
 SET jit = off;
 SELECT pg_temp.measure(0, 'SELECT author_account_id, sum(time_spent_seconds) FROM ba.worklog_store GROUP BY 1');
 SELECT pg_temp.measure(1, 'SELECT * FROM ba.time_account_balance');
@@ -154,6 +172,7 @@ SELECT pg_temp.live(true);
 SELECT pg_temp.measure(3, 'SELECT * FROM ba.time_account_balance');
 SELECT pg_temp.measure(4, 'SELECT * FROM ba.time_account_monthly');
 SELECT pg_temp.live(false);
+SELECT pg_temp.measure(5, 'SELECT * FROM ba.time_account_team_monthly');
 SELECT (SELECT count(*) FROM ba.time_account_balance) AS balance_rows, (SELECT count(*) FROM ba.time_account_monthly) AS monthly_rows;
 \set ON_ERROR_STOP on
 RESET statement_timeout;
@@ -185,7 +204,7 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM ba.time_account_monthly;
 SELECT s.setting || CASE WHEN s.setting = 'jit = ' || current_setting('jit') THEN ' (default)' ELSE '' END AS setting,
        q.name AS query, t.ms, t.jit AS jit_used,
        round(t.ms / nullif(b.ms, 0), 1) AS ratio_to_baseline,
-       CASE WHEN q.pos = 0 THEN '' WHEN t.ms < 50 THEN 'PASS' WHEN t.ms IS NULL THEN 'MISS (more than 120 s)' ELSE 'MISS' END AS target_50ms
+       CASE WHEN q.pos IN (0, 5) THEN '' WHEN t.ms < 50 THEN 'PASS' WHEN t.ms IS NULL THEN 'MISS (more than 120 s)' ELSE 'MISS' END AS target_50ms
   FROM (SELECT DISTINCT setting FROM timings) s CROSS JOIN queries q
   LEFT JOIN timings t ON t.setting = s.setting AND t.pos = q.pos
   LEFT JOIN timings b ON b.setting = s.setting AND b.pos = 0
