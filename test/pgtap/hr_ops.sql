@@ -1,7 +1,7 @@
 -- pgTAP: operations of the time accounts (issue #14, item 6).
 --   1. contracts per time-account schema: a schema's own contract takes
 --      precedence over one of no schema; an unknown account fails the
---      refresh of its own schema only, named;
+--      refresh (and the sync) of its own schema only, named;
 --   2. no overlapping contracts, also between two REPEATABLE READ
 --      transactions (dblink); valid_to before valid_from is the CHECK's
 --      error;
@@ -12,11 +12,11 @@
 -- Not one transaction: refresh commits.
 \ir include/setup.sql
 \ir include/helpers.sql
-DROP SCHEMA IF EXISTS ops_a, ops_b, ops_w, ops_x CASCADE;
+DROP SCHEMA IF EXISTS ops_a, ops_b, ops_s, ops_w, ops_x CASCADE;
 CALL pg_temp.drop_roles('ops_bi');
 CREATE EXTENSION tempo_fdw;
 CREATE EXTENSION IF NOT EXISTS dblink;
-SELECT plan(30);
+SELECT plan(32);
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=ops" >/dev/null
 
 \set t :sim '/@tag=ops/4'
@@ -92,6 +92,25 @@ SELECT is((SELECT count(*) FROM jsonb_array_elements(:'log'::jsonb) e WHERE e ->
           2::bigint, 'ops_b never asked for the schedule of ops_a''s unknown account (ops_a''s refresh and create_time_accounts did)');
 SELECT ok((SELECT count(*) > 0 FROM ops_b.schedule_snapshot WHERE account_id = :'p'),
           'ops_b has the schedules of its people, the holder of the contract of no schema too');
+-- sync names the unknown account as refresh does (refresh_schedules does it
+-- for both)
+CREATE SCHEMA ops_s;
+IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs, user_schedules) FROM SERVER ops_srv INTO ops_s;
+INSERT INTO tempo_fdw.time_account_contracts (schema_name, account_id, valid_from, monday_hours)
+VALUES ('ops_s', 'ops-nobody', '2024-01-01', 8);
+SELECT tempo_fdw.create_time_accounts('ops_s', '2024-12-02', '2024-12-03', mode => 'sync', populate => false) IS NOT NULL AS made \gset
+\set ON_ERROR_STOP off
+CALL tempo_fdw.sync('ops_s');
+\set ON_ERROR_STOP on
+SELECT is(:'LAST_ERROR_SQLSTATE' || ' ' || regexp_replace(:'LAST_ERROR_MESSAGE', 'GET /\S*/4/', 'GET /4/'),
+          'HV00R sync of the worklogs in "ops_s" failed: Tempo answered 404 Not Found for GET /4/user-schedule/ops-nobody?from=2024-12-02&to=2024-12-03',
+          'an unknown account fails the sync of its schema, with the request naming it');
+SELECT is(pg_temp.detail_hint_of($$SELECT tempo_fdw.refresh_schedules('ops_s', 'postgres')$$),
+          'Tempo knows no user ''ops-nobody''. These accounts read the schedule of every person of time_account_people '
+          'and every holder of a contract of schema "ops_s" (or of no schema), and with people => ''authors'' of every '
+          'worklog author; the accounts of other schemas are not affected. / Correct the account id, or remove it: '
+          'DELETE FROM tempo_fdw.time_account_contracts WHERE schema_name = ''ops_s'' AND account_id = ''ops-nobody'';',
+          'the schedules of a sync say which account and where it comes from, as a refresh''s');
 
 -- ---------------------------------------------------------------------
 -- 2. overlapping contracts
@@ -278,7 +297,7 @@ DELETE FROM tempo_fdw.refresh_log WHERE schema_name = 'ops_log';
 
 SELECT * FROM finish();
 DROP EXTENSION tempo_fdw CASCADE;
-DROP SCHEMA ops_a, ops_b, ops_w, ops_x CASCADE;
+DROP SCHEMA ops_a, ops_b, ops_s, ops_w, ops_x CASCADE;
 DROP OWNED BY ops_bi CASCADE;
 DROP ROLE ops_bi;
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=ops" >/dev/null

@@ -353,11 +353,11 @@ BEGIN
     BEGIN
       PERFORM @extschema@.refresh_schedules(schema, me, true);
     EXCEPTION WHEN fdw_table_not_found THEN
-      GET STACKED DIAGNOSTICS g = MESSAGE_TEXT;
+      -- (refresh_schedules named the account in the detail and hint)
+      GET STACKED DIAGNOSTICS g = MESSAGE_TEXT, rel = PG_EXCEPTION_DETAIL, twin = PG_EXCEPTION_HINT;
       IF g !~ '/user-schedule/[^?/]+' THEN
         RAISE;
       END IF;
-      SELECT u.detail, u.hint INTO rel, twin FROM @extschema@.unknown_schedule_account(schema, g) u;
       RAISE EXCEPTION 'the schedules of the time accounts in "%" could not be read: %', schema, g
         USING ERRCODE = 'fdw_table_not_found', DETAIL = rel, HINT = twin;
     END;

@@ -98,9 +98,6 @@ DECLARE
   fallback boolean := (done->>'fallback')::boolean;
   srows    bigint;
   note     text;
-  msg      text;
-  detail   text;
-  hint     text;
 BEGIN
   IF fallback AND NOT (done->>'attributed')::boolean THEN
     RAISE EXCEPTION 'the time accounts in "%" cannot attribute rows from the Jira fallback', schema
@@ -125,18 +122,9 @@ BEGIN
     IF cfg.mode = 'snapshot' THEN
       PERFORM @extschema@.keep_twins(schema, cfg.owner);
     END IF;
-    -- the new days of Tempo's schedules, and the last ones again; a person
-    -- Tempo does not know: named, and where it comes from
-    BEGIN
-      PERFORM @extschema@.refresh_schedules(schema, cfg.owner);
-    EXCEPTION WHEN fdw_table_not_found THEN
-      GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-      IF msg !~ '/user-schedule/[^?/]+' THEN
-        RAISE;
-      END IF;
-      SELECT u.detail, u.hint INTO detail, hint FROM @extschema@.unknown_schedule_account(schema, msg) u;
-      RAISE EXCEPTION USING ERRCODE = 'fdw_table_not_found', MESSAGE = msg, DETAIL = detail, HINT = hint;
-    END;
+    -- the new days of Tempo's schedules, and the last ones again (a person
+    -- Tempo does not know: an ERROR that names the account)
+    PERFORM @extschema@.refresh_schedules(schema, cfg.owner);
   END IF;
   EXECUTE format('SELECT count(*) FROM %I.schedule_snapshot', schema) INTO srows;
   RETURN done || jsonb_build_object('schedule_rows', srows, 'note', note);

@@ -17,7 +17,9 @@ COMMENT ON COLUMN time_accounts.schedule_recheck_days IS
   'How many days before today each run fetches Tempo''s schedules again (older days are fetched once; sync with full => true fetches all again)';
 
 -- The Tempo schedules of a schema's people brought up to date (see above);
--- whole: every day since "since" again.  Accounts made by 1.0 (a
+-- whole: every day since "since" again.  A request Tempo answers with 404
+-- (a person it does not know) is an ERROR that names the account.
+-- Accounts made by 1.0 (a
 -- materialized view) are refreshed whole.  fetched_rows: the schedule days
 -- received; schedule_rows: the days kept.  The schema's relations are
 -- checked (checked_relation) before a statement names them (with %I);
@@ -37,6 +39,9 @@ DECLARE
   -- SQL fragment: with people => authors, the worklog authors and contract
   -- holders besides the listed people
   authors_sql text := '';
+  msg     text;
+  detail  text;
+  hint    text;
 BEGIN
   SELECT * INTO cfg FROM @extschema@.time_accounts t WHERE t.schema_name = schema;
   SELECT o.kind INTO kind FROM @extschema@.time_account_objects o
@@ -104,6 +109,14 @@ BEGIN
             DETAIL = 'Tempo answered 403: the token lacks "View schemes" (a token with "View worklogs" only is common).',
             HINT = format('Take required time from contracts and a local holiday calendar: SELECT tempo_fdw.create_time_accounts(%L, schedules => ''local'', calendar => ...) '
                           '(or schedules => ''tempo_or_local'', which does so when the token cannot read schedules); or create a token with "View schemes".', schema);
+  WHEN fdw_table_not_found THEN
+    -- a person Tempo does not know: named, and where it comes from
+    GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+    IF msg !~ '/user-schedule/[^?/]+' THEN
+      RAISE;
+    END IF;
+    SELECT u.detail, u.hint INTO detail, hint FROM @extschema@.unknown_schedule_account(schema, msg) u;
+    RAISE EXCEPTION USING ERRCODE = 'fdw_table_not_found', MESSAGE = msg, DETAIL = detail, HINT = hint;
   END;
   SELECT count(*) INTO fetched_rows FROM pg_temp.tempo_sched_incoming;
 
@@ -127,8 +140,9 @@ END $fn$;
 COMMENT ON FUNCTION refresh_schedules(name, regrole, boolean) IS
   'Brings the Tempo schedules of a schema''s people up to date: new days, the last schedule_recheck_days again, everything for a new person (whole: everything)';
 
--- The detail and hint of a refresh whose schedule request Tempo answered
--- with 404: which account it was, and where these accounts take it from.
+-- The detail and hint of a run whose schedule request Tempo answered with
+-- 404 (refresh_schedules, for refresh, sync and create_time_accounts):
+-- which account it was, and where these accounts take it from.
 CREATE FUNCTION unknown_schedule_account(schema name, message text, OUT detail text, OUT hint text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp
 AS $fn$
