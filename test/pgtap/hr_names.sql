@@ -14,13 +14,17 @@
 --      Jira down (500): the names of the last good read stay, the run's
 --      log row and a WARNING say so; memberships refused: no teams; no
 --      foreign table jira_users: names NULL; the balances never change;
+--      sync reads them too, with people => 'authors' for the holders of
+--      contracts as well; overlapping memberships of one team count a day
+--      once;
 --   3. security: a jira_users foreign table planted by another role (its
 --      server would log requests under its own tag) and a view planted as
 --      tempo_team_memberships (its function would leave a trace) are
---      never read.
+--      never read, and the run's log row says so.
+-- sql/lookups_warnings.sql shows which problems come with a WARNING.
 -- Not one transaction: refresh commits.
 \ir include/setup.sql
-DROP SCHEMA IF EXISTS hn CASCADE;
+DROP SCHEMA IF EXISTS hn, hn_s CASCADE;
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hn_mallory') THEN
@@ -29,7 +33,7 @@ BEGIN
   END IF;
 END $$;
 CREATE EXTENSION tempo_fdw;
-SELECT plan(28);
+SELECT plan(32);
 SELECT set_config('hn.sim', :'sim', false) IS NOT NULL AS sim_set \gset
 
 -- a document of the simulator (its raw data, its request log)
@@ -200,6 +204,43 @@ SELECT results_eq($$SELECT b.account_id, b.balance_seconds FROM hn.time_account_
                   $$SELECT account_id, balance_seconds FROM balances ORDER BY 1$$,
                   'the balances never changed');
 
+-- sync reads them too; with people => 'authors' the holders of contracts
+-- are counted, and named, as well
+CREATE SCHEMA hn_s;
+IMPORT FOREIGN SCHEMA tempo LIMIT TO (worklogs, user_schedules, jira_users, tempo_team_memberships)
+  FROM SERVER hn_srv INTO hn_s;
+-- (everyone of the directory logs time: the holder is the one Jira user
+-- who is not a person of it, the Tempo app user)
+SELECT account AS holder FROM sim_jira_users WHERE account NOT IN (SELECT account FROM sim_people) \gset
+INSERT INTO tempo_fdw.time_account_contracts (schema_name, account_id, valid_from, monday_hours)
+VALUES ('hn_s', :'holder', '2024-01-01', 8);
+SELECT tempo_fdw.create_time_accounts('hn_s', '2024-06-01', '2024-07-31', mode => 'sync', populate => false,
+                                      schedules => 'local', time_zone => 'UTC') AS made_s \gset
+CALL tempo_fdw.sync('hn_s');
+SELECT results_eq($$SELECT account_id, display_name FROM hn_s.person_name_snapshot ORDER BY 1$$,
+                  $$SELECT u.account, u.name FROM sim_jira_users u
+                     WHERE u.account IN (SELECT account FROM sim_worklogs WHERE day BETWEEN '2024-06-01' AND '2024-07-31')
+                        OR u.account = (SELECT account_id FROM tempo_fdw.time_account_contracts WHERE schema_name = 'hn_s')
+                     ORDER BY 1$$,
+                  'sync (people => authors): the authors and the holder of a contract are named');
+SELECT results_eq($$SELECT DISTINCT account_id, team_id FROM hn_s.team_membership_snapshot ORDER BY 1, 2$$,
+                  $$SELECT DISTINCT m.account, m.team_id FROM sim_members m
+                     WHERE m.account IN (SELECT account_id FROM hn_s.person_name_snapshot) ORDER BY 1, 2$$,
+                  'sync: their memberships are read');
+SELECT ok((SELECT balance_seconds FROM hn_s.time_account_balance WHERE account_id = :'holder') < 0
+          AND (SELECT display_name FROM hn_s.time_account_balance WHERE account_id = :'holder') IS NOT NULL,
+          'the holder of a contract, who logged nothing, has an account and a name');
+-- a membership of one team that overlaps another of the same team counts
+-- its days once
+INSERT INTO hn.team_membership_snapshot (membership_id, team_id, team_name, account_id, from_date, to_date)
+SELECT 999998, 78, 'Overlap', account, '2024-06-03'::date, '2024-06-30'::date FROM four WHERE idx = 39
+UNION ALL SELECT 999997, 78, 'Overlap', account, '2024-06-24', '2024-07-05' FROM four WHERE idx = 39;
+SELECT results_eq($$SELECT month, members, required_seconds FROM hn.time_account_team_monthly WHERE team_id = 78 ORDER BY 1$$,
+                  $$SELECT date_trunc('month', d)::date, 1::bigint, sum(CASE WHEN extract(isodow FROM d) < 6 THEN 28800 ELSE 0 END)::bigint
+                      FROM (SELECT g::date AS d FROM generate_series('2024-06-03'::date, '2024-07-05', '1 day') g) x
+                     GROUP BY 1 ORDER BY 1$$,
+                  'two overlapping memberships of one team: each day once');
+
 -- ---------------------------------------------------------------------
 -- 3. relations planted by another role are never read
 CREATE ROLE hn_mallory;
@@ -226,18 +267,22 @@ CREATE VIEW hn.tempo_team_memberships AS
     FROM (SELECT hn.trace() AS t OFFSET 0) x;
 RESET ROLE;
 \! curl -s "$TEMPO_SIM_URL/_reset?tag=hn_evil" >/dev/null
+SET client_min_messages = error;   -- (its WARNING: sql/lookups_warnings.sql)
 CALL tempo_fdw.refresh('hn');
+SET client_min_messages = warning;
 SELECT results_eq($$SELECT pg_temp.refresh_outcome(), (SELECT names_problem FROM hn.time_account_status),
                            (SELECT teams_problem FROM hn.time_account_status)$$,
-                  $$VALUES ('ok', '42501: hn.jira_users is owned by hn_mallory, not by postgres, the owner of the time accounts',
+                  $$VALUES ('ok | names kept from the last good read: 42501: hn.jira_users is owned by hn_mallory, not by postgres, the owner of the time accounts; '
+                            'teams kept from the last good read: 42809: hn.tempo_team_memberships is not a foreign table of tempo_fdw with resource ''tempo_team_memberships''',
+                            '42501: hn.jira_users is owned by hn_mallory, not by postgres, the owner of the time accounts',
                             '42809: hn.tempo_team_memberships is not a foreign table of tempo_fdw with resource ''tempo_team_memberships''')$$,
-                  'planted relations: refused, the run is ok, the status says why');
+                  'planted relations: refused, the run is ok, its log row (and a WARNING) and the status say why');
 SELECT is((SELECT count(*) FROM pg_temp.requests('hn_evil')), 0::bigint, 'the planted foreign table''s server got no request');
 SELECT is((SELECT (last_value, is_called)::text FROM hn.trace), '(1,f)',
           'the planted view''s function never ran (its sequence was never called)');
 
 SELECT * FROM finish();
-DROP SCHEMA hn CASCADE;
+DROP SCHEMA hn, hn_s CASCADE;
 DROP SERVER hn_evil CASCADE;
 DROP OWNED BY hn_mallory CASCADE;
 DROP ROLE hn_mallory;

@@ -15,96 +15,109 @@
 --   account ids, read from tempo_team_memberships (POST
 --   team-memberships/search with accountIds); time_account_team_monthly
 --   sums the days of each membership.
--- A lookup never fails the run nor hides the accounts:
--- - no such foreign table in the schema, no Jira site or credentials, or
---   a token refused (401, 403): the cache is emptied (names NULL, no
---   teams), and time_account_status says why (names_problem,
---   teams_problem);
--- - any other failure (Jira or Tempo down, a bad answer): the cache keeps
---   what the last good read left, the status says why, and the run's
---   refresh_log row and a WARNING say so.
--- A foreign table of the wrong kind or another owner is never read (as
--- for every relation a run uses: checked_relation); that is a problem
--- of the lookup too.
+-- A lookup never fails the run nor hides the accounts.  It runs after
+-- the run's work is committed (run_time_accounts), in a transaction of its
+-- own that holds no lock HR edits wait for, and each cache in a
+-- subtransaction of its own:
+-- - how the accounts are set up: no such foreign table in the schema, no
+--   jira_url on the server, a token without the permission or scope
+--   (403): the cache is emptied (names NULL, no teams), and
+--   time_account_status says why (names_problem, teams_problem), without
+--   a WARNING at every run;
+-- - what someone must look at: a source or cache of the wrong kind or of
+--   an owner the accounts' owner does not trust (never read nor written),
+--   credentials Jira or Tempo rejects (401), or any other failure (a host
+--   down, a 5xx, a bad answer): the status says why, the cache keeps the
+--   last good read, and the run's refresh_log row and a WARNING say so;
+-- - a failure of the database itself (deadlock, lock timeout, out of
+--   memory or disk, shutdown, internal error; classes 40, 53, 55, 57, 58,
+--   XX) is raised: the run's work is committed, the CALL fails.
+-- Accounts made before the caches (by 1.0, or an earlier 1.1) have none:
+-- no lookup (a problem of the first kind), until create_time_accounts
+-- makes them again.
 -- ======================================================================
-
--- Which SQLSTATEs mean "this token may not read it, or it is not set up":
--- the cache is emptied rather than kept.  42501: a 403, or a relation of
--- an untrusted owner; 28000: a 401, or no credentials; 42P01, 42809: no
--- such foreign table; HV00J: no jira_url on the server.  Anything else
--- (a host that cannot be reached, a 5xx, a bad answer) passes.
-CREATE FUNCTION lookup_refused(state text)
-RETURNS boolean
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT state = ANY (ARRAY['42501', '28000', '42P01', '42809', 'HV00J'])
-$$;
-COMMENT ON FUNCTION lookup_refused(text) IS
-  'Whether a failed lookup of names or teams means the token may not read them or they are not set up (the cache is emptied) rather than a passing failure (the cache is kept)';
 
 -- One lookup: the cache <schema>.<cache> replaced by what <schema>.<source>
 -- (a foreign table of resource <source>) has for the account ids, by the
 -- query insert (%1$I the schema; %2$L the ids, a text[] literal).
--- Returns NULL, or the problem (SQLSTATE and message); on a problem the
--- cache is emptied when lookup_refused, else left as it was.  Accounts
--- made before the caches (by 1.0, or an earlier 1.1) have none: that is a
--- problem of the refused kind (no WARNING at every run), until
--- create_time_accounts makes them.
-CREATE FUNCTION read_lookup(schema name, acct_owner regrole, source name, cache name, ids text[], insert text)
-RETURNS text
+-- problem: NULL, or why not (SQLSTATE: message); warn: whether it is one
+-- to look at (see above).
+CREATE FUNCTION read_lookup(schema name, acct_owner regrole, source name, cache name, ids text[], insert text,
+                            OUT problem text, OUT warn boolean)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   state text;
   msg   text;
+  ours  boolean := false;
 BEGIN
-  IF @extschema@.checked_relation(schema, cache, acct_owner, NULL, true) IS NULL THEN
-    -- accounts made before the caches: nothing to keep, nothing read
-    RETURN format('42P01: relation %I.%I does not exist: make the time accounts again (create_time_accounts)',
-                  schema, cache);
-  END IF;
   BEGIN
+    -- checked before anything reads or writes them
+    IF @extschema@.checked_relation(schema, cache, acct_owner, NULL, true) IS NULL THEN
+      problem := format('42P01: relation %I.%I does not exist: make the time accounts again (create_time_accounts)',
+                        schema, cache);
+      warn := false;
+      RETURN;
+    END IF;
+    ours := true;
     IF @extschema@.checked_relation(schema, source, acct_owner, source, true) IS NULL THEN
-      RAISE EXCEPTION 'relation %.% does not exist', quote_ident(schema), quote_ident(source)
-        USING ERRCODE = 'undefined_table';
+      problem := format('42P01: relation %I.%I does not exist', schema, source);
     END IF;
-    EXECUTE format('DELETE FROM %I.%I', schema, cache);
-    IF cardinality(ids) > 0 THEN
-      EXECUTE format(insert, schema, ids);
-    END IF;
-    RETURN NULL;
-  EXCEPTION WHEN query_canceled THEN
-    RAISE;
-  WHEN OTHERS THEN
+  EXCEPTION WHEN wrong_object_type OR insufficient_privilege OR duplicate_table THEN
     GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+    problem := format('%s: %s', state, msg);
+    warn := true;
   END;
-  IF @extschema@.lookup_refused(state) THEN
+  IF problem IS NULL THEN
+    BEGIN
+      EXECUTE format('DELETE FROM %I.%I', schema, cache);
+      IF cardinality(ids) > 0 THEN
+        EXECUTE format(insert, schema, ids);
+      END IF;
+      RETURN;
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+      IF left(state, 2) IN ('40', '53', '55', '57', '58', 'XX') THEN
+        RAISE;
+      END IF;
+      problem := format('%s: %s', state, msg);
+      -- a 403 or no jira_url: how the accounts are set up
+      warn := state NOT IN ('42501', 'HV00J');
+    END;
+  END IF;
+  IF NOT coalesce(warn, false) AND ours THEN
     EXECUTE format('DELETE FROM %I.%I', schema, cache);
   END IF;
-  RETURN format('%s: %s', state, msg);
+  warn := coalesce(warn, false);
 END $fn$;
 COMMENT ON FUNCTION read_lookup(name, regrole, name, name, text[], text) IS
-  'Used by read_lookups: one cache of names or teams replaced from its foreign table, or the problem that kept it from it';
+  'Used by read_lookups: one cache of names or teams replaced from its foreign table, or why not and whether that needs a WARNING';
 
--- The lookups of a schema's accounts (see above): both caches read, the
--- outcome recorded in time_account_freshness.  Returns a note when a
--- cache was kept from an earlier read (for the run's log and WARNING),
--- else NULL.
+-- The lookups of a schema's accounts (see above), for the account ids the
+-- accounts count (the people listed; with people => 'authors' the holders
+-- of contracts too) and the authors of the worklogs: both caches read, the
+-- outcome recorded in time_account_freshness.  Returns a note for the
+-- run's log and WARNING when a problem needs one, else NULL.
 CREATE FUNCTION read_lookups(schema name, acct_owner regrole)
 RETURNS text
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
   ids     text[];
-  names   text;
-  teams   text;
+  names   record;
+  teams   record;
 BEGIN
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, 'names and teams');
   PERFORM @extschema@.checked_relation(schema, 'worklog_snapshot', acct_owner);
   EXECUTE format($q$SELECT coalesce(array_agg(a.account_id ORDER BY a.account_id), '{}')
                       FROM (SELECT w.account_id FROM %1$I.worklog_snapshot w WHERE w.account_id IS NOT NULL
                             UNION SELECT p.account_id FROM @extschema@.time_account_people p
-                                   WHERE p.schema_name OPERATOR(pg_catalog.=) %2$L) a$q$, schema, schema)
+                                   WHERE p.schema_name OPERATOR(pg_catalog.=) %2$L
+                            UNION SELECT c.account_id FROM @extschema@.time_account_contracts c
+                                   WHERE (c.schema_name OPERATOR(pg_catalog.=) %2$L OR c.schema_name IS NULL)
+                                     AND (SELECT t.people FROM @extschema@.time_accounts t
+                                           WHERE t.schema_name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'authors') a$q$,
+                 schema, schema)
     INTO ids;
   names := @extschema@.read_lookup(schema, acct_owner, 'jira_users', 'person_name_snapshot', ids,
     $q$INSERT INTO %1$I.person_name_snapshot (account_id, display_name, email, active, account_type)
@@ -117,15 +130,15 @@ BEGIN
               m.from_date, m.to_date
          FROM %1$I.tempo_team_memberships m WHERE m.account_id OPERATOR(pg_catalog.=) ANY (%2$L::text[])$q$);
   UPDATE @extschema@.time_account_freshness f
-     SET names_at = CASE WHEN names IS NULL THEN clock_timestamp() ELSE f.names_at END, names_problem = names,
-         teams_at = CASE WHEN teams IS NULL THEN clock_timestamp() ELSE f.teams_at END, teams_problem = teams
+     SET names_at = CASE WHEN names.problem IS NULL THEN clock_timestamp() ELSE f.names_at END, names_problem = names.problem,
+         teams_at = CASE WHEN teams.problem IS NULL THEN clock_timestamp() ELSE f.teams_at END, teams_problem = teams.problem
    WHERE f.schema_name OPERATOR(pg_catalog.=) schema;
   RETURN nullif(concat_ws('; ',
-    CASE WHEN NOT @extschema@.lookup_refused(left(names, 5)) THEN 'names kept from the last good read: ' || names END,
-    CASE WHEN NOT @extschema@.lookup_refused(left(teams, 5)) THEN 'teams kept from the last good read: ' || teams END), '');
+    CASE WHEN names.warn THEN 'names kept from the last good read: ' || names.problem END,
+    CASE WHEN teams.warn THEN 'teams kept from the last good read: ' || teams.problem END), '');
 END $fn$;
 COMMENT ON FUNCTION read_lookups(name, regrole) IS
-  'The names (jira_users) and team memberships (tempo_team_memberships) of a schema''s account ids read into its caches; returns a note when a cache was kept from an earlier read';
+  'The names (jira_users) and team memberships (tempo_team_memberships) of a schema''s account ids read into its caches; returns a note when a problem needs a WARNING';
 
 -- The caches of a schema (called by create_time_accounts, after it dropped
 -- the earlier ones).
@@ -168,14 +181,16 @@ BEGIN
            (t.log - t.req)::bigint AS balance_seconds,
            round(t.adj / 3600.0, 2) AS adjustment_hours,
            t.adj::bigint AS adjustment_seconds
-      FROM (SELECT m.team_id, max(m.team_name) AS team_name, date_trunc('month', d.date)::date AS month,
-                   count(DISTINCT d.account_id) AS members,
+      FROM (SELECT m.team_id, (SELECT max(x.team_name) FROM %1$I.team_membership_snapshot x WHERE x.team_id = m.team_id) AS team_name,
+                   date_trunc('month', d.date)::date AS month, count(DISTINCT d.account_id) AS members,
                    sum(d.required_seconds) AS req, sum(d.logged_seconds) AS log, sum(d.adjustment_seconds) AS adj
               FROM %1$I.time_account_daily d
-              JOIN %1$I.team_membership_snapshot m
-                ON m.account_id = d.account_id
-               AND (m.from_date IS NULL OR d.date >= m.from_date)
-               AND (m.to_date IS NULL OR d.date <= m.to_date)
+              -- each team the person was in that day, once (memberships
+              -- of one team that overlap count the day once)
+             CROSS JOIN LATERAL (SELECT DISTINCT s.team_id FROM %1$I.team_membership_snapshot s
+                                  WHERE s.account_id = d.account_id
+                                    AND (s.from_date IS NULL OR d.date >= s.from_date)
+                                    AND (s.to_date IS NULL OR d.date <= s.to_date)) m
              GROUP BY m.team_id, date_trunc('month', d.date)::date) t;
     COMMENT ON VIEW %1$I.time_account_team_monthly IS 'Per Tempo team and month: the required, logged and balance hours of its members on the days they were members (team_membership_snapshot)';
     COMMENT ON COLUMN %1$I.time_account_team_monthly.team_id IS 'Tempo team id';

@@ -152,15 +152,16 @@ COMMENT ON FUNCTION run_words(text) IS
 --    mapped_rows, unattributed_rows, schedule_rows), a note, and what a
 --    later step needs.  A failure undoes the work; what the steps that
 --    completed returned stays, for the log.  Then, of locked accounts,
---    the figures (materialise_accounts) and the names and teams
---    (read_lookups, which never fails for want of them).
+--    the figures (materialise_accounts).
 -- 4. The row completed and committed: outcome ok or failed, error the
---    failure's message, else the note and that of the lookups (a failed
---    sync says so in sync_state too).
+--    failure's message, else the note (a failed sync says so in
+--    sync_state too).  After a good run of locked accounts, the lock taken
+--    again, the names and teams read (read_lookups, lookups.sql) and
+--    committed, their note added to the row.
 -- 5. The ERROR of a failure: "<what> in "<schema>" failed: <message>",
 --    with its SQLSTATE and detail, and a hint ending with what it left
 --    unchanged; else the command's <kind>_step_warning, and a WARNING
---    when a lookup kept an earlier read.
+--    when a lookup had a problem to look at.
 CREATE PROCEDURE run_time_accounts(schema name, kind text, args jsonb)
 LANGUAGE plpgsql
 AS $proc$
@@ -182,6 +183,7 @@ DECLARE
   err_msg   text;
   err_detail text;
   err_hint  text;
+  lookups   text;
 BEGIN
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
   SELECT * INTO words FROM @extschema@.run_words(kind);
@@ -227,8 +229,6 @@ BEGIN
     -- the figures of the monthly and balance views (figures.sql)
     IF locked THEN
       PERFORM @extschema@.materialise_accounts(schema);
-      -- the names and teams (lookups.sql): never a failure of the run
-      done := done || jsonb_build_object('lookups', @extschema@.read_lookups(schema, cfg.owner));
     END IF;
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS err_state = RETURNED_SQLSTATE, err_msg = MESSAGE_TEXT,
@@ -247,10 +247,21 @@ BEGIN
          worklog_source = logged.worklog_source, mapped_rows = logged.mapped_rows,
          unattributed_rows = logged.unattributed_rows,
          requests = @extschema@.requests_made() - requests0,
-         error = coalesce(err_msg, nullif(concat_ws('; ', done->>'note', done->>'lookups'), ''))
+         error = coalesce(err_msg, done->>'note')
    WHERE run_id = run;
   COMMIT;
   PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+
+  -- the names and teams (lookups.sql), in a transaction of their own under
+  -- the run lock (taken again: when another run took it, that run reads them)
+  IF NOT failed AND locked AND (SELECT l.taken FROM @extschema@.time_accounts_run_lock(schema) l) THEN
+    lookups := @extschema@.read_lookups(schema, cfg.owner);
+    UPDATE @extschema@.refresh_log
+       SET error = nullif(concat_ws('; ', error, lookups), ''), requests = @extschema@.requests_made() - requests0
+     WHERE run_id = run;
+    COMMIT;
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+  END IF;
   PERFORM @extschema@.activity_phase(NULL, NULL, NULL, NULL);
 
   IF failed THEN
@@ -264,8 +275,8 @@ BEGIN
       USING ERRCODE = err_state, DETAIL = err_detail, HINT = err_hint;
   END IF;
   EXECUTE format('SELECT @extschema@.%I($1, $2)', kind || '_step_warning') USING schema, done;
-  IF done->>'lookups' IS NOT NULL THEN
-    RAISE WARNING '% in "%": %', words.what, schema, done->>'lookups'
+  IF lookups IS NOT NULL THEN
+    RAISE WARNING '% in "%": %', words.what, schema, lookups
       USING HINT = 'The accounts are up to date; see names_problem and teams_problem in time_account_status.';
   END IF;
 END $proc$;
