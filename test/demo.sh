@@ -85,6 +85,16 @@ SELECT month, required_hours, logged_hours, balance_hours, cumulative_balance_ho
   FROM tempo.time_account_monthly
  WHERE account_id = (SELECT min(account_id) FROM tempo_fdw.time_account_contracts) ORDER BY month;
 \echo
+\echo '== Per Tempo team, the last three months (members on the days they were members)'
+SELECT team_name, month, members, required_hours, logged_hours, balance_hours
+  FROM tempo.time_account_team_monthly
+ WHERE month >= (SELECT max(month) FROM tempo.time_account_team_monthly) - interval '2 months'
+ ORDER BY team_name, month;
+\echo
+\echo '== Names and teams: read with every refresh, or why not (no Jira site here: no names)'
+SELECT names_at IS NOT NULL AS names_read, names_problem, teams_at IS NOT NULL AS teams_read, teams_problem
+  FROM tempo.time_account_status;
+\echo
 \echo '== Where the required time comes from'
 SELECT required_source, count(*) AS days, round(sum(required_seconds) / 3600.0, 1) AS hours
   FROM tempo.time_account_daily GROUP BY 1 ORDER BY 1;
