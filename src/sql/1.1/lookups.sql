@@ -115,9 +115,8 @@ BEGIN
                                    WHERE p.schema_name OPERATOR(pg_catalog.=) %2$L
                             UNION SELECT c.account_id FROM @extschema@.time_account_contracts c
                                    WHERE (c.schema_name OPERATOR(pg_catalog.=) %2$L OR c.schema_name IS NULL)
-                                     AND (SELECT t.people FROM @extschema@.time_accounts t
-                                           WHERE t.schema_name OPERATOR(pg_catalog.=) %2$L) OPERATOR(pg_catalog.=) 'authors') a$q$,
-                 schema, schema)
+                                     AND %3$L) a$q$,
+                 schema, schema, (SELECT t.people = 'authors' FROM @extschema@.time_accounts t WHERE t.schema_name = schema))
     INTO ids;
   names := @extschema@.read_lookup(schema, acct_owner, 'jira_users', 'person_name_snapshot', ids,
     $q$INSERT INTO %1$I.person_name_snapshot (account_id, display_name, email, active, account_type)

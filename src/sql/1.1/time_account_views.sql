@@ -171,19 +171,16 @@ BEGIN
            (w.cum + o.opening)::bigint AS cumulative_balance_seconds,
            round(w.adj / 3600.0, 2) AS adjustment_hours,
            w.adj::bigint AS adjustment_seconds,
-           coalesce((SELECT p.display_name FROM @extschema@.time_account_people p
-                      WHERE p.schema_name = %2$L AND p.account_id = w.account_id),
-                    (SELECT n.display_name FROM %1$I.person_name_snapshot n WHERE n.account_id = w.account_id)) AS display_name
+           coalesce(p.display_name, n.display_name) AS display_name
       FROM (SELECT account_id, date_trunc('week', date)::date AS week, sum(required_seconds) AS req,
                    sum(logged_seconds) AS log, sum(balance_seconds) AS bal, sum(adjustment_seconds) AS adj,
                    sum(sum(balance_seconds + adjustment_seconds))
                      OVER (PARTITION BY account_id ORDER BY date_trunc('week', date)::date) AS cum
               FROM %1$I.time_account_daily
              GROUP BY 1, 2) w
-     CROSS JOIN LATERAL (
-       SELECT coalesce((SELECT round(3600 * p.opening_balance_hours) FROM @extschema@.time_account_people p
-                         WHERE p.schema_name = %2$L AND p.account_id = w.account_id), 0) AS opening
-     ) o$q$, schema, schema);
+      LEFT JOIN @extschema@.time_account_people p ON p.schema_name = %2$L AND p.account_id = w.account_id
+      LEFT JOIN %1$I.person_name_snapshot n ON n.account_id = w.account_id
+     CROSS JOIN LATERAL (SELECT coalesce(round(3600 * p.opening_balance_hours), 0) AS opening) o$q$, schema, schema);
 
   EXECUTE format($q$
     CREATE VIEW %1$I.time_account_balance AS
